@@ -1,0 +1,62 @@
+"""The site's user: identified by e-mail, shown by a unique display name."""
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, display_name: str, password: str | None, **extra) -> "User":
+        if not email:
+            raise ValueError("A user needs an e-mail address.")
+        if not display_name:
+            raise ValueError("A user needs a display name.")
+        user = self.model(email=self.normalize_email(email).lower(), display_name=display_name, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, display_name: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, display_name, password, **extra)
+
+    def create_superuser(self, email: str, display_name: str, password: str | None = None, **extra) -> "User":
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, display_name, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("e-mail address", unique=True)
+    display_name = models.CharField(max_length=40, help_text="Shown next to questions and answers.")
+    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    is_staff = models.BooleanField(default=False, help_text="Can log into the admin site.")
+    # False until the e-mailed activation key is used, or when an admin deactivates the account.
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        constraints = [
+            # Case-insensitive: "Ann" and "ann" are one name, and log-in by display name finds one user.
+            models.UniqueConstraint(Lower("display_name"), name="accounts_user_display_name_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name

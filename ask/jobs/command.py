@@ -1,0 +1,121 @@
+"""JobCommand: the base class of every background job (cron-driven management command).
+
+A job sets a few class attributes and implements run(job); the base gives it locking, a JobRun
+record, uniform options, progress bars on a terminal, one stderr line and a non-zero exit on failure.
+"""
+import argparse
+import sys
+
+from django.core.management.base import BaseCommand
+
+from ask.jobs.runner import JobContext, JobFailed, execute
+from ask.jobs.schedule import schedule_of
+
+DJANGO_OPTIONS = {"settings", "pythonpath", "traceback", "no_color", "force_color", "skip_checks"}
+
+
+def positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be more than 0")
+    return value
+
+
+class JobCommand(BaseCommand):
+    # Take the job's lock and skip when another run holds it. Jobs that coordinate through the
+    # database (SELECT ... FOR UPDATE SKIP LOCKED) set this to False and may run on every host at once.
+    exclusive = True
+    # Adds --dry-run: report what would change, change nothing.
+    changes_data = False
+    # Adds --batch-size with this default (a job that works in batches names its cost beside it).
+    default_batch_size: int | None = None
+    # Adds --loop, --max-seconds and --interval (see JobContext.passes).
+    loops = False
+    default_max_seconds = 55.0
+    default_interval = 2.0
+
+    @property
+    def job_name(self) -> str:
+        return self.__module__.rsplit(".", 1)[-1]
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        parser.epilog = self._epilog()
+        return parser
+
+    def _epilog(self) -> str:
+        entries = schedule_of(self.job_name)
+        when = (
+            "\n".join(f"  {e.schedule}  manage.py {' '.join(e.argv)}" for e in entries)
+            if entries
+            else "  not scheduled; run by hand"
+        )
+        overlap = (
+            "Runs one at a time across all hosts; a run that finds another running exits 0 as skipped."
+            if self.exclusive
+            else "Safe to run on several hosts at once; they share the work through the database."
+        )
+        return (
+            f"Cron (settings.CRONJOBS, crontab.txt; server time):\n{when}\n\n{overlap}\n"
+            "Every run is recorded: `manage.py jobs` lists them. Exit status 0 when done or skipped,\n"
+            "1 when it failed (one line on stderr), 130 when interrupted, 143 when terminated."
+        )
+
+    def add_arguments(self, parser) -> None:
+        if self.changes_data:
+            parser.add_argument("--dry-run", action="store_true", help="Report what would change; change nothing.")
+        if self.default_batch_size:
+            parser.add_argument(
+                "--batch-size", type=positive_int, default=self.default_batch_size,
+                help=f"Rows per batch (default {self.default_batch_size}).",
+            )
+        if self.loops:
+            parser.add_argument("--loop", action="store_true", help="Keep working in passes until --max-seconds.")
+            parser.add_argument(
+                "--max-seconds", type=positive_float, default=self.default_max_seconds,
+                help=f"With --loop: stop before this many seconds (default {self.default_max_seconds:g}).",
+            )
+            parser.add_argument(
+                "--interval", type=positive_float, default=self.default_interval,
+                help=f"With --loop: pause after an idle pass (default {self.default_interval:g}s).",
+            )
+        self.add_job_arguments(parser)
+
+    def add_job_arguments(self, parser) -> None:
+        """Options of this job (the base adds the uniform ones)."""
+
+    def run_from_argv(self, argv) -> None:
+        try:
+            super().run_from_argv(argv)
+        except JobFailed as failure:  # its line is already on stderr
+            sys.exit(failure.exit_code)
+
+    def handle(self, *args, **options) -> None:
+        ctx = JobContext(
+            name=self.job_name,
+            options={k: v for k, v in options.items() if k not in DJANGO_OPTIONS},
+            stdout=self.stdout,
+            stderr=self.stderr,
+            verbosity=options["verbosity"],
+            dry_run=options.get("dry_run", False),
+            batch_size=options.get("batch_size"),
+        )
+        execute(ctx=ctx, exclusive=self.exclusive, work=self.run)
+
+    def run(self, job: JobContext) -> str | None:
+        """Do the work; count with job.count(); return a one-line summary or None for the counters."""
+        raise NotImplementedError

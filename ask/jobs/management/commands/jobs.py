@@ -1,0 +1,90 @@
+"""`manage.py jobs`: how the site's scheduled jobs are doing, and the history of any job."""
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from ask.jobs.models import JobRun
+from ask.jobs.selectors import job_history, job_states, with_liveness
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _duration(run: JobRun | None) -> str:
+    seconds = run.duration_seconds if run else None
+    return "-" if seconds is None else f"{seconds:.1f}s"
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+class Command(BaseCommand):
+    help = (
+        "Show each scheduled job (settings.CRONJOBS) with its schedule, last run, duration, status and "
+        "last success, flagging STALE jobs; or one job's recent runs; or one run in full. Read-only."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("job", nargs="?", help="Show the recent runs of this job instead.")
+        parser.add_argument("--run", type=int, metavar="ID", help="Show one run in full, with its error.")
+        parser.add_argument("--limit", type=int, default=20, help="Runs shown for one job (default 20).")
+        parser.add_argument(
+            "--check", action="store_true",
+            help="Exit 1 when a scheduled job failed last, died or is stale (for monitoring).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["run"] is not None:
+            return self._show_run(options["run"])
+        if options["job"]:
+            return self._show_history(options["job"], options["limit"])
+        self._show_overview(check=options["check"])
+
+    def _show_overview(self, *, check: bool) -> None:
+        states = job_states()
+        rows = [["JOB", "SCHEDULE", "LAST RUN", "DURATION", "STATUS", "LAST SUCCESS", ""]]
+        for state in states:
+            status = state.last_status.upper() if state.last_status != "ok" else "ok"
+            rows.append([
+                " ".join(state.scheduled.argv), state.scheduled.schedule, _when(state.last_run and state.last_run.started_at),
+                _duration(state.last_run), status, _when(state.last_success and state.last_success.started_at),
+                "STALE" if state.stale else "",
+            ])
+        for line in _table(rows):
+            self.stdout.write(line)
+        problems = [state for state in states if state.problem]
+        if check and problems:
+            for state in problems:
+                self.stderr.write(f"{state.name}: {state.problem}")
+            raise CommandError(f"{len(problems)} job(s) need attention.", returncode=1)
+
+    def _show_history(self, job: str, limit: int) -> None:
+        runs = job_history(job, limit)
+        if not runs:
+            raise CommandError(f"No runs recorded for a job named {job!r}. `manage.py jobs` lists the scheduled ones.")
+        rows = [["RUN", "STARTED", "DURATION", "STATUS", "HOST", "PID", "SUMMARY / ERROR"]]
+        for run, shown in runs:
+            note = run.summary or (run.error.splitlines()[0] if run.error else "")
+            rows.append([str(run.pk), _when(run.started_at), _duration(run), shown, run.host, str(run.pid), note[:100]])
+        for line in _table(rows):
+            self.stdout.write(line)
+
+    def _show_run(self, run_id: int) -> None:
+        run = JobRun.objects.filter(pk=run_id).first()
+        if run is None:
+            raise CommandError(f"There is no job run {run_id}.")
+        shown = with_liveness([run])[run.pk]
+        for label, value in [
+            ("run", run.pk), ("job", run.job), ("status", shown), ("host", run.host), ("pid", run.pid),
+            ("started", _when(run.started_at)), ("finished", _when(run.finished_at)), ("duration", _duration(run)),
+            ("dry run", "yes" if run.dry_run else "no"), ("arguments", json.dumps(run.arguments, sort_keys=True)),
+            ("counters", json.dumps(run.counters, sort_keys=True)), ("summary", run.summary or "-"),
+        ]:
+            self.stdout.write(f"{label:>10}: {value}")
+        if run.error:
+            self.stdout.write("     error:")
+            self.stdout.write(run.error)

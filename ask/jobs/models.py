@@ -1,0 +1,39 @@
+"""The record of every run of a background job."""
+from django.db import models
+
+
+class JobRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"  # started and not finished; if its process died (kill -9) it is shown as dead
+        OK = "ok"  # finished without error
+        FAILED = "failed"  # raised, was terminated or interrupted; `error` says why
+        SKIPPED = "skipped"  # another run of the same job held the lock, so this one did nothing
+
+    job = models.CharField(max_length=100)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    arguments = models.JSONField(default=dict, blank=True)
+    dry_run = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    counters = models.JSONField(default=dict, blank=True)  # e.g. {"deleted": 120}
+    summary = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)  # the one-line reason and, for bugs, the traceback
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # Serves "last run / last success of job X" (jobs command, /healthz) and pruning by age.
+            models.Index(fields=["job", "status", "-started_at"], name="jobs_run_job_status_started"),
+            models.Index(fields=["started_at"], name="jobs_run_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} #{self.pk} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

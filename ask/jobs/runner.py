@@ -1,0 +1,167 @@
+"""Runs one job: lock, run record, signals, output and exit status. JobCommand calls this."""
+import logging
+import signal
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from django.core.management.base import CommandError, OutputWrapper
+from tqdm import tqdm
+
+from ask.jobs.locks import open_locks
+from ask.jobs.models import JobRun
+from ask.jobs.services import job_run_finish, job_run_start
+
+logger = logging.getLogger("ask.jobs")
+T = TypeVar("T")
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+EXIT_TERMINATED = 143  # SIGTERM (e.g. the cron wrapper's timeout), as shells report it
+
+
+class JobFailed(Exception):
+    """A job failed; its line is on stderr and its JobRun says failed. Carries the exit status."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class JobTerminated(BaseException):
+    """SIGTERM arrived. A BaseException, so a job's own `except Exception` cannot swallow it."""
+
+
+@dataclass
+class JobContext:
+    """What a job's run() gets: its options and the helpers for counting, reporting and looping."""
+
+    name: str
+    options: dict
+    stdout: OutputWrapper
+    stderr: OutputWrapper
+    verbosity: int = 1
+    dry_run: bool = False
+    batch_size: int | None = None
+    counters: dict = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def count(self, counter: str, n: int = 1) -> None:
+        self.counters[counter] = self.counters.get(counter, 0) + n
+
+    def info(self, message: str) -> None:
+        """Per-batch detail: shown at --verbosity 2 and up."""
+        if self.verbosity >= 2:
+            self.stdout.write(message)
+
+    def detail(self, message: str) -> None:
+        """Per-object detail: shown at --verbosity 3."""
+        if self.verbosity >= 3:
+            self.stdout.write(message)
+
+    def progress(self, iterable: Iterable[T], *, total: int | None = None, desc: str = "", unit: str = "rows") -> Iterable[T]:
+        """A progress bar on stderr when a person watches (a terminal), nothing under cron."""
+        if self.verbosity < 1 or not self.stderr.isatty():
+            return iterable
+        return tqdm(iterable, total=total, desc=desc or self.name, unit=unit, file=self.stderr._out, dynamic_ncols=True)
+
+    def passes(self, body: Callable[[], int]) -> int:
+        """Run body() once, or with --loop repeatedly until --max-seconds would be overrun.
+
+        body returns how much it did; in loop mode an idle pass sleeps --interval before the next.
+        """
+        if not self.options.get("loop"):
+            return body()
+        max_seconds, interval = self.options["max_seconds"], self.options["interval"]
+        done = 0
+        while True:
+            did = body()
+            done += did
+            elapsed = time.monotonic() - self.started
+            pause = 0 if did else interval
+            if elapsed + pause >= max_seconds:
+                return done
+            if pause:
+                time.sleep(pause)
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into JobTerminated so the run is recorded as failed before the process ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise JobTerminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _summary(ctx: JobContext, returned: str | None) -> str:
+    said = returned or ", ".join(f"{value} {key}" for key, value in ctx.counters.items()) or "done"
+    seconds = time.monotonic() - ctx.started
+    return f"{said}{' (dry run, nothing changed)' if ctx.dry_run else ''} in {seconds:.1f}s"
+
+
+def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], str | None]) -> None:
+    """Run work(ctx) as job ctx.name; raises JobFailed (or the job's CommandError) on failure."""
+    arguments = {k: v for k, v in ctx.options.items() if _is_plain(v)}
+    locks = open_locks()
+    try:
+        if exclusive and not locks.try_job_lock(ctx.name):
+            job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True)
+            if ctx.verbosity >= 1:
+                ctx.stdout.write(f"{ctx.name}: already running elsewhere; skipped.")
+            return
+        run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
+        locks.hold_run_lock(run.pk)
+        _run_recorded(ctx, run, work)
+    finally:
+        locks.close()
+
+
+def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None]) -> None:
+    try:
+        with _sigterm_raises():
+            returned = work(ctx)
+    except CommandError as exc:  # the operator's mistake (bad file, bad option): no traceback
+        job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=str(exc))
+        raise
+    except JobTerminated:
+        _fail(ctx, run, "terminated by SIGTERM (timeout or shutdown)", EXIT_TERMINATED)
+    except KeyboardInterrupt:
+        _fail(ctx, run, "interrupted (Ctrl-C)", EXIT_INTERRUPTED)
+    except Exception as exc:
+        _fail(ctx, run, _one_line(exc), EXIT_FAILED, bug=exc)
+    summary = _summary(ctx, returned)
+    job_run_finish(run=run, status=JobRun.Status.OK, counters=ctx.counters, summary=summary)
+    if ctx.verbosity >= 1:
+        ctx.stdout.write(f"{ctx.name}: {summary}")
+
+
+def _fail(ctx: JobContext, run: JobRun, reason: str, exit_code: int, bug: Exception | None = None) -> None:
+    """Record, log and report a failure in one line on stderr, then raise JobFailed."""
+    details = "".join(traceback.format_exception(bug)) if bug else ""
+    job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=f"{reason}\n{details}".strip())
+    if bug is not None:
+        logger.error("%s run %s failed", ctx.name, run.pk, exc_info=bug)
+    line = f"{ctx.name} failed: {reason} (run {run.pk} on {run.host}; `manage.py jobs --run {run.pk}` shows it)"
+    ctx.stderr.write(line)
+    raise JobFailed(line, exit_code) from bug
+
+
+def _is_plain(value: object) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, list))

@@ -1,0 +1,41 @@
+"""Reads the site's schedule (settings.CRONJOBS) and answers when each job should last have run."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from croniter import croniter
+from django.conf import settings
+
+RUNNER = "ask.jobs.cron.run"
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    command: str
+    schedule: str  # five cron fields, in the cron daemon's time zone
+    args: tuple[str, ...] = ()
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return (self.command, *self.args)
+
+    def previous_fire(self, now: datetime, intervals_back: int = 1) -> datetime:
+        """The time cron started this job `intervals_back` schedules ago (1 = the latest)."""
+        it = croniter(self.schedule, now)
+        fire = now
+        for _ in range(intervals_back):
+            fire = it.get_prev(datetime)
+        return fire
+
+
+def scheduled_jobs() -> list[ScheduledJob]:
+    jobs = []
+    for entry in settings.CRONJOBS:
+        schedule, runner, argv = entry[0], entry[1], entry[2]
+        if runner != RUNNER:
+            raise ValueError(f"CRONJOBS entry {entry!r} must run {RUNNER} so the job framework sees it.")
+        jobs.append(ScheduledJob(command=argv[0], schedule=schedule, args=tuple(argv[1:])))
+    return jobs
+
+
+def schedule_of(command: str) -> list[ScheduledJob]:
+    return [job for job in scheduled_jobs() if job.command == command]

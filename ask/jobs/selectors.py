@@ -1,0 +1,77 @@
+"""Reads of the job history: how each scheduled job is doing, for `manage.py jobs` and /healthz."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from ask.jobs.locks import live_run_ids
+from ask.jobs.models import JobRun
+from ask.jobs.schedule import ScheduledJob, scheduled_jobs
+
+DEAD = "dead"  # shown instead of "running" when the run's process is gone
+
+
+@dataclass
+class JobState:
+    scheduled: ScheduledJob
+    last_run: JobRun | None  # the latest run that was not skipped
+    last_success: JobRun | None
+    last_status: str  # ok / failed / running / dead / never
+    stale: bool  # no success within JOBS_STALE_INTERVALS of its schedule
+
+    @property
+    def name(self) -> str:
+        return self.scheduled.command
+
+    @property
+    def problem(self) -> str:
+        if self.last_status == JobRun.Status.FAILED:
+            return f"last run failed at {self.last_run.finished_at:%Y-%m-%d %H:%M}: {self.last_run.error.splitlines()[0][:200]}"
+        if self.last_status == DEAD:
+            return f"run {self.last_run.pk} on {self.last_run.host} died without finishing"
+        if self.stale:
+            since = f"{self.last_success.started_at:%Y-%m-%d %H:%M}" if self.last_success else "never"
+            return f"stale: no success within {settings.JOBS_STALE_INTERVALS} intervals (last {since})"
+        return ""
+
+
+def with_liveness(runs: list[JobRun]) -> dict[int, str]:
+    """Status of each run as shown to people: a running run whose process is gone is "dead"."""
+    running = [run.pk for run in runs if run.status == JobRun.Status.RUNNING]
+    alive = live_run_ids(running)
+    return {run.pk: (DEAD if run.pk in running and run.pk not in alive else run.status) for run in runs}
+
+
+def job_states(now: datetime | None = None) -> list[JobState]:
+    """One JobState per scheduled job; two indexed queries per job (a handful of jobs)."""
+    now = now or timezone.now()
+    any_run_at = JobRun.objects.order_by("started_at").values_list("started_at", flat=True).first()
+    states, last_runs = [], []
+    for scheduled in scheduled_jobs():
+        runs = JobRun.objects.filter(job=scheduled.command)
+        last_run = runs.exclude(status=JobRun.Status.SKIPPED).order_by("-started_at").first()
+        last_success = runs.filter(status=JobRun.Status.OK).order_by("-started_at").first()
+        deadline = scheduled.previous_fire(now, settings.JOBS_STALE_INTERVALS)
+        # A job that never succeeded is judged from the first job run the site recorded (cron's start).
+        judged_from = last_success.started_at if last_success else any_run_at
+        stale = judged_from is not None and judged_from < deadline
+        states.append(JobState(scheduled, last_run, last_success, "never", stale))
+        if last_run:
+            last_runs.append(last_run)
+    shown = with_liveness(last_runs)
+    for state in states:
+        if state.last_run:
+            state.last_status = shown[state.last_run.pk]
+    return states
+
+
+def job_problems() -> dict[str, str]:
+    """Scheduled jobs that failed last, died, or are stale, each with a one-line reason."""
+    return {state.name: state.problem for state in job_states() if state.problem}
+
+
+def job_history(job: str, limit: int = 20) -> list[tuple[JobRun, str]]:
+    runs = list(JobRun.objects.filter(job=job).order_by("-started_at")[:limit])
+    shown = with_liveness(runs)
+    return [(run, shown[run.pk]) for run in runs]

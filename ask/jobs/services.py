@@ -1,0 +1,71 @@
+"""Writes to the job history: opening, closing and pruning JobRun records."""
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from ask.jobs.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+# Rows deleted per statement when pruning: 5,000 small rows ≈ a few MB of WAL and well under a second.
+PRUNE_BATCH_SIZE = 5000
+
+
+def job_run_start(*, job: str, arguments: dict, dry_run: bool, skipped: bool = False) -> JobRun:
+    now = timezone.now()
+    return JobRun.objects.create(
+        job=job,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        arguments=arguments,
+        dry_run=dry_run,
+        started_at=now,
+        finished_at=now if skipped else None,
+        status=JobRun.Status.SKIPPED if skipped else JobRun.Status.RUNNING,
+        summary="already running elsewhere" if skipped else "",
+    )
+
+
+def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "", error: str = "") -> None:
+    """Close the record; retries once on a fresh connection if the job broke the old one."""
+    run.status, run.counters, run.summary, run.error = status, counters, summary[:500], error
+    run.finished_at = timezone.now()
+    fields = ["status", "counters", "summary", "error", "finished_at"]
+    for attempt in (1, 2):
+        try:
+            if connection.in_atomic_block and connection.needs_rollback:
+                raise DatabaseError("connection left in a failed transaction")
+            run.save(update_fields=fields)
+            return
+        except DatabaseError:
+            if attempt == 2:
+                logger.exception("could not record the end of %s run %s", run.job, run.pk)
+                return
+            if not connection.in_atomic_block:
+                connection.close()
+
+
+def job_runs_prune(*, older_than_days: int, dry_run: bool, batch_size: int = PRUNE_BATCH_SIZE) -> int:
+    """Delete runs started before the cutoff, keeping each job's latest run and latest success.
+
+    Those two are what `manage.py jobs` and /healthz judge a job by, however long ago they were.
+    """
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    keep = set()
+    for row in JobRun.objects.values("job").annotate(last=Max("id"), last_ok=Max("id", filter=Q(status="ok"))):
+        keep.update(filter(None, (row["last"], row["last_ok"])))
+    old = JobRun.objects.filter(started_at__lt=cutoff).exclude(id__in=keep)
+    if dry_run:
+        return old.count()
+    deleted = 0
+    while True:
+        ids = list(old.order_by("id").values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            deleted += JobRun.objects.filter(id__in=ids).delete()[0]

@@ -1,0 +1,247 @@
+"""Settings of the ask site: every value comes from the environment, with a commented default.
+
+With nothing configured the site runs embedded: SQLite, a file cache and e-mail written to files, all
+under var/. README.md ("Configuration") lists every variable.
+"""
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from ask.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Everything the site writes at run time (SQLite, file cache, mail, backups, locks) lives here.
+VAR_DIR = Path(env_str("ASK_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# Names this installation: it prefixes cache keys, job locks and the crontab comment, so two sites
+# (or production and staging) sharing one PostgreSQL, Memcached or user crontab stay apart.
+SITE_NAME = env_str("ASK_SITE_NAME", "ask")
+
+DEBUG = env_bool("DEBUG", False)  # off by default: the embedded site behaves like production.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+
+def _secret_key() -> str:
+    """SECRET_KEY, or one generated once into var/ so the embedded site's sessions survive restarts."""
+    configured = env_str("SECRET_KEY")
+    if configured:
+        return configured
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+SECRET_KEY_FROM_FILE = not env_str("SECRET_KEY")  # checked by ask.checks on multi-host set-ups
+
+INSTALLED_APPS = [
+    "ask.apps.AskConfig",  # before contrib apps: its clearsessions job replaces Django's command
+    "ask.jobs.apps.JobsConfig",
+    "accounts.apps.AccountsConfig",
+    "orders.apps.OrdersConfig",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_crontab",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ask.urls"
+WSGI_APPLICATION = "ask.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+# DATABASE_URL switches to PostgreSQL (postgres://user:pass@host:5432/name). Persistent connections
+# matter most for throughput (130 req/s at CONN_MAX_AGE=0 against 1,370 at 60 on these machines).
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ask.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A query stuck behind a lock must not hold a web worker forever; jobs override per session.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------------
+# MEMCACHED_SERVERS ("host:port,host:port") switches to a Memcached pool; keys are spread over the
+# servers. Short timeouts and ignore_exc make an outage a cache miss (pages slower, never a 500), and
+# a server that fails is left alone for CACHE_DEAD_SECONDS instead of costing a timeout per request.
+MEMCACHED_SERVERS = env_list("MEMCACHED_SERVERS", "")
+if MEMCACHED_SERVERS:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+            "LOCATION": MEMCACHED_SERVERS,
+            "KEY_PREFIX": SITE_NAME,
+            "TIMEOUT": 300,
+            "OPTIONS": {
+                "use_pooling": True,
+                "max_pool_size": env_int("CACHE_POOL_SIZE", 16),
+                "connect_timeout": env_int("CACHE_TIMEOUT_MS", 200) / 1000,
+                "timeout": env_int("CACHE_TIMEOUT_MS", 200) / 1000,
+                "ignore_exc": True,
+                "retry_attempts": 1,
+                "dead_timeout": env_int("CACHE_DEAD_SECONDS", 30),
+                "no_delay": True,
+            },
+        }
+    }
+else:
+    # File cache, not local memory: cron jobs (other processes) write what web workers read.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": SITE_NAME,
+            "TIMEOUT": 300,
+        }
+    }
+
+# Database sessions, not cached ones: a session deleted at log-out while Memcached is down must not
+# come back from the cache when it returns.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Users ----------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- E-mail ---------------------------------------------------------------------------------------
+# EMAIL_HOST switches to SMTP; without it every mail is written as a file under var/mail.
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ask <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Internationalisation -------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the site's days (statistics) are counted in this zone
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files --------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "ask.storage.StaticStorage"},
+}
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
+
+# --- HTTPS ----------------------------------------------------------------------------------------
+# ASK_HTTPS=1 behind TLS (production): secure cookies, HSTS and redirects; check --deploy passes.
+HTTPS = env_bool("ASK_HTTPS", False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Backups --------------------------------------------------------------------------------------
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+
+# --- Logging --------------------------------------------------------------------------------------
+# One line per event (tracebacks folded into the line), to stderr so journald or docker keep it, or
+# to LOG_FILE (scripts/cron-job sets var/log/jobs.log, so cron mails a failing job's one line only).
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FILE = env_str("LOG_FILE")
+_LOG_HANDLER = (
+    {"class": "logging.handlers.WatchedFileHandler", "filename": LOG_FILE, "formatter": "line"}
+    if LOG_FILE
+    else {"class": "logging.StreamHandler", "stream": sys.stderr, "formatter": "line"}
+)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"()": "ask.log.OneLineFormatter"}},
+    "handlers": {"stderr": _LOG_HANDLER},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+        # Django logs every 4xx as a warning; that is the access log's job.
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+    },
+}
+
+# --- Background jobs ------------------------------------------------------------------------------
+# The one schedule (times in the server's time zone, UTC on our hosts). crontab.txt mirrors it line for
+# line and tests/jobs/test_schedule.py fails when they disagree. Each entry runs
+# `manage.py COMMAND ARGS` through ask.jobs.cron.run. Why each time is chosen: README.md ("Jobs").
+CRONJOBS = [
+    # Expired sessions: daily at 03:17, a quiet hour, off the hour when other hosts' jobs start.
+    ("17 3 * * *", "ask.jobs.cron.run", ["clearsessions"]),
+    # Job history older than JOBS_RUN_RETENTION_DAYS: daily at 03:47, after clearsessions.
+    ("47 3 * * *", "ask.jobs.cron.run", ["prune_job_runs"]),
+]
+JOBS_RUN_RETENTION_DAYS = env_int("JOBS_RUN_RETENTION_DAYS", 90)  # prune_job_runs keeps this long
+JOBS_STALE_INTERVALS = env_int("JOBS_STALE_INTERVALS", 3)  # STALE after this many missed schedules
+JOBS_LOCK_DIR = VAR_DIR / "locks"  # file locks for jobs when the database is SQLite
+
+# django-crontab: `manage.py crontab add|show|remove` installs CRONJOBS into the user's crontab.
+# Lines run through scripts/cron-job, which loads the environment file and applies a timeout.
+CRONTAB_DJANGO_PROJECT_NAME = "ask"
+CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
+CRONTAB_PYTHON_EXECUTABLE = f"{BASE_DIR / 'scripts' / 'cron-job'} --python"
+CRONTAB_COMMENT = f"django-cronjobs for {SITE_NAME}"
+CRONTAB_EXECUTABLE = env_str("CRONTAB_EXECUTABLE", "/usr/bin/crontab")

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    """Food ordering: restaurants, dishes, orders and the cron-driven order processor."""
+
+    name = "orders"
+    verbose_name = "Orders"

@@ -1,0 +1,1 @@
+"""Models of food ordering arrive with the orders issue."""

@@ -1,0 +1,43 @@
+import time
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from ask.jobs.command import JobCommand
+
+
+class Command(JobCommand):
+    help = "A sample job for the tests: works through --rows rows in batches, optionally slowly or failing."
+    changes_data = True
+    default_batch_size = 10
+    loops = True
+
+    def add_job_arguments(self, parser) -> None:
+        parser.add_argument("--rows", type=int, default=30)
+        parser.add_argument("--sleep", type=float, default=0.0, help="Seconds to sleep while holding the lock.")
+        parser.add_argument("--fail", action="store_true", help="Raise an unexpected error.")
+        parser.add_argument("--refuse", action="store_true", help="Raise a CommandError (operator error).")
+        parser.add_argument("--touch", help="Append a line to this file when the work is done.")
+
+    def run(self, job) -> str | None:
+        if job.options["refuse"]:
+            raise CommandError("sample input is bad: line 3, field 'x'")
+        job.passes(lambda: self._one_pass(job))
+        if job.options["fail"]:
+            raise RuntimeError("sample failure")
+        if job.options["touch"] and not job.dry_run:
+            with Path(job.options["touch"]).open("a") as marker:
+                marker.write("worked\n")
+        return None
+
+    def _one_pass(self, job) -> int:
+        job.count("passes")
+        rows = range(job.options["rows"])
+        for start in job.progress(range(0, len(rows), job.batch_size), total=-(-len(rows) // job.batch_size), unit="batches"):
+            batch = rows[start:start + job.batch_size]
+            for row in batch:
+                job.detail(f"row {row}")
+            job.count("rows", len(batch))
+            job.info(f"batch of {len(batch)} rows")
+            time.sleep(job.options["sleep"] / max(1, len(rows) // job.batch_size))
+        return 0

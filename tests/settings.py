@@ -1,0 +1,12 @@
+"""Test settings: the real settings plus a sample job app; subprocesses of the tests use them too."""
+import json
+import os
+
+from ask.settings import *  # noqa: F403
+from ask.settings import CRONJOBS, INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobapp"]
+# Faster hashing: tests create many users and never need a strong hash.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A test may schedule extra jobs for its subprocesses (JSON list of CRONJOBS entries).
+CRONJOBS = [*CRONJOBS, *[tuple(entry) for entry in json.loads(os.environ.get("TEST_EXTRA_CRONJOBS", "[]"))]]

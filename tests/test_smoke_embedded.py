@@ -1,0 +1,37 @@
+"""scripts/run with nothing configured: SQLite and the file cache under var/, served by gunicorn."""
+import json
+import os
+import signal
+import subprocess
+
+import pytest
+
+from tests.support import ROOT, answers, free_port, http_get, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "MEMCACHED_SERVERS", "DJANGO_SETTINGS_MODULE"}}
+    env.update(ASK_VAR_DIR=str(tmp_path / "var"), ASK_PORT=str(port))
+    base = f"http://127.0.0.1:{port}"
+    for attempt in ("first run", "second run"):
+        proc = subprocess.Popen([str(ROOT / "scripts/run")], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            wait_for(lambda: answers(base + "/") or proc.poll() is not None, 180, interval=0.5, what=f"scripts/run ({attempt})")
+            assert proc.poll() is None, f"scripts/run exited on its {attempt}: {proc.stderr.read()}"
+            status, html = http_get(base + "/")
+            assert status == 200 and "New questions" in html
+            status, body = http_get(base + "/healthz")
+            report = json.loads(body)
+            assert status == 200 and report["status"] == "ok", body
+            assert report["checks"]["database"]["detail"] == "sqlite"
+            assert report["checks"]["cache"]["detail"] == "FileBasedCache"
+            css = http_get(base + "/static/ask/css/site.css")
+            assert css[0] == 200 and ".site-header" in css[1]
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(20)
+    assert (tmp_path / "var" / "ask.sqlite3").exists()
