@@ -5,7 +5,6 @@ import socket
 from datetime import timedelta
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, Q
 from django.utils import timezone
 
 from ask.jobs.models import JobRun
@@ -51,14 +50,16 @@ def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "
 
 
 def job_runs_prune(*, older_than_days: int, dry_run: bool, batch_size: int = PRUNE_BATCH_SIZE) -> int:
-    """Delete runs started before the cutoff, keeping each job's latest run and latest success.
+    """Delete runs started before the cutoff, keeping each job's latest (not skipped) run and latest success.
 
     Those two are what `manage.py jobs` and /healthz judge a job by, however long ago they were.
     """
     cutoff = timezone.now() - timedelta(days=older_than_days)
-    keep = set()
-    for row in JobRun.objects.values("job").annotate(last=Max("id"), last_ok=Max("id", filter=Q(status="ok"))):
-        keep.update(filter(None, (row["last"], row["last_ok"])))
+    keep: set[int] = set()
+    for job in JobRun.objects.order_by().values_list("job", flat=True).distinct():
+        runs = JobRun.objects.filter(job=job).order_by("-started_at", "-id").values_list("id", flat=True)
+        keep.update(runs.exclude(status=JobRun.Status.SKIPPED)[:1])
+        keep.update(runs.filter(status=JobRun.Status.OK)[:1])
     old = JobRun.objects.filter(started_at__lt=cutoff).exclude(id__in=keep)
     if dry_run:
         return old.count()
