@@ -10,3 +10,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobapp"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A test may schedule extra jobs for its subprocesses (JSON list of CRONJOBS entries).
 CRONJOBS = [*CRONJOBS, *[tuple(entry) for entry in json.loads(os.environ.get("TEST_EXTRA_CRONJOBS", "[]"))]]
+# Static files straight from the apps, so tests need no collectstatic (the smoke test runs that).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
