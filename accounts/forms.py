@@ -1,7 +1,45 @@
-"""Forms over the custom user model (Django's own name `username` in their Meta)."""
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+"""Forms of the accounts app: sign-up, log-in, resend, and the admin's forms over the custom user."""
+from django import forms
+from django.contrib.auth.forms import AdminUserCreationForm, AuthenticationForm, BaseUserCreationForm, UserChangeForm
 
 from accounts.models import User
+
+
+class SignUpForm(BaseUserCreationForm):
+    """Validates a sign-up (Django's password validators included); accounts.services creates the user."""
+
+    class Meta:
+        model = User
+        fields = ["email", "display_name"]
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_display_name(self) -> str:
+        return self.cleaned_data["display_name"].strip()
+
+
+class LoginForm(AuthenticationForm):
+    """Log-in by e-mail or display name; tells a not-yet-activated user how to activate."""
+
+    needs_activation = False
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "E-mail or display name"
+
+    def confirm_login_allowed(self, user: User) -> None:
+        if not user.is_active and user.activated_at is None:
+            self.needs_activation = True
+            raise forms.ValidationError(
+                "This account is not activated yet: follow the link in the activation e-mail.", code="inactive"
+            )
+        if not user.is_active:
+            raise forms.ValidationError("This account has been deactivated.", code="inactive")
+
+
+class ResendForm(forms.Form):
+    email = forms.EmailField(label="E-mail address")
 
 
 class UserAdminCreationForm(AdminUserCreationForm):

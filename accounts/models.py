@@ -31,13 +31,19 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField("e-mail address", unique=True)
+    email = models.EmailField(
+        "e-mail address", unique=True,
+        error_messages={"unique": "An account with this e-mail address exists already."},
+    )
     display_name = models.CharField(max_length=40, help_text="Shown next to questions and answers.")
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     is_staff = models.BooleanField(default=False, help_text="Can log into the admin site.")
     # False until the e-mailed activation key is used, or when an admin deactivates the account.
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # When the account was activated (by key or by an admin); an inactive user with this set was
+    # deactivated on purpose and is never cleaned up as an abandoned sign-up.
+    activated_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -48,8 +54,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [
             # Case-insensitive: "Ann" and "ann" are one name, and log-in by display name finds one user.
-            models.UniqueConstraint(Lower("display_name"), name="accounts_user_display_name_ci_unique"),
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("display_name"), name="accounts_user_display_name_ci_unique",
+                violation_error_message="This display name is taken.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"), name="accounts_user_email_ci_unique",
+                violation_error_message="An account with this e-mail address exists already.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -60,3 +72,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.display_name
+
+
+class ActivationKey(models.Model):
+    """One e-mailed activation key. Only its SHA-256 is stored: a database leak activates nobody."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activation_keys")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)  # the account was activated with it
+    replaced_at = models.DateTimeField(null=True, blank=True)  # a resend issued a newer key
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="accounts_key_expires")]
+
+    def __str__(self) -> str:
+        return f"activation key of user {self.user_id}"

@@ -5,6 +5,7 @@ under var/. README.md ("Configuration") lists every variable.
 """
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_crontab",
+    "post_office",  # after ask: ask's send_queued_mail job replaces post_office's command of that name
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +137,8 @@ else:
             "TIMEOUT": 300,
         }
     }
+    # django-ratelimit wants atomic increments; on one embedded machine an approximate count will do.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Database sessions, not cached ones: a session deleted at log-out while Memcached is down must not
 # come back from the cache when it returns.
@@ -152,20 +157,44 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- E-mail ---------------------------------------------------------------------------------------
-# EMAIL_HOST switches to SMTP; without it every mail is written as a file under var/mail.
+# Every mail goes into post_office's outbox table, in the transaction of the change that caused it;
+# the send_queued_mail job delivers it through the real backend: SMTP when EMAIL_HOST is set,
+# otherwise one file per mail under var/mail.
+EMAIL_BACKEND = "post_office.EmailBackend"
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    DELIVERY_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    DELIVERY_EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ask <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+MAIL_MAX_TRIES = env_int("MAIL_MAX_TRIES", 8)  # deliveries tried before a mail is given up (failed)
+MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)  # 1, 2, 4, 8 ... minutes between tries
+MAIL_RETENTION_DAYS = env_int("MAIL_RETENTION_DAYS", 30)  # sent and failed mail kept this long
+POST_OFFICE = {
+    "BACKENDS": {"default": DELIVERY_EMAIL_BACKEND},
+    "DEFAULT_PRIORITY": "medium",  # queued, never sent inside the request ("now" would)
+    "MAX_RETRIES": MAIL_MAX_TRIES - 1,
+    "RETRY_INTERVAL": timedelta(seconds=MAIL_RETRY_BASE_SECONDS),  # ask.outbox doubles it per try
+    "BATCH_SIZE": env_int("MAIL_BATCH_SIZE", 100),  # mails per pass of send_queued_mail
+    "THREADS_PER_PROCESS": 4,
+    "LOG_LEVEL": 1,  # keep a log row for every failure, none for successes
+    "MESSAGE_ID_ENABLED": True,
+}
+
+# --- Accounts -------------------------------------------------------------------------------------
+ACCOUNT_ACTIVATION_DAYS = env_int("ACCOUNT_ACTIVATION_DAYS", 7)  # an activation key is valid this long
+ACCOUNTS_CLEANUP_GRACE_DAYS = env_int("ACCOUNTS_CLEANUP_GRACE_DAYS", 7)  # after expiry, before deletion
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrDisplayNameBackend"]
+# Rate limits (django-ratelimit, counted in the shared cache; an outage lets requests through).
+ACCOUNTS_RESEND_RATE_PER_ADDRESS = env_str("ACCOUNTS_RESEND_RATE_PER_ADDRESS", "3/h")
+ACCOUNTS_RESEND_RATE_PER_CLIENT = env_str("ACCOUNTS_RESEND_RATE_PER_CLIENT", "10/h")
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -229,10 +258,17 @@ LOGGING = {
 # line and tests/jobs/test_schedule.py fails when they disagree. Each entry runs
 # `manage.py COMMAND ARGS` through ask.jobs.cron.run. Why each time is chosen: README.md ("Jobs").
 CRONJOBS = [
+    # Outgoing mail: every minute, looping for 55 s so a queued mail leaves within seconds. Exclusive:
+    # one sender across all hosts, so no mail goes out twice because two runs overlapped.
+    ("* * * * *", "ask.jobs.cron.run", ["send_queued_mail", "--loop", "--max-seconds", "55"]),
     # Expired sessions: daily at 03:17, a quiet hour, off the hour when other hosts' jobs start.
     ("17 3 * * *", "ask.jobs.cron.run", ["clearsessions"]),
     # Job history older than JOBS_RUN_RETENTION_DAYS: daily at 03:47, after clearsessions.
     ("47 3 * * *", "ask.jobs.cron.run", ["prune_job_runs"]),
+    # Abandoned sign-ups and expired activation keys: daily at 04:07, after the 03:xx housekeeping.
+    ("7 4 * * *", "ask.jobs.cron.run", ["cleanup_activations"]),
+    # Sent and given-up mail older than MAIL_RETENTION_DAYS: daily at 04:27.
+    ("27 4 * * *", "ask.jobs.cron.run", ["prune_mail"]),
 ]
 JOBS_RUN_RETENTION_DAYS = env_int("JOBS_RUN_RETENTION_DAYS", 90)  # prune_job_runs keeps this long
 JOBS_STALE_INTERVALS = env_int("JOBS_STALE_INTERVALS", 3)  # STALE after this many missed schedules

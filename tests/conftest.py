@@ -53,3 +53,49 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free local port, recording what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        from tests.support import free_port
+
+        self.messages: list = []
+        self.port = free_port()
+
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, smtp, session, envelope):
+                server.messages.append(envelope)
+                return "250 OK"
+
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.running = False
+
+    def start(self) -> None:
+        self._controller.start()
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            self._controller.stop()
+            self.running = False
+
+    def bodies(self) -> list[str]:
+        return [envelope.content.decode(errors="replace") for envelope in self.messages]
+
+
+@pytest.fixture
+def smtp(settings):
+    """Mail queued through post_office and delivered over SMTP to a local server (started by the test)."""
+    server = SmtpServer()
+    settings.EMAIL_BACKEND = "post_office.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {"default": "django.core.mail.backends.smtp.EmailBackend"}}
+    yield server
+    server.stop()

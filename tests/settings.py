@@ -13,3 +13,9 @@ CRONJOBS = [*CRONJOBS, *[tuple(entry) for entry in json.loads(os.environ.get("TE
 # Static files straight from the apps, so tests need no collectstatic (the smoke test runs that).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+
+# A test may point a child process's mail delivery at its own SMTP server.
+if os.environ.get("TEST_POST_OFFICE"):
+    _smtp = json.loads(os.environ["TEST_POST_OFFICE"])
+    EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS = _smtp["host"], _smtp["port"], False
+    POST_OFFICE = {**POST_OFFICE, "BACKENDS": {"default": "django.core.mail.backends.smtp.EmailBackend"}}  # noqa: F405

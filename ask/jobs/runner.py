@@ -68,6 +68,17 @@ class JobContext:
             return iterable
         return tqdm(iterable, total=total, desc=desc or self.name, unit=unit, file=self.stderr._out, dynamic_ncols=True)
 
+    def meter(self, *, total: int | None, desc: str = "", unit: str = "rows") -> "tqdm | _NoMeter":
+        """A progress bar to update(n) by hand (same rules as progress); close() it when done."""
+        if self.verbosity < 1 or not self.stderr.isatty():
+            return _NoMeter()
+        return tqdm(total=total, desc=desc or self.name, unit=unit, file=self.stderr._out, dynamic_ncols=True)
+
+    def say(self, message: str) -> None:
+        """Normal output of the job (what --dry-run lists, for example): shown at verbosity 1 and up."""
+        if self.verbosity >= 1:
+            self.stdout.write(message)
+
     def passes(self, body: Callable[[], int]) -> int:
         """Run body() once, or with --loop repeatedly until --max-seconds would be overrun.
 
@@ -86,6 +97,14 @@ class JobContext:
                 return done
             if pause:
                 time.sleep(pause)
+
+
+class _NoMeter:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 @contextmanager

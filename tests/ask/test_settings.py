@@ -14,7 +14,7 @@ SHOW_SETTINGS = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'db_name': str(s.DATABASES['default']['NAME']),"
     " 'cache': s.CACHES['default']['BACKEND'], 'location': s.CACHES['default']['LOCATION'],"
-    " 'mail': s.EMAIL_BACKEND, 'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE']}))"
+    " 'mail': s.POST_OFFICE['BACKENDS']['default'], 'queue': s.EMAIL_BACKEND, 'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE']}))"
 )
 
 
@@ -30,6 +30,7 @@ def test_nothing_configured_runs_embedded_on_sqlite_file_cache_and_file_mail(var
     assert shown["db_name"] == str(var_dir / "ask.sqlite3")
     assert shown["cache"] == "django.core.cache.backends.filebased.FileBasedCache"
     assert shown["location"] == str(var_dir / "cache")
+    assert shown["queue"] == "post_office.EmailBackend"
     assert shown["mail"] == "django.core.mail.backends.filebased.EmailBackend"
 
 

@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from accounts import views
+from accounts.forms import LoginForm
+
+urlpatterns = [
+    path("signup/", views.sign_up, name="sign_up"),
+    path("signup/done/", views.sign_up_done, name="sign_up_done"),
+    path("activate/resend/", views.resend, name="resend"),
+    path("activate/resend/done/", views.resend_done, name="resend_done"),
+    path("activate/<str:key>/", views.activate, name="activate"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("", include("django.contrib.auth.urls")),
+]

@@ -1,0 +1,75 @@
+"""Sign-up, activation and resend pages; log-in and password pages are Django's own views."""
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from accounts.forms import ResendForm, SignUpForm
+from accounts.services import ActivationError, account_activate, activation_resend, user_sign_up
+
+# HTTP status of each reason an activation link did not work.
+ACTIVATION_FAILURE_STATUS = {"malformed": 400, "unknown": 404, "used": 410, "replaced": 410, "expired": 410,
+                             "deactivated": 403}
+
+
+def _activation_url(request: HttpRequest):
+    return lambda key: request.build_absolute_uri(reverse("activate", args=[key]))
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user_sign_up(
+            email=form.cleaned_data["email"], display_name=form.cleaned_data["display_name"],
+            password=form.cleaned_data["password1"], activation_url=_activation_url(request),
+        )
+        request.session["signed_up_email"] = form.cleaned_data["email"]
+        return redirect("sign_up_done")
+    return render(request, "accounts/sign_up.html", {"form": form})
+
+
+def sign_up_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/sign_up_done.html", {
+        "email": request.session.get("signed_up_email", ""), "days": settings.ACCOUNT_ACTIVATION_DAYS,
+    })
+
+
+def activate(request: HttpRequest, key: str) -> HttpResponse:
+    try:
+        user = account_activate(key=key)
+    except ActivationError as failure:
+        return render(request, "accounts/activation_failed.html", {"reason": failure.reason},
+                      status=ACTIVATION_FAILURE_STATUS[failure.reason])
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    messages.success(request, f"Welcome, {user.display_name}: your account is active.")
+    return redirect("home")
+
+
+def _address(group: str, request: HttpRequest) -> str:
+    return request.POST.get("email", "").strip().lower()
+
+
+@require_http_methods(["GET", "POST"])
+def resend(request: HttpRequest) -> HttpResponse:
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        limited = [
+            is_ratelimited(request, group="accounts.resend.address", key=_address,
+                           rate=settings.ACCOUNTS_RESEND_RATE_PER_ADDRESS, increment=True),
+            is_ratelimited(request, group="accounts.resend.client", key="ip",
+                           rate=settings.ACCOUNTS_RESEND_RATE_PER_CLIENT, increment=True),
+        ]
+        if any(limited):
+            return render(request, "accounts/rate_limited.html", status=429)
+        activation_resend(email=form.cleaned_data["email"], activation_url=_activation_url(request))
+        return redirect("resend_done")
+    return render(request, "accounts/resend.html", {"form": form})
+
+
+def resend_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/resend_done.html")

@@ -1,0 +1,223 @@
+"""Sign-up, the activation mail, activation and its failure cases, resend, log-in."""
+import re
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.utils import timezone
+from post_office.models import Email
+
+from accounts.cache_keys import activation_key
+from accounts.models import ActivationKey, User
+from accounts.services import hash_key
+from tests.ask.test_health import memcached_cache
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LINK = re.compile(r"http://testserver(/accounts/activate/[A-Za-z0-9_-]+/)")
+
+
+@pytest.fixture
+def sign_up(client, django_capture_on_commit_callbacks):
+    """Post the sign-up form; on-commit work (caching the key) runs as after a real commit."""
+
+    def post(email="ada@example.com", display_name="Ada", password="correct horse battery"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/accounts/signup/", {
+                "email": email, "display_name": display_name, "password1": password, "password2": password,
+            })
+
+    return post
+
+
+def queued_links(to: str) -> list[str]:
+    return [LINK.search(e.message).group(1) for e in Email.objects.filter(to=[to]).order_by("pk")]
+
+
+def test_sign_up_creates_an_inactive_user_a_hashed_key_and_a_queued_mail(client, sign_up):
+    response = sign_up()
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/done/"
+    user = User.objects.get(email="ada@example.com")
+    assert not user.is_active and user.activated_at is None and user.check_password("correct horse battery")
+    (link,) = queued_links("ada@example.com")
+    key = link.split("/")[-2]
+    record = ActivationKey.objects.get(user=user)
+    assert record.key_hash == hash_key(key) and key not in record.key_hash
+    assert timedelta(days=6, hours=23) < record.expires_at - timezone.now() <= timedelta(days=7)
+    assert cache.get(activation_key(record.key_hash)) == user.pk
+    assert "ada@example.com" in client.get(response["Location"]).content.decode()
+
+
+def test_the_whole_flow_from_sign_up_to_logged_in(client, smtp, sign_up):
+    smtp.start()
+    sign_up()
+    call_command("send_queued_mail", stdout=StringIO())
+    (body,) = smtp.bodies()
+    link = LINK.search(body.replace("=\n", "")).group(1)
+    response = client.get(link, follow=True)
+    assert response.status_code == 200
+    assert response.context["user"].email == "ada@example.com"
+    assert "your account is active" in response.content.decode()
+    user = User.objects.get(email="ada@example.com")
+    assert user.is_active and user.activated_at is not None
+
+
+@pytest.mark.parametrize("bad", [
+    {"email": "not-an-address"}, {"display_name": ""}, {"password": "123"}, {"password": "password"},
+])
+def test_bad_sign_ups_are_refused_with_the_field_named(client, bad, sign_up):
+    fields = {"email": "ada@example.com", "display_name": "Ada", "password": "correct horse battery", **bad}
+    response = sign_up(**fields)
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not User.objects.exists() and not Email.objects.exists()
+
+
+def test_e_mail_and_display_name_are_unique_whatever_their_case(client, sign_up):
+    UserFactory(email="ada@example.com", display_name="Ada")
+    errors = sign_up(email="ADA@example.com", display_name="other").context["form"].errors
+    assert errors["email"] == ["An account with this e-mail address exists already."]
+    errors = sign_up(email="new@example.com", display_name="ADA").context["form"].errors
+    assert "This display name is taken." in str(errors)
+
+
+def test_an_activation_link_works_once(client, sign_up):
+    sign_up()
+    (link,) = queued_links("ada@example.com")
+    assert client.get(link).status_code == 302
+    client.logout()
+    again = client.get(link)
+    assert again.status_code == 410 and "This link was used already" in again.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("key,status,text", [
+    ("short", 400, "This activation link is incomplete"),
+    ("A" * 43, 404, "This activation link is not known"),
+])
+def test_malformed_and_unknown_keys_get_a_clear_page_offering_resend(client, key, status, text):
+    response = client.get(f"/accounts/activate/{key}/")
+    assert response.status_code == status
+    html = response.content.decode()
+    assert text in html and 'href="/accounts/activate/resend/"' in html
+
+
+def test_an_expired_key_is_refused_right_at_its_expiry(client, sign_up):
+    sign_up()
+    (link,) = queued_links("ada@example.com")
+    ActivationKey.objects.update(expires_at=timezone.now() - timedelta(microseconds=1))
+    response = client.get(link)
+    assert response.status_code == 410 and "has expired" in response.content.decode()
+    assert not User.objects.get().is_active
+
+
+def test_resend_replaces_the_key_and_the_old_link_stops_working(client, sign_up):
+    sign_up()
+    (old,) = queued_links("ada@example.com")
+    assert client.post("/accounts/activate/resend/", {"email": "Ada@Example.com"}).status_code == 302
+    first, new = queued_links("ada@example.com")
+    assert first == old and new != old
+    response = client.get(old)
+    assert response.status_code == 410 and "A newer activation link was sent" in response.content.decode()
+    assert client.get(new).status_code == 302
+    assert User.objects.get().is_active
+
+
+def test_resend_answers_the_same_whether_or_not_the_address_has_an_account(client, sign_up):
+    sign_up()
+    UserFactory(email="active@example.com")
+    answers = [client.post("/accounts/activate/resend/", {"email": e}, follow=True).content.decode()
+               for e in ("ada@example.com", "nobody@example.com", "active@example.com")]
+    assert answers[0] == answers[1] == answers[2]
+    assert Email.objects.filter(to=["nobody@example.com"]).count() == 0
+    assert Email.objects.filter(to=["active@example.com"]).count() == 0, "an active account gets no key"
+
+
+def test_resend_is_rate_limited_per_address_and_per_client(client, settings):
+    settings.ACCOUNTS_RESEND_RATE_PER_ADDRESS = "2/h"
+    settings.ACCOUNTS_RESEND_RATE_PER_CLIENT = "4/h"
+    def resend(email: str, client_ip: str) -> int:
+        return client.post("/accounts/activate/resend/", {"email": email}, REMOTE_ADDR=client_ip).status_code
+
+    # One address from three clients: its own limit (2 an hour), whatever the case of the address.
+    assert [resend(e, f"10.0.0.{n}") for n, e in enumerate(["ada@example.com", "ADA@example.com", "ada@example.com"])] == [302, 302, 429]
+    # One client asking for five addresses: the client's limit (4 an hour).
+    assert [resend(f"x{n}@example.com", "10.9.9.9") for n in range(5)] == [302, 302, 302, 302, 429]
+    assert resend("y@example.com", "10.1.2.3") == 302, "other clients and addresses are not affected"
+
+
+def test_activation_works_with_memcached_stopped(client, settings, memcached, sign_up):
+    settings.CACHES = memcached_cache(memcached.location)
+    sign_up()
+    (link,) = queued_links("ada@example.com")
+    memcached.stop()
+    assert client.get(link).status_code == 302
+    assert User.objects.get().is_active
+
+
+def test_activation_works_from_the_database_when_the_cache_lost_the_key(client, sign_up):
+    sign_up()
+    (link,) = queued_links("ada@example.com")
+    cache.clear()
+    assert client.get(link).status_code == 302
+
+
+def test_a_key_cannot_reactivate_an_account_an_admin_deactivated(client, sign_up):
+    sign_up()
+    (link,) = queued_links("ada@example.com")
+    User.objects.update(activated_at=timezone.now(), is_active=False)
+    response = client.get(link)
+    assert response.status_code == 403 and not User.objects.get().is_active
+
+
+@pytest.mark.parametrize("login_as", ["ada@example.com", "ADA@example.com", "Ada", "ada"])
+def test_log_in_by_e_mail_or_display_name(client, login_as):
+    UserFactory(email="ada@example.com", display_name="Ada")
+    response = client.post("/accounts/login/", {"username": login_as, "password": "secret-pass-1"})
+    assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_a_user_who_did_not_activate_is_told_to_with_a_resend_link(client, sign_up):
+    sign_up()
+    response = client.post("/accounts/login/", {"username": "ada@example.com", "password": "correct horse battery"})
+    html = response.content.decode()
+    assert "not activated yet" in html and 'href="/accounts/activate/resend/"' in html
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_wrong_password_for_an_inactive_user_says_nothing_about_activation(client, sign_up):
+    sign_up()
+    html = client.post("/accounts/login/", {"username": "ada@example.com", "password": "wrong"}).content.decode()
+    assert "not activated" not in html and "Please enter a correct" in html
+
+
+def test_a_deactivated_users_session_ends(client):
+    user = UserFactory(display_name="Ada")
+    client.force_login(user)
+    assert "Ada" in client.get("/").content.decode()
+    User.objects.filter(pk=user.pk).update(is_active=False, activated_at=timezone.now())
+    assert "Log in" in client.get("/").content.decode()
+
+
+def test_password_reset_mail_goes_through_the_outbox(client, settings):
+    settings.EMAIL_BACKEND = "post_office.EmailBackend"
+    UserFactory(email="ada@example.com")
+    response = client.post("/accounts/password_reset/", {"email": "ada@example.com"})
+    assert response.status_code == 302
+    (email,) = Email.objects.all()
+    assert email.subject == "Reset your ask password" and "/accounts/reset/" in email.message
+
+
+def test_password_change_with_the_sites_pages(client):
+    user = UserFactory()
+    client.force_login(user)
+    page = client.get("/accounts/password_change/")
+    assert page.status_code == 200 and "Change your password" in page.content.decode()
+    response = client.post("/accounts/password_change/", {
+        "old_password": "secret-pass-1", "new_password1": "a much better pass", "new_password2": "a much better pass",
+    })
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a much better pass")
