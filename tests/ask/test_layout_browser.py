@@ -11,7 +11,7 @@ def test_the_layout_has_header_search_main_column_and_styles(live_server, page):
     page.goto(live_server.url + "/")
     assert page.title() == "New questions · ask"
     assert page.locator(".site-header .brand").inner_text() == "ask"
-    assert page.get_by_role("searchbox", name="Search questions").is_visible()
+    assert page.get_by_role("combobox", name="Search questions").is_visible()
     assert page.get_by_role("link", name="Log in").is_visible()
     # The stylesheet is served and applied: the header has its white background.
     assert page.eval_on_selector(".site-header", "e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"

@@ -1,0 +1,17 @@
+"""Every cache key of the Q&A app, built here and nowhere else (user text is hashed)."""
+import hashlib
+
+BEST = "ask:best"  # what calc_best computed: popular tags and best members
+LISTS_VERSION = "ask:lists:version"  # bumped when a new question, answer or accept changes the lists
+SIDEBAR_FRAGMENT = "ask_sidebar"  # {% cache %} fragment name of the sidebar
+QUESTION_CARD_FRAGMENT = "ask_card"  # {% cache %} fragment name of a question card
+
+
+def question_version(question_id: int) -> str:
+    """Bumped by every change shown on the question's page (answer, vote, accept)."""
+    return f"ask:question:{question_id}:version"
+
+
+def anonymous_page(full_path: str) -> str:
+    """A whole page as rendered for visitors without a session."""
+    return "ask:page:" + hashlib.sha256(full_path.encode()).hexdigest()

@@ -1,0 +1,114 @@
+"""The sidebar's figures (calc_best) and the rebuild of denormalised counters (recalc_ratings).
+
+Rules of the sidebar, computed every 10 minutes:
+- popular tags: the 10 tags on the most questions asked in the last 90 days (ties: name);
+- best members: the 10 members whose questions and answers received the highest sum of votes
+  (+1/-1) cast in the last 7 days, counting only members with a positive sum (ties: lower user id).
+"""
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from ask.cache_keys import BEST, SIDEBAR_FRAGMENT
+from ask.models import Answer, AnswerVote, Question, QuestionVote, SidebarSnapshot, Tag
+
+TOP = 10
+POPULAR_TAG_DAYS = 90
+BEST_MEMBER_DAYS = 7
+
+
+def popular_tags(now) -> list[dict]:
+    since = now - timedelta(days=POPULAR_TAG_DAYS)
+    rows = (Tag.objects.filter(questions__created_at__gte=since).annotate(count=Count("questions"))
+            .order_by("-count", "name").values("name", "count")[:TOP])
+    return list(rows)
+
+
+def best_members(now) -> list[dict]:
+    since = now - timedelta(days=BEST_MEMBER_DAYS)
+    received: dict[int, int] = {}
+    for author_id, total in (
+        QuestionVote.objects.filter(created_at__gte=since).values("question__author").annotate(total=Sum("value"))
+        .values_list("question__author", "total")
+    ):
+        received[author_id] = received.get(author_id, 0) + total
+    for author_id, total in (
+        AnswerVote.objects.filter(created_at__gte=since).values("answer__author").annotate(total=Sum("value"))
+        .values_list("answer__author", "total")
+    ):
+        received[author_id] = received.get(author_id, 0) + total
+    ranked = sorted(((-total, pk) for pk, total in received.items() if total > 0))[:TOP]
+    names = dict(User.objects.filter(pk__in=[pk for _, pk in ranked]).values_list("pk", "display_name"))
+    return [{"id": pk, "display_name": names[pk], "rating": -negative} for negative, pk in ranked if pk in names]
+
+
+def best_calculate(*, dry_run: bool = False) -> dict:
+    """Compute the sidebar; store it in the snapshot row and the cache, and drop the old fragment."""
+    now = timezone.now()
+    best = {"tags": popular_tags(now), "members": best_members(now)}
+    if not dry_run:
+        SidebarSnapshot.objects.update_or_create(pk=1, defaults={"computed_at": now, **best})
+        cache.set(BEST, best, timeout=None)
+        cache.delete(make_template_fragment_key(SIDEBAR_FRAGMENT))
+    return best
+
+
+# Questions per batch when rebuilding counters: 5,000 questions with their answers ≈ 1 s.
+RECALC_BATCH_SIZE = 5000
+
+
+def _vote_sum(model, field: str):
+    return Coalesce(Subquery(model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+                             .annotate(s=Sum("value")).values("s")), Value(0), output_field=IntegerField())
+
+
+def ratings_recalculate(*, batch_size: int, dry_run: bool, on_batch=None) -> dict:
+    """Rebuild every question's rating and answer count and every answer's rating from the rows.
+
+    Works by primary-key ranges so memory stays flat; returns how many counters were wrong.
+    """
+    wrong = {"question ratings": 0, "answer counts": 0, "answer ratings": 0, "accepted flags": 0}
+    last = 0
+    while True:
+        ids = list(Question.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return wrong
+        last = ids[-1]
+        with transaction.atomic():
+            if not dry_run:
+                # Lock answers, then questions: the order vote_cast takes them in, so no deadlock,
+                # and no vote lands between reading a true rating and writing it.
+                list(Answer.objects.select_for_update().filter(question_id__in=ids).order_by("pk").values_list("pk"))
+                list(Question.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+            questions = Question.objects.filter(pk__in=ids).annotate(
+                true_rating=_vote_sum(QuestionVote, "question"),
+                true_answers=Coalesce(Subquery(Answer.objects.filter(question=OuterRef("pk")).order_by()
+                                               .values("question").annotate(c=Count("pk")).values("c")),
+                                      Value(0), output_field=IntegerField()),
+            ).values_list("pk", "rating", "true_rating", "answer_count", "true_answers", "has_accepted")
+            accepted = set(Answer.objects.filter(question_id__in=ids, is_accepted=True).values_list("question_id", flat=True))
+            fix_questions = []
+            for pk, rating, true_rating, count, true_count, has_accepted in questions:
+                wrong["question ratings"] += rating != true_rating
+                wrong["answer counts"] += count != true_count
+                wrong["accepted flags"] += has_accepted != (pk in accepted)
+                if (rating, count, has_accepted) != (true_rating, true_count, pk in accepted):
+                    fix_questions.append(Question(pk=pk, rating=true_rating, answer_count=true_count,
+                                                  has_accepted=pk in accepted))
+            answers = Answer.objects.filter(question_id__in=ids).annotate(true_rating=_vote_sum(AnswerVote, "answer"))
+            fix_answers = [Answer(pk=pk, rating=true) for pk, rating, true
+                           in answers.values_list("pk", "rating", "true_rating") if rating != true]
+            wrong["answer ratings"] += len(fix_answers)
+            if not dry_run:
+                Question.objects.bulk_update(fix_questions, ["rating", "answer_count", "has_accepted"], batch_size=1000)
+                Answer.objects.bulk_update(fix_answers, ["rating"], batch_size=1000)
+        if on_batch:
+            on_batch(len(ids))
+
+
