@@ -27,7 +27,7 @@ class Question(models.Model):
     rating = models.IntegerField(default=0)  # sum of its votes
     answer_count = models.PositiveIntegerField(default=0)
     has_accepted = models.BooleanField(default=False)
-    search_vector = SearchVectorField(null=True, editable=False)  # PostgreSQL only; GIN-indexed
+    search_vector = SearchVectorField(null=True, editable=False)  # set by a trigger on PostgreSQL (migration 0002)
 
     class Meta:
         indexes = [

@@ -1,9 +1,8 @@
 """Writes of the Q&A site: questions, answers, votes, the accepted answer, profile settings."""
 import logging
 
-from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,11 +18,6 @@ from ask.text import render_markdown
 logger = logging.getLogger(__name__)
 
 
-def search_vector():
-    """The questions' full-text document: title weighs more than text (PostgreSQL only)."""
-    return SearchVector("title", weight="A", config="english") + SearchVector("text", weight="B", config="english")
-
-
 def question_create(*, author: User, title: str, text: str, tag_names: list[str]) -> Question:
     now = timezone.now()
     with transaction.atomic():
@@ -32,8 +26,6 @@ def question_create(*, author: User, title: str, text: str, tag_names: list[str]
         )
         tags = [Tag.objects.get_or_create(name=name)[0] for name in tag_names]
         question.tags.set(tags)
-        if connection.vendor == "postgresql":
-            Question.objects.filter(pk=question.pk).update(search_vector=search_vector())
         transaction.on_commit(lambda: bump(LISTS_VERSION))
     return question
 

@@ -261,6 +261,8 @@ CRONJOBS = [
     # Outgoing mail: every minute, looping for 55 s so a queued mail leaves within seconds. Exclusive:
     # one sender across all hosts, so no mail goes out twice because two runs overlapped.
     ("* * * * *", "ask.jobs.cron.run", ["send_queued_mail", "--loop", "--max-seconds", "55"]),
+    # Sidebar (popular tags, best members): every 10 minutes, at minute 3, 13, ... off the full hour.
+    ("3-59/10 * * * *", "ask.jobs.cron.run", ["calc_best"]),
     # Expired sessions: daily at 03:17, a quiet hour, off the hour when other hosts' jobs start.
     ("17 3 * * *", "ask.jobs.cron.run", ["clearsessions"]),
     # Job history older than JOBS_RUN_RETENTION_DAYS: daily at 03:47, after clearsessions.
@@ -269,6 +271,9 @@ CRONJOBS = [
     ("7 4 * * *", "ask.jobs.cron.run", ["cleanup_activations"]),
     # Sent and given-up mail older than MAIL_RETENTION_DAYS: daily at 04:27.
     ("27 4 * * *", "ask.jobs.cron.run", ["prune_mail"]),
+    # Counters rebuilt from the votes (a consistency check that also repairs): Sundays at 05:17, the
+    # quietest hour of the week; it locks one batch of questions at a time, briefly.
+    ("17 5 * * 0", "ask.jobs.cron.run", ["recalc_ratings"]),
 ]
 JOBS_RUN_RETENTION_DAYS = env_int("JOBS_RUN_RETENTION_DAYS", 90)  # prune_job_runs keeps this long
 JOBS_STALE_INTERVALS = env_int("JOBS_STALE_INTERVALS", 3)  # STALE after this many missed schedules

@@ -1,5 +1,6 @@
 """factory_boy factories for the site's models."""
 import factory
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -17,3 +18,40 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ask.Tag"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag{n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ask.Question"
+        skip_postgeneration_save = True
+
+    author = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"How do I sort list number {n} in Python?")
+    text = "I have a list and want it sorted by the second field."
+    text_html = factory.LazyAttribute(lambda q: f"<p>{q.text}</p>")
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyAttribute(lambda q: q.created_at)
+
+    @factory.post_generation
+    def tags(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.tags.set(extracted)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ask.Answer"
+
+    question = factory.SubFactory(QuestionFactory)
+    author = factory.SubFactory(UserFactory)
+    text = "Use sorted() with a key function."
+    text_html = factory.LazyAttribute(lambda a: f"<p>{a.text}</p>")
+    created_at = factory.LazyFunction(timezone.now)

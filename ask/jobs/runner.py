@@ -49,6 +49,9 @@ class JobContext:
     counters: dict = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
     def count(self, counter: str, n: int = 1) -> None:
         self.counters[counter] = self.counters.get(counter, 0) + n
 
