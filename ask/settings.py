@@ -108,10 +108,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # servers. Short timeouts and ignore_exc make an outage a cache miss (pages slower, never a 500), and
 # a server that fails is left alone for CACHE_DEAD_SECONDS instead of costing a timeout per request.
 MEMCACHED_SERVERS = env_list("MEMCACHED_SERVERS", "")
+# django-ratelimit knows cache backends by class path only; ours is PyMemcacheCache (atomic incr).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if MEMCACHED_SERVERS:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+            "BACKEND": "ask.cache_backend.PersistentPyMemcacheCache",
             "LOCATION": MEMCACHED_SERVERS,
             "KEY_PREFIX": SITE_NAME,
             "TIMEOUT": 300,
@@ -138,7 +140,10 @@ else:
         }
     }
     # django-ratelimit wants atomic increments; on one embedded machine an approximate count will do.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# How long a web process reuses a page it fetched from the page cache (seconds; 0 turns it off).
+ASK_PAGE_LOCAL_SECONDS = float(env_str("ASK_PAGE_LOCAL_SECONDS", "1"))
 
 # Database sessions, not cached ones: a session deleted at log-out while Memcached is down must not
 # come back from the cache when it returns.

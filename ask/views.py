@@ -150,8 +150,8 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User, pk=pk, is_active=True)
     return render(request, "ask/profile.html", {
         "member": member, "rating": selectors.user_rating(member),
-        "questions": selectors.questions_new().filter(author=member)[:20],
-        "answers": member.answers.select_related("question").defer("text", "question__text").order_by("-created_at")[:20],
+        "questions": selectors.questions_by(member)[:20],
+        "answers": selectors.answers_by(member)[:20],
     })
 
 

@@ -8,8 +8,11 @@ from tests.support import Memcached
 @pytest.fixture(autouse=True)
 def clear_caches():
     """Each test starts with empty caches, whatever the last one left."""
+    from ask.caching import local_pages
+
     for cache in caches.all():
         cache.clear()
+    local_pages.clear()
     yield
 
 

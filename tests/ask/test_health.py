@@ -21,7 +21,7 @@ def test_healthz_is_ok_when_everything_answers(client, settings):
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"]["database"]["ok"] and body["checks"]["database"]["detail"] == "postgresql"
-    assert body["checks"]["cache"]["ok"] and body["checks"]["cache"]["detail"] == "PyMemcacheCache"
+    assert body["checks"]["cache"]["ok"] and body["checks"]["cache"]["detail"] == "PersistentPyMemcacheCache"
     assert response["Cache-Control"].startswith("max-age=0")
 
 

@@ -189,6 +189,8 @@ def test_every_page_runs_the_same_number_of_queries_whatever_the_data(client, dj
         for _ in range(n):
             answer = AnswerFactory(question=question)
             AnswerFactory.create(question=QuestionFactory(author=answer.author, tags=[tag]))
+            AnswerFactory(author=question.author)  # the profile lists these
+            QuestionFactory(author=question.author, title="How to sort things")
         return question
 
     def queries(url):

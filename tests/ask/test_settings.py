@@ -42,7 +42,7 @@ def test_database_url_and_memcached_servers_switch_to_postgres_and_a_memcached_p
     assert shown["db"] == "django.db.backends.postgresql"
     assert shown["db_name"] == "ask"
     assert shown["conn_max_age"] == 60, "persistent connections are the biggest single speed-up"
-    assert shown["cache"] == "django.core.cache.backends.memcached.PyMemcacheCache"
+    assert shown["cache"] == "ask.cache_backend.PersistentPyMemcacheCache"
     assert shown["location"] == ["10.0.0.1:11211", "10.0.0.2:11211"]
 
 
