@@ -31,7 +31,31 @@ def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
             assert report["checks"]["cache"]["detail"] == "FileBasedCache"
             css = http_get(base + "/static/ask/css/site.css")
             assert css[0] == 200 and ".site-header" in css[1]
+            if attempt == "first run":
+                assert "fill.example.com" not in html and "asked" in html, "the demo questions are there"
+                sign_up(base, f"newcomer@example.com")
+                mail_dir = tmp_path / "var" / "mail"
+                wait_for(lambda: mail_dir.exists() and any(mail_dir.iterdir()), 60, interval=0.5,
+                         what="the activation mail in var/mail")
+                assert "/accounts/activate/" in next(mail_dir.iterdir()).read_text()
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(20)
+            proc.send_signal(signal.SIGTERM)  # as a service manager stops it
+            proc.wait(90)
     assert (tmp_path / "var" / "ask.sqlite3").exists()
+
+
+def sign_up(base: str, email: str) -> None:
+    """Post the sign-up form as a browser would (CSRF cookie and token included)."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = opener.open(base + "/accounts/signup/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": email, "display_name": "Newcomer",
+                                   "password1": "correct horse battery", "password2": "correct horse battery"})
+    response = opener.open(urllib.request.Request(base + "/accounts/signup/", data=data.encode(),
+                                                  headers={"Referer": base + "/accounts/signup/"}))
+    assert response.url.endswith("/accounts/signup/done/")

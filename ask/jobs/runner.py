@@ -48,6 +48,8 @@ class JobContext:
     batch_size: int | None = None
     counters: dict = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    # Set by SIGTERM in loop mode: the loop ends after its current pass instead of mid-work.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -91,7 +93,7 @@ class JobContext:
             return body()
         max_seconds, interval = self.options["max_seconds"], self.options["interval"]
         done = 0
-        while True:
+        while not self.stop.is_set():
             did = body()
             done += did
             elapsed = time.monotonic() - self.started
@@ -99,7 +101,9 @@ class JobContext:
             if elapsed + pause >= max_seconds:
                 return done
             if pause:
-                time.sleep(pause)
+                self.stop.wait(pause)
+        self.count("stopped by SIGTERM")
+        return done
 
 
 class _NoMeter:
@@ -111,13 +115,17 @@ class _NoMeter:
 
 
 @contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into JobTerminated so the run is recorded as failed before the process ends."""
+def _sigterm_handled(ctx: JobContext) -> Iterator[None]:
+    """SIGTERM ends a loop job after its current pass (a clean stop); any other job is recorded as
+    failed by JobTerminated before the process ends."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
+        if ctx.options.get("loop") and not ctx.stop.is_set():
+            ctx.stop.set()
+            return
         raise JobTerminated()
 
     previous = signal.signal(signal.SIGTERM, handler)
@@ -157,7 +165,7 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
 
 def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None]) -> None:
     try:
-        with _sigterm_raises():
+        with _sigterm_handled(ctx):
             returned = work(ctx)
     except CommandError as exc:  # the operator's mistake (bad file, bad option): no traceback
         job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=str(exc))

@@ -100,7 +100,8 @@ def test_two_senders_at_once_send_every_mail_exactly_once(smtp, var_dir):
         mail_queue(to=f"user{n}@example.com", subject=f"Mail {n}", body="Body")
     env = process_env(var_dir, TEST_POST_OFFICE=json.dumps({"host": "127.0.0.1", "port": smtp.port}))
     # In loop mode the first sender holds the lock for 3 s, so the runs surely overlap.
-    procs = [start_manage("send_queued_mail", "--loop", "--max-seconds", "3", env=env) for _ in range(2)]
+    procs = [start_manage("send_queued_mail", "--loop", "--max-seconds", "3", "--interval", "0.5", env=env)
+             for _ in range(2)]
     for proc in procs:
         proc.communicate(timeout=60)
         assert proc.returncode == 0

@@ -208,3 +208,15 @@ def test_a_progress_bar_shows_on_a_terminal_and_never_under_cron(var_dir):
     piped = manage("sample_job", "--rows", "50", env=env)
     assert piped.stderr == ""
     assert _run_on_a_terminal(["sample_job", "--rows", "50", "--verbosity", "0"], env) == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_stops_a_loop_job_cleanly_after_its_current_pass(var_dir):
+    proc = start_manage("sample_job", "--loop", "--max-seconds", "30", "--interval", "0.2", "--rows", "1", env=process_env(var_dir))
+    wait_for(lambda: JobRun.objects.filter(status="running").exists(), 20, what="the run to start")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    run = JobRun.objects.get()
+    assert run.status == "ok" and run.counters["stopped by SIGTERM"] == 1 and run.counters["passes"] >= 1
