@@ -207,6 +207,16 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the site's days (statistics) are coun
 USE_I18N = True
 USE_TZ = True
 
+# --- Orders ---------------------------------------------------------------------------------------
+ORDERS_LEAD_MINUTES = env_int("ORDERS_LEAD_MINUTES", 45)  # cooking starts this long before the ETA
+ORDERS_MIN_NOTICE_MINUTES = env_int("ORDERS_MIN_NOTICE_MINUTES", 30)  # the earliest ETA, from now
+ORDERS_POLL_SECONDS = env_int("ORDERS_POLL_SECONDS", 20)  # how often a waiting order is looked at again
+ORDERS_BATCH_SIZE = env_int("ORDERS_BATCH_SIZE", 100)  # orders one processor claims per pass
+ORDERS_DELIVERY_WEBHOOK_TOKEN = env_str("ORDERS_DELIVERY_WEBHOOK_TOKEN")  # the pushing courier's token
+ORDERS_SIM_PICKUP_SECONDS = env_int("ORDERS_SIM_PICKUP_SECONDS", 120)  # simulated courier: to pick-up
+ORDERS_SIM_DELIVERY_SECONDS = env_int("ORDERS_SIM_DELIVERY_SECONDS", 300)  # ... and on to the door
+ORDERS_CLOCK_OFFSET_SECONDS = env_int("ORDERS_CLOCK_OFFSET_SECONDS", 0)  # tests and demos move time
+
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -1,1 +1,154 @@
-"""Models of food ordering arrive with the orders issue."""
+"""Food ordering: restaurants and dishes, orders with their items, one ticket per restaurant, the
+delivery, and the history of every status change. Money is Decimal throughout."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from orders.states import ACTIVE_ORDER_STATUSES, DeliveryStatus, OrderStatus, TicketStatus
+
+
+class Restaurant(models.Model):
+    class Integration(models.TextChoices):
+        POLLED = "polled"  # its kitchen system is asked for ticket statuses (sync_restaurants)
+        PUSHED = "pushed"  # it tells us: its system calls our webhook, or its staff use our pages
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    integration = models.CharField(max_length=10, choices=Integration.choices)
+    # SHA-256 of the token its webhook calls carry (Authorization: Bearer TOKEN); never the token.
+    webhook_token_hash = models.CharField(max_length=64, blank=True)
+    opens_at = models.TimeField()  # deliveries are accepted for ETAs between these, site time zone
+    closes_at = models.TimeField()
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="restaurants_staffed", blank=True)
+    # The simulated kitchen's timing (see orders.providers.simulated).
+    sim_cook_seconds = models.PositiveIntegerField(default=120)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dish(models.Model):
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="dishes")
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    available = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name_plural = "dishes"
+        ordering = ["restaurant", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Order(models.Model):
+    class DeliveryProvider(models.TextChoices):
+        POLLED = "polled"  # the processor asks the provider how the delivery goes
+        PUSHED = "pushed"  # the provider calls our webhook
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    eta = models.DateTimeField("delivery time")
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.NOT_STARTED)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    address = models.CharField(max_length=200)
+    delivery_provider = models.CharField(max_length=10, choices=DeliveryProvider.choices,
+                                         default=DeliveryProvider.POLLED)
+    created_at = models.DateTimeField()
+    # When the processor should look at it next; empty once it is final. The processor's queue.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    delayed_minutes = models.PositiveIntegerField(default=0)  # how late it is (or was, once delivered)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_check_at"], name="orders_order_queue",
+                         condition=Q(status__in=sorted(ACTIVE_ORDER_STATUSES))),
+            models.Index(fields=["customer", "-created_at"], name="orders_order_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.pk}"
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    dish = models.ForeignKey(Dish, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=8, decimal_places=2)  # the dish's price when ordered
+
+    @property
+    def subtotal(self):
+        return self.price * self.quantity
+
+
+class Ticket(models.Model):
+    """The part of an order one restaurant cooks."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.PROTECT, related_name="tickets")
+    status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.NOT_STARTED)
+    # Sent with the request, so a retried request (a processor killed mid-call) creates nothing twice.
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    external_id = models.CharField(max_length=80, null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "restaurant"], name="orders_one_ticket_per_restaurant"),
+            models.UniqueConstraint(fields=["restaurant", "external_id"], name="orders_ticket_external_id"),
+        ]
+
+
+class Delivery(models.Model):
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="delivery")
+    provider = models.CharField(max_length=10, choices=Order.DeliveryProvider.choices)
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.REQUESTED)
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    external_id = models.CharField(max_length=80, null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["provider", "external_id"], name="orders_delivery_external_id")]
+
+
+class OrderEvent(models.Model):
+    """Every status change of an order: the customer's timeline and the statistics' source."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["to_status", "at"], name="orders_event_status_at")]
+
+
+# --- The simulated external systems -----------------------------------------------------------
+# Stand-ins for a restaurant's kitchen system and a delivery company's API, kept in tables of their
+# own so several processor processes see one "outside world". A real integration replaces them.
+
+class SimKitchenTicket(models.Model):
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    external_id = models.CharField(max_length=80, unique=True)
+    received_at = models.DateTimeField()
+    rejected = models.BooleanField(default=False)
+
+
+class SimDeliveryJob(models.Model):
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    external_id = models.CharField(max_length=80, unique=True)
+    received_at = models.DateTimeField()
+    fails = models.BooleanField(default=False)
+
+
+class ProviderCall(models.Model):
+    """Every call made to an external system (tests count duplicates; admins read it when debugging)."""
+
+    kind = models.CharField(max_length=30)  # "send_ticket", "request_delivery"
+    idempotency_key = models.CharField(max_length=80, db_index=True)
+    at = models.DateTimeField()
+    pid = models.PositiveIntegerField()

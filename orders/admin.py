@@ -1,0 +1,56 @@
+from django.contrib import admin
+
+from orders.models import Delivery, Dish, Order, OrderEvent, OrderItem, ProviderCall, Restaurant, Ticket
+
+
+class DishInline(admin.TabularInline):
+    model = Dish
+    extra = 1
+
+
+@admin.register(Restaurant)
+class RestaurantAdmin(admin.ModelAdmin):
+    list_display = ["name", "integration", "opens_at", "closes_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["staff"]
+    inlines = [DishInline]
+    exclude = ["webhook_token_hash"]  # set with `manage.py restaurant_token SLUG`
+
+
+class ItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    readonly_fields = ["dish", "quantity", "price"]
+
+
+class TicketInline(admin.TabularInline):
+    model = Ticket
+    extra = 0
+    readonly_fields = ["restaurant", "status", "external_id", "idempotency_key", "updated_at"]
+
+
+class EventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    readonly_fields = ["from_status", "to_status", "at", "reason"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["pk", "customer", "status", "eta", "delayed_minutes", "total"]
+    list_filter = ["status", "delivery_provider"]
+    date_hierarchy = "eta"
+    readonly_fields = ["status", "next_check_at", "delivered_at", "delayed_minutes", "created_at"]
+    inlines = [ItemInline, TicketInline, EventInline]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["order", "provider", "status", "external_id", "updated_at"]
+    list_filter = ["provider", "status"]
+
+
+@admin.register(ProviderCall)
+class ProviderCallAdmin(admin.ModelAdmin):
+    list_display = ["kind", "idempotency_key", "at", "pid"]
+    list_filter = ["kind"]

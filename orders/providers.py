@@ -1,0 +1,141 @@
+"""Restaurants' kitchens and delivery companies behind small interfaces, with simulated implementations.
+
+The simulators keep their state in tables of their own (SimKitchenTicket, SimDeliveryJob) and write
+them on a database connection of their own, committed at once: like a real outside system, they
+remember a call even when the processor's transaction that made it is rolled back or killed. Every
+call carries the ticket's or delivery's idempotency key; a repeated call returns what the first one
+created. Timings come from the restaurant (sim_cook_seconds) and from settings.
+"""
+import os
+import uuid
+from datetime import timedelta
+from typing import Protocol
+
+from django.conf import settings
+from django.db import connection, connections
+
+from orders import clock
+from orders.models import Delivery, Restaurant, Ticket
+from orders.states import DeliveryStatus, TicketStatus
+
+
+class Kitchen(Protocol):
+    def send_ticket(self, ticket: Ticket) -> str:
+        """Hand the ticket to the restaurant; returns its id there. Idempotent by the ticket's key."""
+
+    def statuses(self, tickets: list[Ticket]) -> dict[int, str]:
+        """Ticket pk -> status, for kitchens that are polled."""
+
+
+class Courier(Protocol):
+    def request(self, delivery: Delivery) -> str:
+        """Ask for a driver; returns the delivery's id there. Idempotent by the delivery's key."""
+
+    def status(self, delivery: Delivery) -> str | None:
+        """The delivery's status there, for couriers that are polled (None for pushing ones)."""
+
+
+_external = None
+
+
+def _external_cursor():
+    """A cursor on the simulators' own connection (the default one on SQLite, which has one writer)."""
+    global _external
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    if _external is None or _external.connection is None or _external.connection.closed:
+        _external = connections.create_connection("default")
+    return _external.cursor()
+
+
+def _record_call(cursor, kind: str, key: str) -> None:
+    cursor.execute("INSERT INTO orders_providercall (kind, idempotency_key, at, pid) VALUES (%s, %s, %s, %s)",
+                   [kind, key, clock.now(), os.getpid()])
+
+
+class SimulatedKitchen:
+    """A kitchen: cooking starts on receipt and is done after the restaurant's sim_cook_seconds."""
+
+    def send_ticket(self, ticket: Ticket) -> str:
+        with _external_cursor() as cursor:
+            _record_call(cursor, "send_ticket", ticket.idempotency_key)
+            cursor.execute(
+                "INSERT INTO orders_simkitchenticket (restaurant_id, idempotency_key, external_id, received_at, rejected)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING",
+                [ticket.restaurant_id, ticket.idempotency_key, f"K-{uuid.uuid4().hex[:12]}", clock.now(), False])
+            cursor.execute("SELECT external_id FROM orders_simkitchenticket WHERE idempotency_key = %s",
+                           [ticket.idempotency_key])
+            return cursor.fetchone()[0]
+
+    def statuses(self, tickets: list[Ticket]) -> dict[int, str]:
+        if not tickets:
+            return {}
+        cook = {t.pk: timedelta(seconds=t.restaurant.sim_cook_seconds) for t in tickets}
+        with _external_cursor() as cursor:
+            keys = [t.idempotency_key for t in tickets]
+            cursor.execute("SELECT idempotency_key, received_at, rejected FROM orders_simkitchenticket"
+                           f" WHERE idempotency_key IN ({', '.join(['%s'] * len(keys))})", keys)
+            seen = {key: (received, rejected) for key, received, rejected in cursor.fetchall()}
+        now, result = clock.now(), {}
+        for ticket in tickets:
+            if ticket.idempotency_key not in seen:
+                continue
+            received, rejected = seen[ticket.idempotency_key]
+            if rejected:
+                result[ticket.pk] = TicketStatus.REJECTED
+            else:
+                result[ticket.pk] = TicketStatus.COOKED if now - received >= cook[ticket.pk] else TicketStatus.COOKING
+        return result
+
+
+class SimulatedCourier:
+    """A delivery company: a driver is assigned at once, picks up after ORDERS_SIM_PICKUP_SECONDS and
+    delivers after ORDERS_SIM_DELIVERY_SECONDS more. Polled, or (pushing) it calls our webhook."""
+
+    def __init__(self, *, polled: bool) -> None:
+        self.polled = polled
+
+    def request(self, delivery: Delivery) -> str:
+        with _external_cursor() as cursor:
+            _record_call(cursor, "request_delivery", delivery.idempotency_key)
+            cursor.execute(
+                "INSERT INTO orders_simdeliveryjob (idempotency_key, external_id, received_at, fails)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING",
+                [delivery.idempotency_key, f"D-{uuid.uuid4().hex[:12]}", clock.now(), False])
+            cursor.execute("SELECT external_id FROM orders_simdeliveryjob WHERE idempotency_key = %s",
+                           [delivery.idempotency_key])
+            return cursor.fetchone()[0]
+
+    def status(self, delivery: Delivery) -> str | None:
+        if not self.polled:
+            return None
+        with _external_cursor() as cursor:
+            cursor.execute("SELECT received_at, fails FROM orders_simdeliveryjob WHERE idempotency_key = %s",
+                           [delivery.idempotency_key])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        received, fails = row
+        elapsed = (clock.now() - received).total_seconds()
+        pickup, drive = settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS
+        if elapsed >= pickup + drive:
+            return DeliveryStatus.FAILED if fails else DeliveryStatus.DELIVERED
+        if elapsed >= pickup:
+            return DeliveryStatus.PICKED_UP
+        return DeliveryStatus.ASSIGNED
+
+
+def kitchen_for(restaurant: Restaurant) -> Kitchen:
+    return SimulatedKitchen()
+
+
+def courier_for(provider: str) -> Courier:
+    return SimulatedCourier(polled=provider == "polled")
+
+
+def close_external() -> None:
+    """Close the simulators' connection (tests, before the test database is dropped)."""
+    global _external
+    if _external is not None:
+        _external.close()
+        _external = None

@@ -1,0 +1,119 @@
+"""Writes of the orders domain: placing and cancelling orders, status changes with their history,
+and the reports restaurants and couriers send (webhooks, staff pages, polling)."""
+import math
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from ask.outbox import mail_queue
+from orders import clock
+from orders.models import Delivery, Dish, Order, OrderEvent, OrderItem, Restaurant, Ticket
+from orders.states import (DELIVERY_TRANSITIONS, ORDER_TRANSITIONS, TICKET_TRANSITIONS, OrderStatus,
+                           check_transition)
+
+
+class OrderRefused(Exception):
+    """An order that cannot be placed as asked; the message says why."""
+
+
+def order_transition(order: Order, to: str, reason: str) -> None:
+    """Move a locked order to a new status and record it; raises IllegalTransition otherwise."""
+    check_transition(ORDER_TRANSITIONS, order.status, to, f"order {order.pk}")
+    now = clock.now()
+    OrderEvent.objects.create(order=order, from_status=order.status, to_status=to, at=now, reason=reason)
+    order.status = to
+    fields = ["status"]
+    if to not in ORDER_TRANSITIONS:  # final
+        order.next_check_at = None
+        fields.append("next_check_at")
+    if to == OrderStatus.DELIVERED:
+        order.delivered_at = now
+        order.delayed_minutes = minutes_late(order.eta, now)
+        fields += ["delivered_at", "delayed_minutes"]
+    order.save(update_fields=fields)
+    if to in (OrderStatus.COOKED, OrderStatus.DELIVERED):
+        _status_mail_queue(order)
+
+
+def minutes_late(eta: datetime, at: datetime) -> int:
+    return max(0, math.ceil((at - eta).total_seconds() / 60))
+
+
+def _status_mail_queue(order: Order) -> None:
+    context = {"order": order, "customer": order.customer}
+    mail_queue(to=order.customer.email,
+               subject=render_to_string("orders/email/status_subject.txt", context).strip(),
+               body=render_to_string("orders/email/status.txt", context))
+
+
+def restaurant_is_open(restaurant: Restaurant, at: datetime) -> bool:
+    local = timezone.localtime(at).time()
+    return restaurant.opens_at <= local <= restaurant.closes_at
+
+
+def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address: str) -> Order:
+    """Place an order of {dish id: quantity}; raises OrderRefused naming what is wrong."""
+    now = clock.now()
+    if not cart:
+        raise OrderRefused("The cart is empty.")
+    if eta < now + timedelta(minutes=settings.ORDERS_MIN_NOTICE_MINUTES):
+        raise OrderRefused(f"Choose a delivery time at least {settings.ORDERS_MIN_NOTICE_MINUTES} minutes from now.")
+    with transaction.atomic():
+        dishes = {d.pk: d for d in Dish.objects.select_related("restaurant").filter(pk__in=cart, available=True)}
+        missing = set(cart) - set(dishes)
+        if missing:
+            raise OrderRefused("Some dishes are no longer available; please check your cart.")
+        closed = sorted({d.restaurant.name for d in dishes.values() if not restaurant_is_open(d.restaurant, eta)})
+        if closed:
+            raise OrderRefused(f"Not open at that time: {', '.join(closed)}.")
+        total = sum((dishes[pk].price * qty for pk, qty in cart.items()), Decimal("0.00"))
+        order = Order.objects.create(
+            customer=customer, eta=eta, total=total, address=address, created_at=now,
+            next_check_at=max(now, eta - timedelta(minutes=settings.ORDERS_LEAD_MINUTES)),
+        )
+        OrderItem.objects.bulk_create([OrderItem(order=order, dish=dishes[pk], quantity=qty, price=dishes[pk].price)
+                                       for pk, qty in sorted(cart.items())])
+        OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.NOT_STARTED, at=now, reason="placed")
+    return order
+
+
+def order_cancel(*, order: Order, user: User) -> None:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk, customer=user)
+        if order.status != OrderStatus.NOT_STARTED:
+            raise OrderRefused("Cooking has started; the order can no longer be cancelled.")
+        order_transition(order, OrderStatus.CANCELLED, "cancelled by the customer")
+
+
+def ticket_report(*, ticket: Ticket, status: str, reason: str) -> Ticket:
+    """A restaurant says where a ticket is (webhook, staff page, or polling); the order is looked at
+    at once. Raises IllegalTransition for a change the ticket cannot make. Repeating is a no-op."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status == status:
+            return ticket
+        check_transition(TICKET_TRANSITIONS, ticket.status, status, f"ticket {ticket.pk}")
+        ticket.status, ticket.updated_at = status, clock.now()
+        ticket.save(update_fields=["status", "updated_at"])
+        Order.objects.filter(pk=ticket.order_id, status=OrderStatus.COOKING).update(next_check_at=clock.now())
+    return ticket
+
+
+def delivery_report(*, delivery: Delivery, status: str) -> Delivery:
+    """The courier says where a delivery is; the order follows on the processor's next pass."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status == status:
+            return delivery
+        check_transition(DELIVERY_TRANSITIONS, delivery.status, status, f"delivery {delivery.pk}")
+        delivery.status, delivery.updated_at = status, clock.now()
+        delivery.save(update_fields=["status", "updated_at"])
+        Order.objects.filter(pk=delivery.order_id).exclude(next_check_at=None).update(next_check_at=clock.now())
+    return delivery
+
+

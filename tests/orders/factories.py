@@ -1,0 +1,31 @@
+import hashlib
+from datetime import time
+from decimal import Decimal
+
+import factory
+
+from orders.models import Dish, Restaurant
+
+WEBHOOK_TOKEN = "kitchen-secret-token"
+
+
+class RestaurantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Restaurant
+
+    name = factory.Sequence(lambda n: f"Restaurant {n}")
+    slug = factory.Sequence(lambda n: f"restaurant-{n}")
+    integration = Restaurant.Integration.POLLED
+    webhook_token_hash = hashlib.sha256(WEBHOOK_TOKEN.encode()).hexdigest()
+    opens_at = time(0, 0)
+    closes_at = time(23, 59, 59)
+    sim_cook_seconds = 600
+
+
+class DishFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dish
+
+    restaurant = factory.SubFactory(RestaurantFactory)
+    name = factory.Sequence(lambda n: f"Dish {n}")
+    price = Decimal("9.50")

@@ -1,0 +1,160 @@
+"""Orders through their whole lifecycle with each kind of restaurant and courier, on PostgreSQL."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from post_office.models import Email
+
+from orders.models import Order, OrderEvent, ProviderCall, Ticket
+from orders.processing import orders_process_pass, restaurants_sync
+from orders.services import OrderRefused, delivery_report, order_cancel, order_place, order_transition, ticket_report
+from orders.states import IllegalTransition, OrderStatus, TicketStatus
+from tests.factories import UserFactory
+from tests.orders.conftest import START
+from tests.orders.factories import DishFactory, RestaurantFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the simulators commit on a connection of their own
+
+
+def process() -> None:
+    orders_process_pass(batch_size=100)
+
+
+def statuses(order: Order) -> list[str]:
+    return list(OrderEvent.objects.filter(order=order).values_list("to_status", flat=True))
+
+
+def place(dishes, *, eta_minutes=90, provider="polled", **kw):
+    cart = {dish.pk: 2 for dish in dishes}
+    order = order_place(customer=kw.get("customer") or UserFactory(), cart=cart,
+                        eta=START + timedelta(minutes=eta_minutes), address="1 Main St")
+    if provider != "polled":
+        Order.objects.filter(pk=order.pk).update(delivery_provider=provider)
+        order.refresh_from_db()
+    return order
+
+
+def test_polled_restaurants_and_polled_courier_from_placed_to_delivered(frozen_clock, settings):
+    settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS = 60, 600
+    a, b = DishFactory(price=Decimal("10.00")), DishFactory(price=Decimal("2.25"))
+    order = place([a, b])
+    assert order.total == Decimal("24.50") and order.status == OrderStatus.NOT_STARTED
+    process()
+    assert Order.objects.get().status == OrderStatus.NOT_STARTED, "not due before ETA - lead time"
+    frozen_clock.advance(minutes=45)  # ETA in 45 minutes = the lead time
+    process()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COOKING and order.tickets.count() == 2
+    frozen_clock.advance(minutes=11)  # the kitchens take 10 minutes
+    restaurants_sync(batch_size=10)
+    assert set(Ticket.objects.values_list("status", flat=True)) == {TicketStatus.COOKED}
+    process()  # -> cooked
+    process()  # -> driver lookup
+    frozen_clock.advance(minutes=2)
+    process()  # picked up -> delivering
+    frozen_clock.advance(minutes=11)
+    process()  # delivered
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED and order.delayed_minutes == 0
+    assert statuses(order) == ["not_started", "cooking", "cooked", "driver_lookup", "delivering", "delivered"]
+    assert set(Ticket.objects.values_list("status", flat=True)) == {TicketStatus.PICKED_UP}
+    assert [e.subject for e in Email.objects.order_by("pk")] == [
+        f"Your order {order.pk} is cooked and on its way soon", f"Your order {order.pk} was delivered"]
+    keys = list(ProviderCall.objects.values_list("idempotency_key", flat=True))
+    assert len(keys) == len(set(keys)) == 3, "two tickets and one delivery, each asked for once"
+
+
+def test_pushed_restaurant_and_pushing_courier_report_through_services(frozen_clock):
+    dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
+    order = place([dish], eta_minutes=40, provider="pushed")
+    process()
+    ticket = Ticket.objects.get()
+    assert Order.objects.get().status == OrderStatus.COOKING
+    restaurants_sync(batch_size=10)
+    assert Ticket.objects.get().status == TicketStatus.NOT_STARTED, "a pushing restaurant is never polled"
+    ticket_report(ticket=ticket, status=TicketStatus.COOKING, reason="staff")
+    ticket_report(ticket=ticket, status=TicketStatus.COOKED, reason="staff")
+    process()
+    process()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DRIVER_LOOKUP
+    delivery_report(delivery=order.delivery, status="picked_up")
+    process()
+    frozen_clock.advance(minutes=50)
+    delivery_report(delivery=order.delivery, status="delivered")
+    process()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED and order.delayed_minutes == 10
+
+
+def test_a_rejected_ticket_rejects_the_order(frozen_clock):
+    dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
+    order = place([dish, DishFactory()], eta_minutes=40)
+    process()
+    ticket_report(ticket=Ticket.objects.get(restaurant=dish.restaurant), status=TicketStatus.REJECTED, reason="out of fish")
+    process()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.COOKING_REJECTED
+
+
+def test_the_processor_cancels_an_order_whose_eta_passed_before_cooking(frozen_clock, settings):
+    order = place([DishFactory()], eta_minutes=60)
+    frozen_clock.advance(minutes=61)
+    process()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED and order.next_check_at is None
+    assert OrderEvent.objects.filter(order=order, to_status="cancelled").get().reason.startswith("the delivery time passed")
+
+
+def test_the_customer_cancels_only_before_cooking(frozen_clock):
+    customer = UserFactory()
+    order = place([DishFactory()], eta_minutes=200, customer=customer)
+    order_cancel(order=order, user=customer)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    started = place([DishFactory()], eta_minutes=40, customer=customer)
+    process()
+    with pytest.raises(OrderRefused, match="can no longer be cancelled"):
+        order_cancel(order=started, user=customer)
+
+
+def test_late_orders_show_how_many_minutes_late(frozen_clock, settings):
+    settings.ORDERS_SIM_PICKUP_SECONDS = 7200
+    order = place([DishFactory(restaurant=RestaurantFactory(sim_cook_seconds=60))], eta_minutes=40)
+    process()
+    frozen_clock.advance(minutes=2)
+    restaurants_sync(batch_size=10)
+    process()
+    process()
+    frozen_clock.advance(minutes=45)  # ETA was 40 minutes after start
+    process()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DRIVER_LOOKUP and order.delayed_minutes == 7
+
+
+@pytest.mark.parametrize("eta_minutes,problem", [(10, "at least 30 minutes"), (-5, "at least 30 minutes")])
+def test_orders_need_enough_notice(frozen_clock, eta_minutes, problem):
+    with pytest.raises(OrderRefused, match=problem):
+        place([DishFactory()], eta_minutes=eta_minutes)
+    assert not Order.objects.exists()
+
+
+def test_orders_only_within_opening_hours(frozen_clock):
+    from datetime import time
+
+    dish = DishFactory(restaurant=RestaurantFactory(name="Lunch Place", opens_at=time(11), closes_at=time(14)))
+    with pytest.raises(OrderRefused, match="Not open at that time: Lunch Place"):
+        place([dish], eta_minutes=180)  # 15:00 UTC
+    place([dish], eta_minutes=90)
+
+
+def test_every_illegal_transition_raises(frozen_clock):
+    from orders.states import ORDER_TRANSITIONS
+
+    order = place([DishFactory()])
+    for status in OrderStatus:
+        for target in OrderStatus:
+            Order.objects.filter(pk=order.pk).update(status=status)
+            order.refresh_from_db()
+            if target in ORDER_TRANSITIONS.get(status, set()):
+                continue
+            with pytest.raises(IllegalTransition):
+                order_transition(order, target, "test")
