@@ -20,6 +20,7 @@ urlpatterns = [
     path("search/suggest/", views.suggest, name="suggest"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("orders/", include("orders.urls")),
     path("admin/", admin.site.urls),
     # Avatars. Served by Django so the embedded site needs nothing else; behind a proxy, let it
     # serve MEDIA_ROOT at /media/ instead.

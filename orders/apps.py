@@ -6,3 +6,6 @@ class OrdersConfig(AppConfig):
 
     name = "orders"
     verbose_name = "Orders"
+
+    def ready(self) -> None:
+        from orders import signals  # noqa: F401  (menu cache invalidation)

@@ -1,0 +1,215 @@
+"""Pages of food ordering (menu, cart, checkout, orders, staff) and the webhooks of outside systems."""
+import hashlib
+import hmac
+import json
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from orders import cart, clock
+from orders.models import Delivery, Order, Restaurant, Ticket
+from orders.services import OrderRefused, delivery_report, order_cancel, order_place, ticket_report
+from orders.states import DeliveryStatus, IllegalTransition, TicketStatus
+
+STAFF_ACTIONS = {"cooking": TicketStatus.COOKING, "cooked": TicketStatus.COOKED, "rejected": TicketStatus.REJECTED}
+
+
+@require_GET
+def menu(request: HttpRequest) -> HttpResponse:
+    restaurants = Restaurant.objects.prefetch_related("dishes").order_by("name")
+    return render(request, "orders/menu.html", {"restaurants": restaurants})
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.lstrip("-").isdigit() and len(raw) < 10 else None
+
+
+@require_POST
+def cart_update(request: HttpRequest) -> HttpResponse:
+    """Add a dish (button "add" = dish id, with qty-ID) or set a quantity (0 removes)."""
+    dish_id = _int(request.POST.get("add") or request.POST.get("set"))
+    if dish_id is None:
+        messages.error(request, "Choose a dish.")
+        return redirect("orders:menu")
+    quantity = _int(request.POST.get(f"qty-{dish_id}", "1"))
+    if quantity is None or quantity < 0:
+        messages.error(request, "A quantity is a whole number.")
+        return redirect("orders:cart")
+    if request.POST.get("add"):
+        quantity += cart.cart_get(request).get(dish_id, 0)
+    cart.cart_set(request, dish_id, quantity)
+    if request.POST.get("add"):
+        messages.success(request, "Added to your cart.")
+        return redirect("orders:menu")
+    return redirect("orders:cart")
+
+
+@require_GET
+def cart_page(request: HttpRequest) -> HttpResponse:
+    lines, total = cart.cart_lines(cart.cart_get(request))
+    return render(request, "orders/cart.html", {"lines": lines, "total": total,
+                                                "min_notice": settings.ORDERS_MIN_NOTICE_MINUTES})
+
+
+def _parse_eta(raw: str) -> datetime | None:
+    try:
+        naive = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return timezone.make_aware(naive) if timezone.is_naive(naive) else naive
+
+
+@login_required
+@require_POST
+def checkout(request: HttpRequest) -> HttpResponse:
+    eta = _parse_eta(request.POST.get("eta", ""))
+    address = request.POST.get("address", "").strip()[:200]
+    if eta is None or not address:
+        messages.error(request, "Give a delivery time and an address.")
+        return redirect("orders:cart")
+    try:
+        order = order_place(customer=request.user, cart=cart.cart_get(request), eta=eta, address=address)
+    except OrderRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("orders:cart")
+    cart.cart_clear(request)
+    messages.success(request, f"Order {order.pk} placed.")
+    return redirect("orders:order", pk=order.pk)
+
+
+@login_required
+@require_GET
+def my_orders(request: HttpRequest) -> HttpResponse:
+    orders = Order.objects.filter(customer=request.user).order_by("-created_at")[:50]
+    return render(request, "orders/my_orders.html", {"orders": orders})
+
+
+@login_required
+@require_GET
+def order_page(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order.objects.prefetch_related("items__dish", "events"), pk=pk, customer=request.user)
+    late_now = order.status not in ("delivered", "cancelled") and order.eta < clock.now()
+    return render(request, "orders/order.html", {"order": order, "late_now": late_now})
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk, customer=request.user)
+    try:
+        order_cancel(order=order, user=request.user)
+        messages.success(request, "Your order was cancelled.")
+    except OrderRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("orders:order", pk=pk)
+
+
+def _staffed(request: HttpRequest, slug: str) -> Restaurant:
+    """The restaurant if the user works there; a 404 otherwise (it does not say whether it exists)."""
+    return get_object_or_404(request.user.restaurants_staffed, slug=slug)
+
+
+@login_required
+@require_GET
+def staff_home(request: HttpRequest) -> HttpResponse:
+    restaurants = list(request.user.restaurants_staffed.order_by("name"))
+    if len(restaurants) == 1:
+        return redirect("orders:staff_tickets", slug=restaurants[0].slug)
+    return render(request, "orders/staff_home.html", {"restaurants": restaurants})
+
+
+@login_required
+@require_GET
+def staff_tickets(request: HttpRequest, slug: str) -> HttpResponse:
+    restaurant = _staffed(request, slug)
+    tickets = (restaurant.tickets.filter(status__in=[TicketStatus.NOT_STARTED, TicketStatus.COOKING, TicketStatus.COOKED])
+               .select_related("order").prefetch_related("order__items__dish").order_by("order__eta"))
+    return render(request, "orders/staff_tickets.html", {"restaurant": restaurant, "tickets": tickets})
+
+
+@login_required
+@require_POST
+def staff_ticket_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    restaurant = _staffed(request, slug)
+    ticket = get_object_or_404(Ticket, pk=pk, restaurant=restaurant)
+    status = STAFF_ACTIONS.get(request.POST.get("status", ""))
+    if status is None:
+        messages.error(request, "Unknown action.")
+    else:
+        try:
+            ticket_report(ticket=ticket, status=status, reason=f"marked by {request.user.display_name}")
+            messages.success(request, f"Order {ticket.order_id}: {status.label}.")
+        except IllegalTransition:
+            messages.error(request, f"Order {ticket.order_id} is {ticket.get_status_display()}; it cannot be marked {status.label}.")
+    return redirect("orders:staff_tickets", slug=slug)
+
+
+def _json_body(request: HttpRequest) -> dict | None:
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("external_id"), str) or not isinstance(body.get("status"), str):
+        return None
+    return body
+
+
+def _bearer(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:] if header.startswith("Bearer ") else ""
+
+
+def _token_matches(token: str, expected_hash: str) -> bool:
+    return bool(token and expected_hash) and hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest(), expected_hash)
+
+
+@csrf_exempt
+@require_POST
+def restaurant_webhook(request: HttpRequest, slug: str) -> JsonResponse:
+    """A pushing restaurant reports a ticket: {"external_id": "...", "status": "cooking|cooked|rejected"}."""
+    restaurant = Restaurant.objects.filter(slug=slug).first()
+    if restaurant is None or not _token_matches(_bearer(request), restaurant.webhook_token_hash):
+        return JsonResponse({"error": "bad token"}, status=403)
+    body = _json_body(request)
+    if body is None or body["status"] not in STAFF_ACTIONS:
+        return JsonResponse({"error": "expected JSON {\"external_id\": str, \"status\": cooking|cooked|rejected}"}, status=400)
+    ticket = Ticket.objects.filter(restaurant=restaurant, external_id=body["external_id"]).first()
+    if ticket is None:
+        return JsonResponse({"error": "unknown external_id"}, status=404)
+    try:
+        ticket = ticket_report(ticket=ticket, status=STAFF_ACTIONS[body["status"]], reason="restaurant webhook")
+    except IllegalTransition as illegal:
+        return JsonResponse({"error": str(illegal)}, status=409)
+    return JsonResponse({"external_id": ticket.external_id, "status": ticket.status})
+
+
+COURIER_STATUSES = {s.value for s in DeliveryStatus if s != DeliveryStatus.REQUESTED}
+
+
+@csrf_exempt
+@require_POST
+def courier_webhook(request: HttpRequest) -> JsonResponse:
+    """The pushing courier reports a delivery: {"external_id": "...", "status": "assigned|picked_up|delivered|failed"}."""
+    expected = hashlib.sha256(settings.ORDERS_DELIVERY_WEBHOOK_TOKEN.encode()).hexdigest() if settings.ORDERS_DELIVERY_WEBHOOK_TOKEN else ""
+    if not _token_matches(_bearer(request), expected):
+        return JsonResponse({"error": "bad token"}, status=403)
+    body = _json_body(request)
+    if body is None or body["status"] not in COURIER_STATUSES:
+        return JsonResponse({"error": "expected JSON {\"external_id\": str, \"status\": assigned|picked_up|delivered|failed}"}, status=400)
+    delivery = Delivery.objects.filter(provider="pushed", external_id=body["external_id"]).first()
+    if delivery is None:
+        return JsonResponse({"error": "unknown external_id"}, status=404)
+    try:
+        delivery = delivery_report(delivery=delivery, status=body["status"])
+    except IllegalTransition as illegal:
+        return JsonResponse({"error": str(illegal)}, status=409)
+    return JsonResponse({"external_id": delivery.external_id, "status": delivery.status})
+
+

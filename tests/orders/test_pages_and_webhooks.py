@@ -1,0 +1,136 @@
+"""Customer pages, staff pages and the webhooks of outside systems."""
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
+from django.test import Client
+
+from orders.models import Delivery, Order, Ticket
+from orders.processing import orders_process_pass
+from orders.services import order_place
+from orders.signals import MENU_FRAGMENT
+from tests.factories import UserFactory
+from tests.orders.conftest import START
+from tests.orders.factories import WEBHOOK_TOKEN, DishFactory, RestaurantFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def customer(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def cooking_order(restaurant, frozen_clock, provider="polled"):
+    dish = DishFactory(restaurant=restaurant)
+    order = order_place(customer=UserFactory(), cart={dish.pk: 1}, eta=START + timedelta(minutes=40), address="x")
+    Order.objects.filter(pk=order.pk).update(delivery_provider=provider)
+    orders_process_pass(batch_size=10)
+    return Ticket.objects.get(order=order)
+
+
+def test_menu_cart_checkout_and_order_page(customer, frozen_clock):
+    pizza = DishFactory(name="Margherita", price="8.00")
+    soup = DishFactory(name="Miso soup", price="3.50")
+    menu = customer.get("/orders/").content.decode()
+    assert "Margherita" in menu and "Miso soup" in menu
+    customer.post("/orders/cart/update/", {"add": pizza.pk, f"qty-{pizza.pk}": "2"})
+    customer.post("/orders/cart/update/", {"add": soup.pk, f"qty-{soup.pk}": "1"})
+    assert "19.50" in customer.get("/orders/cart/").content.decode()
+    too_soon = customer.post("/orders/checkout/", {"eta": "2026-11-23T12:10", "address": "1 Main St"}, follow=True)
+    assert "at least 30 minutes" in too_soon.content.decode() and not Order.objects.exists()
+    response = customer.post("/orders/checkout/", {"eta": "2026-11-23T14:00", "address": "1 Main St"})
+    order = Order.objects.get()
+    assert response["Location"] == f"/orders/{order.pk}/" and str(order.total) == "19.50"
+    page = customer.get(f"/orders/{order.pk}/").content.decode()
+    assert "not started" in page and "placed" in page and "Cancel the order" in page
+    assert "Your cart is empty" in customer.get("/orders/cart/").content.decode()
+    assert f"Order {order.pk}" in customer.get("/orders/mine/").content.decode()
+
+
+def test_a_customer_sees_only_their_own_orders(customer, frozen_clock):
+    other = order_place(customer=UserFactory(), cart={DishFactory().pk: 1}, eta=START + timedelta(hours=2), address="x")
+    assert customer.get(f"/orders/{other.pk}/").status_code == 404
+    assert customer.post(f"/orders/{other.pk}/cancel/").status_code == 404
+
+
+def test_the_menu_fragment_is_dropped_when_a_dish_changes(client):
+    dish = DishFactory(name="Old name")
+    client.get("/orders/")
+    assert cache.get(make_template_fragment_key(MENU_FRAGMENT)) is not None
+    dish.name = "New name"
+    dish.save()
+    assert "New name" in client.get("/orders/").content.decode()
+
+
+def test_a_late_order_shows_the_minutes_late(customer, frozen_clock):
+    order = order_place(customer=customer.user, cart={DishFactory().pk: 1}, eta=START + timedelta(minutes=40), address="x")
+    Order.objects.filter(pk=order.pk).update(delayed_minutes=12)
+    assert "12 minutes late" in customer.get(f"/orders/{order.pk}/").content.decode()
+
+
+def test_staff_see_and_mark_only_their_own_restaurants_tickets(frozen_clock):
+    mine, theirs = RestaurantFactory(integration="pushed"), RestaurantFactory(integration="pushed")
+    cook = UserFactory()
+    mine.staff.add(cook)
+    my_ticket, their_ticket = cooking_order(mine, frozen_clock), cooking_order(theirs, frozen_clock)
+    client = Client()
+    client.force_login(cook)
+    assert client.get("/orders/staff/")["Location"] == f"/orders/staff/{mine.slug}/"
+    page = client.get(f"/orders/staff/{mine.slug}/").content.decode()
+    assert f"Order {my_ticket.order_id}" in page and f"Order {their_ticket.order_id}" not in page
+    assert client.get(f"/orders/staff/{theirs.slug}/").status_code == 404
+    assert client.post(f"/orders/staff/{theirs.slug}/tickets/{their_ticket.pk}/", {"status": "cooking"}).status_code == 404
+    assert client.post(f"/orders/staff/{mine.slug}/tickets/{their_ticket.pk}/", {"status": "cooking"}).status_code == 404
+    client.post(f"/orders/staff/{mine.slug}/tickets/{my_ticket.pk}/", {"status": "cooking"})
+    client.post(f"/orders/staff/{mine.slug}/tickets/{my_ticket.pk}/", {"status": "cooked"})
+    assert Ticket.objects.get(pk=my_ticket.pk).status == "cooked"
+    assert Ticket.objects.get(pk=their_ticket.pk).status == "not_started"
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    assert stranger.get(f"/orders/staff/{mine.slug}/").status_code == 404
+
+
+def post_hook(url, body, token=WEBHOOK_TOKEN, raw=None):
+    return Client().post(url, data=raw if raw is not None else json.dumps(body), content_type="application/json",
+                         HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_restaurant_webhook_answers_each_bad_input_clearly(frozen_clock):
+    restaurant = RestaurantFactory(integration="pushed")
+    ticket = cooking_order(restaurant, frozen_clock)
+    url = f"/orders/hooks/restaurants/{restaurant.slug}/"
+    assert post_hook(url, {"external_id": ticket.external_id, "status": "cooking"}, token="wrong").status_code == 403
+    assert post_hook(url, {}, raw="{not json").status_code == 400
+    assert post_hook(url, {"external_id": ticket.external_id}).status_code == 400
+    assert post_hook(url, {"external_id": ticket.external_id, "status": "eaten"}).status_code == 400
+    assert post_hook(url, {"external_id": "K-nope", "status": "cooking"}).status_code == 404
+    other = RestaurantFactory(integration="pushed")
+    assert post_hook(f"/orders/hooks/restaurants/{other.slug}/", {"external_id": ticket.external_id, "status": "cooking"}).status_code == 404
+    ok = post_hook(url, {"external_id": ticket.external_id, "status": "cooked"})
+    assert ok.status_code == 200 and ok.json() == {"external_id": ticket.external_id, "status": "cooked"}
+    assert post_hook(url, {"external_id": ticket.external_id, "status": "cooked"}).status_code == 200, "repeating is a no-op"
+    assert post_hook(url, {"external_id": ticket.external_id, "status": "cooking"}).status_code == 409
+    assert Client().get(url).status_code == 405
+
+
+def test_courier_webhook_follows_a_pushed_delivery(frozen_clock, settings):
+    settings.ORDERS_DELIVERY_WEBHOOK_TOKEN = "courier-token"
+    restaurant = RestaurantFactory(integration="pushed")
+    ticket = cooking_order(restaurant, frozen_clock, provider="pushed")
+    post_hook(f"/orders/hooks/restaurants/{restaurant.slug}/", {"external_id": ticket.external_id, "status": "cooked"})
+    orders_process_pass(batch_size=10)
+    orders_process_pass(batch_size=10)
+    delivery = Delivery.objects.get()
+    url = "/orders/hooks/courier/"
+    assert post_hook(url, {"external_id": delivery.external_id, "status": "picked_up"}, token="nope").status_code == 403
+    assert post_hook(url, {"external_id": "D-unknown", "status": "picked_up"}, token="courier-token").status_code == 404
+    assert post_hook(url, {"external_id": delivery.external_id, "status": "delivered"}, token="courier-token").status_code == 200
+    assert post_hook(url, {"external_id": delivery.external_id, "status": "picked_up"}, token="courier-token").status_code == 409
+    orders_process_pass(batch_size=10)
+    assert Order.objects.get().status == "delivered"
