@@ -215,6 +215,7 @@ ORDERS_BATCH_SIZE = env_int("ORDERS_BATCH_SIZE", 100)  # orders one processor cl
 ORDERS_DELIVERY_WEBHOOK_TOKEN = env_str("ORDERS_DELIVERY_WEBHOOK_TOKEN")  # the pushing courier's token
 ORDERS_SIM_PICKUP_SECONDS = env_int("ORDERS_SIM_PICKUP_SECONDS", 120)  # simulated courier: to pick-up
 ORDERS_SIM_DELIVERY_SECONDS = env_int("ORDERS_SIM_DELIVERY_SECONDS", 300)  # ... and on to the door
+ORDERS_SIM_CALL_MS = env_int("ORDERS_SIM_CALL_MS", 0)  # simulated latency of each outside call
 ORDERS_CLOCK_OFFSET_SECONDS = env_int("ORDERS_CLOCK_OFFSET_SECONDS", 0)  # tests and demos move time
 
 # --- Static and uploaded files --------------------------------------------------------------------
@@ -273,6 +274,11 @@ LOGGING = {
 # line and tests/jobs/test_schedule.py fails when they disagree. Each entry runs
 # `manage.py COMMAND ARGS` through ask.jobs.cron.run. Why each time is chosen: README.md ("Jobs").
 CRONJOBS = [
+    # Order processing: every minute, looping 55 s with a pass every 2 s when idle. Not exclusive:
+    # every host runs it, and SELECT ... FOR UPDATE SKIP LOCKED shares the orders among them.
+    ("* * * * *", "ask.jobs.cron.run", ["process_orders", "--loop", "--max-seconds", "55", "--interval", "2"]),
+    # Ticket statuses of polled restaurants' kitchens: every minute (one host at a time).
+    ("* * * * *", "ask.jobs.cron.run", ["sync_restaurants"]),
     # Outgoing mail: every minute, looping for 55 s so a queued mail leaves within seconds. Exclusive:
     # one sender across all hosts, so no mail goes out twice because two runs overlapped.
     ("* * * * *", "ask.jobs.cron.run", ["send_queued_mail", "--loop", "--max-seconds", "55"]),

@@ -7,6 +7,7 @@ call carries the ticket's or delivery's idempotency key; a repeated call returns
 created. Timings come from the restaurant (sim_cook_seconds) and from settings.
 """
 import os
+import time
 import uuid
 from datetime import timedelta
 from typing import Protocol
@@ -49,6 +50,8 @@ def _external_cursor():
 
 
 def _record_call(cursor, kind: str, key: str) -> None:
+    if settings.ORDERS_SIM_CALL_MS:
+        time.sleep(settings.ORDERS_SIM_CALL_MS / 1000)  # an outside system takes its time
     cursor.execute("INSERT INTO orders_providercall (kind, idempotency_key, at, pid) VALUES (%s, %s, %s, %s)",
                    [kind, key, clock.now(), os.getpid()])
 
