@@ -1,0 +1,76 @@
+"""In a real browser: a customer orders from two restaurants, staff mark cooking and cooked, the
+processor runs, and the customer sees "delivered"."""
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from orders import clock
+from orders.models import Restaurant
+from tests.factories import UserFactory
+from tests.orders.factories import DishFactory, RestaurantFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, base, email):
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", "secret-pass-1")
+    page.click("button[type=submit]")
+
+
+def process() -> None:
+    call_command("process_orders", stdout=StringIO())
+
+
+def test_order_from_two_restaurants_to_delivered(live_server, browser, settings):
+    settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS = 60, 300
+    UserFactory(email="eater@example.com", display_name="Eater")
+    cooks = {slug: UserFactory(email=f"cook@{slug}.example.com") for slug in ("pasta", "wok")}
+    for slug, name in (("pasta", "Pasta Place"), ("wok", "Wok Shop")):
+        restaurant = RestaurantFactory(slug=slug, name=name, integration=Restaurant.Integration.PUSHED)
+        restaurant.staff.add(cooks[slug])
+        DishFactory(restaurant=restaurant, name=f"{name} special", price="11.00")
+    base = live_server.url
+    contexts = [browser.new_context() for _ in range(3)]
+    try:
+        customer, pasta_cook, wok_cook = (context.new_page() for context in contexts)
+        log_in(customer, base, "eater@example.com")
+        customer.goto(base + "/orders/")
+        customer.get_by_role("button", name="Add").nth(0).click()
+        customer.get_by_role("button", name="Add").nth(1).click()
+        customer.goto(base + "/orders/cart/")
+        assert "22.00" in customer.locator("tfoot").inner_text()
+        eta = timezone.localtime(timezone.now() + timedelta(minutes=40))
+        customer.fill("#eta", eta.strftime("%Y-%m-%dT%H:%M"))
+        customer.fill("#address", "7 Lovely Lane")
+        customer.get_by_role("button", name="Place order").click()
+        assert "not started" in customer.locator(".order-status").inner_text().lower()
+        order_url = customer.url
+
+        process()  # ETA within the lead time: tickets to both kitchens
+        for page, email, slug in ((pasta_cook, "cook@pasta.example.com", "pasta"), (wok_cook, "cook@wok.example.com", "wok")):
+            log_in(page, base, email)
+            page.goto(f"{base}/orders/staff/{slug}/")
+            page.get_by_role("button", name="Mark cooking").click()
+            page.get_by_role("button", name="Mark cooked").click()
+            assert "No tickets to cook." not in page.content()  # cooked tickets wait for the driver
+        process()  # cooked
+        process()  # driver requested
+        customer.goto(order_url)
+        assert "looking for a driver" in customer.locator(".order-status").inner_text().lower()
+        with clock.frozen(timezone.now() + timedelta(minutes=10)):
+            process()  # picked up
+            process()  # delivered
+        customer.goto(order_url)
+        assert customer.locator(".order-status strong").inner_text() == "Delivered"
+        timeline = customer.locator(".timeline").inner_text()
+        assert "cooking" in timeline and "driver_lookup" in timeline and "delivered" in timeline
+    finally:
+        for context in contexts:
+            context.close()
+
+
