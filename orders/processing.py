@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 
 from orders import clock
-from orders.models import Delivery, Order, Restaurant, Ticket
+from orders.models import Delivery, Order, OrderEvent, OrderItem, Restaurant, Ticket
 from orders.providers import courier_for, kitchen_for
 from orders.services import delivery_report, minutes_late, order_transition, ticket_report
 from orders.states import ACTIVE_ORDER_STATUSES, DeliveryStatus, IllegalTransition, OrderStatus, TicketStatus
@@ -33,9 +33,26 @@ class PassResult:
         return sum(self.moved.values())
 
 
+@dataclass
+class Batch:
+    """What a pass writes, gathered so each table is written once per pass, not once per order."""
+
+    events: list = field(default_factory=list)
+    tickets: list = field(default_factory=list)
+    restaurants_of: dict = field(default_factory=dict)  # order id -> its restaurants, for new tickets
+
+
+SAVED_FIELDS = ["status", "next_check_at", "delayed_minutes", "delivered_at"]
+
+
 def orders_process_pass(*, batch_size: int) -> PassResult:
-    """Claim up to batch_size due orders and move each one step, one transaction each."""
-    result = PassResult()
+    """Claim up to batch_size due orders and move each one step, all in one transaction.
+
+    An order whose step raises (an outside system failing, say) is put back for RETRY_AFTER_ERROR and
+    the others go on: outside calls come before any write of that order. A database error ends the
+    pass and rolls it back whole; the next pass does it again.
+    """
+    result, batch = PassResult(), Batch()
     now = clock.now()
     with transaction.atomic():
         claimed = list(
@@ -45,32 +62,40 @@ def orders_process_pass(*, batch_size: int) -> PassResult:
             .select_related("customer")[:batch_size]
         )
         result.claimed = len(claimed)
+        _load_restaurants(batch, [o.pk for o in claimed if o.status == OrderStatus.NOT_STARTED])
         for order in claimed:
+            before = order.status
             try:
-                with transaction.atomic():  # a savepoint: one order's failure spares the others
-                    before = order.status
-                    _step(order)
-                    if order.status != before:
-                        result.moved[order.status] = result.moved.get(order.status, 0) + 1
+                _step(order, batch)
+            except DatabaseError:
+                raise
             except Exception:
-                logger.exception("order %s: step from %s failed; retrying in %s", order.pk, order.status,
-                                 RETRY_AFTER_ERROR)
+                logger.exception("order %s: step from %s failed; retrying in %s", order.pk, before, RETRY_AFTER_ERROR)
                 result.errors += 1
-                Order.objects.filter(pk=order.pk).update(next_check_at=now + RETRY_AFTER_ERROR)
+                order.status, order.next_check_at = before, now + RETRY_AFTER_ERROR
+            if order.status != before:
+                result.moved[order.status] = result.moved.get(order.status, 0) + 1
+        Ticket.objects.bulk_create(batch.tickets)
+        OrderEvent.objects.bulk_create(batch.events)
+        Order.objects.bulk_update(claimed, SAVED_FIELDS)
     return result
+
+
+def _load_restaurants(batch: Batch, order_ids: list[int]) -> None:
+    pairs = OrderItem.objects.filter(order_id__in=order_ids).values_list("order_id", "dish__restaurant_id").distinct()
+    restaurants = Restaurant.objects.in_bulk({restaurant_id for _, restaurant_id in pairs})
+    for order_id, restaurant_id in sorted(pairs):
+        batch.restaurants_of.setdefault(order_id, []).append(restaurants[restaurant_id])
 
 
 def _later() -> object:
     return clock.now() + timedelta(seconds=settings.ORDERS_POLL_SECONDS)
 
 
-def _step(order: Order) -> None:
+def _step(order: Order, batch: Batch) -> None:
     now = clock.now()
     if order.eta < now:
-        late = minutes_late(order.eta, now)
-        if late != order.delayed_minutes:
-            order.delayed_minutes = late
-            order.save(update_fields=["delayed_minutes"])
+        order.delayed_minutes = minutes_late(order.eta, now)
     handler = {
         OrderStatus.NOT_STARTED: _start_cooking,
         OrderStatus.COOKING: _check_kitchens,
@@ -78,57 +103,53 @@ def _step(order: Order) -> None:
         OrderStatus.DRIVER_LOOKUP: _follow_delivery,
         OrderStatus.DELIVERING: _follow_delivery,
     }[order.status]
-    next_check = handler(order)
-    if order.status in ACTIVE_ORDER_STATUSES:
-        order.next_check_at = next_check
-        order.save(update_fields=["next_check_at"])
+    next_check = handler(order, batch)
+    order.next_check_at = next_check if order.status in ACTIVE_ORDER_STATUSES else None
 
 
-def _start_cooking(order: Order):
+def _start_cooking(order: Order, batch: Batch):
     now = clock.now()
     if order.eta <= now:
-        order_transition(order, OrderStatus.CANCELLED, "the delivery time passed before cooking could start")
+        order_transition(order, OrderStatus.CANCELLED, "the delivery time passed before cooking could start",
+                         batch=batch.events)
         return None
     start = order.eta - timedelta(minutes=settings.ORDERS_LEAD_MINUTES)
     if start > now:
         return start
-    restaurant_ids = sorted(set(order.items.values_list("dish__restaurant_id", flat=True)))
-    for restaurant in Restaurant.objects.filter(pk__in=restaurant_ids).order_by("pk"):
-        ticket, _ = Ticket.objects.get_or_create(
-            order=order, restaurant=restaurant,
-            defaults={"idempotency_key": f"ticket-{order.pk}-{restaurant.pk}", "updated_at": now},
-        )
-        if ticket.external_id is None:
-            ticket.external_id = kitchen_for(restaurant).send_ticket(ticket)
-            ticket.save(update_fields=["external_id"])
-    order_transition(order, OrderStatus.COOKING, f"tickets sent to {len(restaurant_ids)} restaurant(s)")
+    # The order is locked and its step commits whole or not at all, so its tickets are new here;
+    # only the outside kitchens may have seen them (a killed run): hence the idempotency keys.
+    restaurants = batch.restaurants_of.get(order.pk, [])
+    tickets = [Ticket(order=order, restaurant=restaurant, idempotency_key=f"ticket-{order.pk}-{restaurant.pk}",
+                      updated_at=now) for restaurant in restaurants]
+    for ticket in tickets:
+        ticket.external_id = kitchen_for(ticket.restaurant).send_ticket(ticket)
+    batch.tickets.extend(tickets)
+    order_transition(order, OrderStatus.COOKING, f"tickets sent to {len(tickets)} restaurant(s)", batch=batch.events)
     return _later()
 
 
-def _check_kitchens(order: Order):
+def _check_kitchens(order: Order, batch: Batch):
     statuses = set(order.tickets.values_list("status", flat=True))
     if TicketStatus.REJECTED in statuses:
-        order_transition(order, OrderStatus.COOKING_REJECTED, "a restaurant rejected its part")
+        order_transition(order, OrderStatus.COOKING_REJECTED, "a restaurant rejected its part", batch=batch.events)
         return None
     if statuses == {TicketStatus.COOKED}:
-        order_transition(order, OrderStatus.COOKED, "every restaurant has cooked its part")
+        order_transition(order, OrderStatus.COOKED, "every restaurant has cooked its part", batch=batch.events)
         return clock.now()
     return _later()
 
 
-def _request_driver(order: Order):
-    delivery, _ = Delivery.objects.get_or_create(
-        order=order, defaults={"provider": order.delivery_provider, "idempotency_key": f"delivery-{order.pk}",
-                               "updated_at": clock.now()},
-    )
-    if delivery.external_id is None:
-        delivery.external_id = courier_for(delivery.provider).request(delivery)
-        delivery.save(update_fields=["external_id"])
-    order_transition(order, OrderStatus.DRIVER_LOOKUP, f"driver requested ({delivery.provider} courier)")
+def _request_driver(order: Order, batch: Batch):
+    delivery = Delivery(order=order, provider=order.delivery_provider, idempotency_key=f"delivery-{order.pk}",
+                        updated_at=clock.now())
+    delivery.external_id = courier_for(delivery.provider).request(delivery)  # before any write of ours
+    delivery.save()
+    order_transition(order, OrderStatus.DRIVER_LOOKUP, f"driver requested ({delivery.provider} courier)",
+                     batch=batch.events)
     return _later()
 
 
-def _follow_delivery(order: Order):
+def _follow_delivery(order: Order, batch: Batch):
     delivery = order.delivery
     reported = courier_for(delivery.provider).status(delivery)
     if reported and reported != delivery.status:
@@ -137,14 +158,13 @@ def _follow_delivery(order: Order):
         except IllegalTransition:
             logger.warning("delivery %s: courier reported %s after %s; ignored", delivery.pk, reported, delivery.status)
     if delivery.status in (DeliveryStatus.PICKED_UP, DeliveryStatus.DELIVERED) and order.status == OrderStatus.DRIVER_LOOKUP:
-        for ticket in order.tickets.filter(status=TicketStatus.COOKED):
-            ticket_report(ticket=ticket, status=TicketStatus.PICKED_UP, reason="picked up by the driver")
-        order_transition(order, OrderStatus.DELIVERING, "the driver picked the food up")
+        order.tickets.filter(status=TicketStatus.COOKED).update(status=TicketStatus.PICKED_UP, updated_at=clock.now())
+        order_transition(order, OrderStatus.DELIVERING, "the driver picked the food up", batch=batch.events)
     if delivery.status == DeliveryStatus.DELIVERED:
-        order_transition(order, OrderStatus.DELIVERED, "delivered")
+        order_transition(order, OrderStatus.DELIVERED, "delivered", batch=batch.events)
         return None
     if delivery.status == DeliveryStatus.FAILED:
-        order_transition(order, OrderStatus.NOT_DELIVERED, "the courier could not deliver")
+        order_transition(order, OrderStatus.NOT_DELIVERED, "the courier could not deliver", batch=batch.events)
         return None
     return _later()
 

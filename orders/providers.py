@@ -46,6 +46,9 @@ def _external_cursor():
         return connection.cursor()
     if _external is None or _external.connection is None or _external.connection.closed:
         _external = connections.create_connection("default")
+        with _external.cursor() as cursor:
+            # A stand-in for a remote system need not wait for the disk on every call it records.
+            cursor.execute("SET synchronous_commit = off")
     return _external.cursor()
 
 
@@ -56,19 +59,35 @@ def _record_call(cursor, kind: str, key: str) -> None:
                    [kind, key, clock.now(), os.getpid()])
 
 
+def _create_once(kind: str, key: str, table: str, columns: list[str], values: list) -> str:
+    """Record the call and create the outside object unless its key exists; returns its external id."""
+    marks = ", ".join(["%s"] * len(columns))
+    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT (idempotency_key) DO NOTHING"
+    with _external_cursor() as cursor:
+        if connection.vendor == "postgresql":  # one round trip
+            if settings.ORDERS_SIM_CALL_MS:
+                time.sleep(settings.ORDERS_SIM_CALL_MS / 1000)
+            cursor.execute(
+                f"WITH call AS (INSERT INTO orders_providercall (kind, idempotency_key, at, pid) VALUES (%s, %s, %s, %s)),"
+                f" created AS ({insert} RETURNING external_id)"
+                f" SELECT external_id FROM created UNION ALL"
+                f" SELECT external_id FROM {table} WHERE idempotency_key = %s LIMIT 1",
+                [kind, key, clock.now(), os.getpid(), *values, key])
+        else:
+            _record_call(cursor, kind, key)
+            cursor.execute(insert, values)
+            cursor.execute(f"SELECT external_id FROM {table} WHERE idempotency_key = %s", [key])
+        return cursor.fetchone()[0]
+
+
 class SimulatedKitchen:
     """A kitchen: cooking starts on receipt and is done after the restaurant's sim_cook_seconds."""
 
     def send_ticket(self, ticket: Ticket) -> str:
-        with _external_cursor() as cursor:
-            _record_call(cursor, "send_ticket", ticket.idempotency_key)
-            cursor.execute(
-                "INSERT INTO orders_simkitchenticket (restaurant_id, idempotency_key, external_id, received_at, rejected)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING",
-                [ticket.restaurant_id, ticket.idempotency_key, f"K-{uuid.uuid4().hex[:12]}", clock.now(), False])
-            cursor.execute("SELECT external_id FROM orders_simkitchenticket WHERE idempotency_key = %s",
-                           [ticket.idempotency_key])
-            return cursor.fetchone()[0]
+        return _create_once(
+            "send_ticket", ticket.idempotency_key, "orders_simkitchenticket",
+            ["restaurant_id", "idempotency_key", "external_id", "received_at", "rejected"],
+            [ticket.restaurant_id, ticket.idempotency_key, f"K-{uuid.uuid4().hex[:12]}", clock.now(), False])
 
     def statuses(self, tickets: list[Ticket]) -> dict[int, str]:
         if not tickets:
@@ -99,15 +118,10 @@ class SimulatedCourier:
         self.polled = polled
 
     def request(self, delivery: Delivery) -> str:
-        with _external_cursor() as cursor:
-            _record_call(cursor, "request_delivery", delivery.idempotency_key)
-            cursor.execute(
-                "INSERT INTO orders_simdeliveryjob (idempotency_key, external_id, received_at, fails)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING",
-                [delivery.idempotency_key, f"D-{uuid.uuid4().hex[:12]}", clock.now(), False])
-            cursor.execute("SELECT external_id FROM orders_simdeliveryjob WHERE idempotency_key = %s",
-                           [delivery.idempotency_key])
-            return cursor.fetchone()[0]
+        return _create_once(
+            "request_delivery", delivery.idempotency_key, "orders_simdeliveryjob",
+            ["idempotency_key", "external_id", "received_at", "fails"],
+            [delivery.idempotency_key, f"D-{uuid.uuid4().hex[:12]}", clock.now(), False])
 
     def status(self, delivery: Delivery) -> str | None:
         if not self.polled:

@@ -21,11 +21,15 @@ class OrderRefused(Exception):
     """An order that cannot be placed as asked; the message says why."""
 
 
-def order_transition(order: Order, to: str, reason: str) -> None:
-    """Move a locked order to a new status and record it; raises IllegalTransition otherwise."""
+def order_transition(order: Order, to: str, reason: str, *, batch: list | None = None) -> None:
+    """Move a locked order to a new status and record it; raises IllegalTransition otherwise.
+
+    With batch (the processor's), the history row is appended to it and the order is left for the
+    caller to save, so a pass writes each table once instead of once per order.
+    """
     check_transition(ORDER_TRANSITIONS, order.status, to, f"order {order.pk}")
     now = clock.now()
-    OrderEvent.objects.create(order=order, from_status=order.status, to_status=to, at=now, reason=reason)
+    event = OrderEvent(order=order, from_status=order.status, to_status=to, at=now, reason=reason)
     order.status = to
     fields = ["status"]
     if to not in ORDER_TRANSITIONS:  # final
@@ -35,7 +39,11 @@ def order_transition(order: Order, to: str, reason: str) -> None:
         order.delivered_at = now
         order.delayed_minutes = minutes_late(order.eta, now)
         fields += ["delivered_at", "delayed_minutes"]
-    order.save(update_fields=fields)
+    if batch is None:
+        event.save()
+        order.save(update_fields=fields)
+    else:
+        batch.append(event)
     if to in (OrderStatus.COOKED, OrderStatus.DELIVERED):
         _status_mail_queue(order)
 
