@@ -158,3 +158,61 @@ def test_every_illegal_transition_raises(frozen_clock):
                 continue
             with pytest.raises(IllegalTransition):
                 order_transition(order, target, "test")
+
+
+def test_a_failed_delivery_ends_not_delivered(frozen_clock, settings):
+    from orders.models import SimDeliveryJob
+
+    settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS = 60, 60
+    dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
+    order = place([dish], eta_minutes=40)
+    process()
+    ticket_report(ticket=Ticket.objects.get(), status=TicketStatus.COOKED, reason="staff")
+    process()
+    process()
+    SimDeliveryJob.objects.update(fails=True)
+    frozen_clock.advance(seconds=90)
+    process()  # picked up
+    frozen_clock.advance(minutes=2)
+    process()  # the courier gives up
+    order.refresh_from_db()
+    assert order.status == OrderStatus.NOT_DELIVERED and order.next_check_at is None
+    assert statuses(order)[-2:] == ["delivering", "not_delivered"]
+
+
+def test_every_illegal_ticket_transition_raises(frozen_clock):
+    from orders.states import TICKET_TRANSITIONS
+
+    dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
+    place([dish], eta_minutes=40)
+    process()
+    ticket = Ticket.objects.get()
+    for status in TicketStatus:
+        for target in TicketStatus:
+            Ticket.objects.filter(pk=ticket.pk).update(status=status)
+            if target == status or target in TICKET_TRANSITIONS.get(status, set()):
+                continue
+            with pytest.raises(IllegalTransition):
+                ticket_report(ticket=ticket, status=target, reason="test")
+
+
+def test_an_outside_failure_puts_that_order_back_and_the_others_go_on(frozen_clock, monkeypatch):
+    from orders import providers
+
+    broken = RestaurantFactory(name="Broken")
+    place([DishFactory(restaurant=broken)], eta_minutes=40)
+    fine = place([DishFactory()], eta_minutes=40)
+    real = providers.SimulatedKitchen.send_ticket
+
+    def send(self, ticket):
+        if ticket.restaurant_id == broken.pk:
+            raise ConnectionError("kitchen unreachable")
+        return real(self, ticket)
+
+    monkeypatch.setattr(providers.SimulatedKitchen, "send_ticket", send)
+    result = orders_process_pass(batch_size=10)
+    assert result.errors == 1 and result.moved == {"cooking": 1}
+    assert Order.objects.get(pk=fine.pk).status == OrderStatus.COOKING
+    stuck = Order.objects.exclude(pk=fine.pk).get()
+    assert stuck.status == OrderStatus.NOT_STARTED and stuck.next_check_at == START + timedelta(seconds=60)
+    assert not Ticket.objects.filter(order=stuck).exists()
