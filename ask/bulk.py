@@ -66,3 +66,12 @@ def reserve_ids(table: str, count: int) -> list[int]:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # SQLite: one writer at a time
         start = cursor.fetchone()[0] + 1
         return list(range(start, start + count))
+
+
+# Users made by bulk loads (fill_db, fill_orders): active, activated, with no usable password.
+USER_COLUMNS = ["id", "password", "is_superuser", "email", "display_name", "avatar", "is_staff", "is_active",
+                "date_joined", "activated_at"]
+
+
+def user_row(pk: int, email: str, display_name: str, joined: datetime) -> tuple:
+    return (pk, "!", False, email, display_name, "", False, True, joined, joined)

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from ask.bulk import RowWriter, reserve_ids
+from ask.bulk import USER_COLUMNS, RowWriter, reserve_ids, user_row
 from ask.cache_keys import LISTS_VERSION
 from ask.caching import bump
 from ask.models import Answer, AnswerVote, Question, QuestionVote, SidebarSnapshot, Tag
@@ -156,13 +156,11 @@ def qa_fill(*, ratio: int, seed: int | None = None, progress=None) -> FillResult
             (q_rating if kind == "q" else a_rating)[target] += value
 
         names = set()
-        user_rows = RowWriter("accounts_user", ["id", "password", "is_superuser", "email", "display_name", "avatar",
-                                                "is_staff", "is_active", "date_joined", "activated_at"], progress)
+        user_rows = RowWriter("accounts_user", USER_COLUMNS, progress)
         for index, pk in enumerate(user_ids):
             first = rng.choice(FIRST_NAMES)
             joined = datetime.fromtimestamp(epoch_now - YEAR_SECONDS - rng.randrange(YEAR_SECONDS), tz=now.tzinfo)
-            user_rows.write((pk, "!", False, f"{first}.{pk}@{FILL_EMAIL_DOMAIN}", f"{first}_{pk}", "", False, True,
-                             joined, joined))
+            user_rows.write(user_row(pk, f"{first}.{pk}@{FILL_EMAIL_DOMAIN}", f"{first}_{pk}", joined))
         result.users = user_rows.close()
 
         existing = set(Tag.objects.values_list("name", flat=True))

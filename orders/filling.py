@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
-from ask.bulk import RowWriter, reserve_ids
+from ask.bulk import USER_COLUMNS, RowWriter, reserve_ids, user_row
 from orders import clock
 from orders.models import Dish, Restaurant
 
@@ -79,11 +79,9 @@ def orders_fill(*, count: int, seed: int | None = None, progress=None) -> Orders
         menu = list(Dish.objects.filter(restaurant__in=restaurants, available=True).select_related("restaurant"))
         n_customers = max(5, count // 20)
         customer_ids = reserve_ids("accounts_user", n_customers)
-        users = RowWriter("accounts_user", ["id", "password", "is_superuser", "email", "display_name", "avatar",
-                                            "is_staff", "is_active", "date_joined", "activated_at"], progress)
+        users = RowWriter("accounts_user", USER_COLUMNS, progress)
         for pk in customer_ids:
-            users.write((pk, "!", False, f"customer.{pk}@{CUSTOMER_EMAIL_DOMAIN}", f"customer_{pk}", "", False, True,
-                         now - timedelta(days=60), now - timedelta(days=60)))
+            users.write(user_row(pk, f"customer.{pk}@{CUSTOMER_EMAIL_DOMAIN}", f"customer_{pk}", now - timedelta(days=60)))
         result.customers = users.close()
 
         order_ids = reserve_ids("orders_order", count)
