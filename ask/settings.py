@@ -44,6 +44,7 @@ SECRET_KEY_FROM_FILE = not env_str("SECRET_KEY")  # checked by ask.checks on mul
 INSTALLED_APPS = [
     "ask.apps.AskConfig",  # before contrib apps: its clearsessions job replaces Django's command
     "ask.jobs.apps.JobsConfig",
+    "ask.stats.apps.StatsConfig",
     "accounts.apps.AccountsConfig",
     "orders.apps.OrdersConfig",
     "django.contrib.admin",
@@ -292,6 +293,8 @@ CRONJOBS = [
     ("* * * * *", "ask.jobs.cron.run", ["send_queued_mail", "--loop", "--max-seconds", "55"]),
     # Sidebar (popular tags, best members): every 10 minutes, at minute 3, 13, ... off the full hour.
     ("3-59/10 * * * *", "ask.jobs.cron.run", ["calc_best"]),
+    # Daily statistics (yesterday and today): hourly at minute 7, so today's figures are an hour old.
+    ("7 * * * *", "ask.jobs.cron.run", ["calc_stats"]),
     # Expired sessions: daily at 03:17, a quiet hour, off the hour when other hosts' jobs start.
     ("17 3 * * *", "ask.jobs.cron.run", ["clearsessions"]),
     # Job history older than JOBS_RUN_RETENTION_DAYS: daily at 03:47, after clearsessions.

@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("orders/", include("orders.urls")),
+    path("stats/", include("ask.stats.urls")),
     path("admin/", admin.site.urls),
     # Avatars. Served by Django so the embedded site needs nothing else; behind a proxy, let it
     # serve MEDIA_ROOT at /media/ instead.

@@ -116,7 +116,7 @@ def _order_rows(rng, pk, customer_id, menu, now, out) -> None:
     dishes = rng.sample(menu, rng.randint(1, 3))
     items = [(dish, rng.randint(1, 3)) for dish in dishes]
     total = sum((dish.price * qty for dish, qty in items), Decimal("0.00"))
-    placed = eta - timedelta(minutes=rng.randint(60, 48 * 60))
+    placed = min(eta - timedelta(minutes=rng.randint(60, 48 * 60)), now - timedelta(minutes=rng.randint(1, 600)))
     late = rng.choice([0, 0, 0, rng.randint(1, 40)]) if status in ("delivered", "not_delivered") else 0
     times = {"not_started": placed, "cooking": eta - timedelta(minutes=45), "cooked": eta - timedelta(minutes=rng.randint(15, 30)),
              "cancelled": min(placed + timedelta(minutes=5), eta)}

@@ -1,0 +1,50 @@
+"""The staff-only statistics page and its CSV download."""
+import csv
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+
+from ask.stats.charts import line_chart
+from ask.stats.selectors import ORDER_FIELDS, PERIODS, SITE_FIELDS, last_days
+
+CHARTS = [
+    ("Q&A activity", {"questions": "questions", "answers": "answers", "votes": "votes", "active users": "active_users"}, False),
+    ("Members", {"new users": "new_users", "activations": "activations"}, False),
+    ("Orders", {"placed": "placed", "delivered": "delivered", "cancelled": "cancelled"}, False),
+    ("Revenue of delivered orders", {"revenue": "revenue"}, False),
+    ("Minutes from order to delivery", {"average": "avg_minutes", "95th percentile": "p95_minutes"}, False),
+    ("Share delivered late", {"late": "late_share"}, True),
+]
+
+
+def _days(request: HttpRequest) -> int:
+    raw = request.GET.get("days", "30")
+    if not raw.isdigit() or int(raw) not in PERIODS:
+        raise Http404("Choose 30, 90 or 365 days.")
+    return int(raw)
+
+
+@staff_member_required
+def stats_page(request: HttpRequest) -> HttpResponse:
+    days = _days(request)
+    rows = last_days(days)
+    charts = [{"title": title, "svg": mark_safe(line_chart(title, rows, series, percent=percent)),
+               "fields": list(series.values()), "labels": list(series)} for title, series, percent in CHARTS]
+    for chart in charts:
+        chart["rows"] = [{"day": row["day"], "values": [row[f] for f in chart["fields"]]} for row in reversed(rows)]
+    return render(request, "stats/stats.html", {"charts": charts, "days": days, "periods": PERIODS})
+
+
+@staff_member_required
+def stats_csv(request: HttpRequest) -> HttpResponse:
+    days = _days(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ask-stats-{days}-days.csv"'
+    writer = csv.writer(response)
+    fields = ["day", *SITE_FIELDS, *ORDER_FIELDS]
+    writer.writerow(fields)
+    for row in last_days(days):
+        writer.writerow(["" if row[f] is None else row[f] for f in fields])
+    return response
