@@ -274,7 +274,34 @@ def bench_orders() -> None:
     figure("due -> first step in loop mode (max of 5)", f"{max(delays):.2f}s", "goal <= interval + 1 s = 3 s")
 
 
-SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders}
+def bench_backup() -> None:
+    """backup_db against a bare pg_dump with the same options, on the data earlier sections left (issue: data)."""
+    import subprocess
+    import tempfile
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from ask.backups import _pg_env
+    from ask.models import Question
+
+    if not Question.objects.exists():
+        call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
+    work = Path(tempfile.mkdtemp(prefix="ask-bench-backup-"))
+    started = time.perf_counter()
+    subprocess.run(["pg_dump", "--format=custom", f"--compress={settings.BACKUP_COMPRESSION}", "--no-owner",
+                    f"--file={work / 'bare.dump'}"], env=_pg_env(), check=True)
+    bare = time.perf_counter() - started
+    settings.BACKUP_DIR = work
+    started = time.perf_counter()
+    call_command("backup_db", stdout=StringIO())
+    ours = time.perf_counter() - started
+    size = (work / "bare.dump").stat().st_size
+    figure(f"bare pg_dump -Fc -Z{settings.BACKUP_COMPRESSION} ({size / 1e6:,.0f} MB)", f"{bare:.1f}s")
+    figure("backup_db (dump, list, checksum, rotate)", f"{ours:.1f}s", f"{ours / bare:.2f}x; goal <= 1.2x")
+
+
+SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders, "backup": bench_backup}
 
 
 def main(argv: list[str]) -> None:

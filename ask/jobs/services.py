@@ -39,7 +39,11 @@ def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "
         try:
             if connection.in_atomic_block and connection.needs_rollback:
                 raise DatabaseError("connection left in a failed transaction")
-            run.save(update_fields=fields)
+            if not JobRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in fields}):
+                # The record is gone: the job replaced the whole database (restore_db). Record the
+                # run in the database as it is now.
+                run.pk = None
+                run.save()
             return
         except DatabaseError:
             if attempt == 2:
