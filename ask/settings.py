@@ -32,9 +32,12 @@ def _secret_key() -> str:
     if configured:
         return configured
     key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+    try:  # "x": of two processes starting at once, one writes and both read the same key
+        with open(key_file, "x") as handle:
+            key_file.chmod(0o600)
+            handle.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass
     return key_file.read_text().strip()
 
 
