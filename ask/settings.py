@@ -3,6 +3,7 @@
 With nothing configured the site runs embedded: SQLite, a file cache and e-mail written to files, all
 under var/. README.md ("Configuration") lists every variable.
 """
+import os
 import secrets
 import sys
 from datetime import timedelta
@@ -32,12 +33,17 @@ def _secret_key() -> str:
     if configured:
         return configured
     key_file = VAR_DIR / "secret_key"
-    try:  # "x": of two processes starting at once, one writes and both read the same key
-        with open(key_file, "x") as handle:
-            key_file.chmod(0o600)
-            handle.write(secrets.token_urlsafe(50))
-    except FileExistsError:
-        pass
+    if not key_file.exists():
+        # Written whole under another name, then linked in: of two processes starting at once,
+        # one key wins and both read it complete.
+        draft = VAR_DIR / f"secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_urlsafe(50))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        draft.unlink()
     return key_file.read_text().strip()
 
 
