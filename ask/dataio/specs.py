@@ -1,0 +1,138 @@
+"""What export_data and import_data move, per model: columns, the natural key rows are upserted by,
+how each value is written and read back. Secrets (password hashes, tokens) are never among them;
+derived counters (ratings, answer counts) are rebuilt after an import instead of being carried."""
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+
+from django.utils.dateparse import parse_datetime
+
+
+class BadValue(ValueError):
+    """A value that cannot be read; the message says what was expected."""
+
+
+def read_text(raw: str) -> str:
+    return raw
+
+
+def read_required(raw: str) -> str:
+    if raw == "":
+        raise BadValue("is required")
+    return raw
+
+
+def read_int(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadValue(f"{raw!r} is not a whole number") from None
+
+
+def read_vote(raw: str) -> int:
+    value = read_int(raw)
+    if value not in (1, -1):
+        raise BadValue(f"{raw!r} is not 1 or -1")
+    return value
+
+
+def read_bool(raw: str) -> bool:
+    if raw in ("true", "false"):
+        return raw == "true"
+    raise BadValue(f"{raw!r} is not true or false")
+
+
+def read_datetime(raw: str) -> datetime:
+    value = parse_datetime(raw) if raw else None
+    if value is None or value.tzinfo is None:
+        raise BadValue(f"{raw!r} is not a date and time with its UTC offset (ISO 8601)")
+    return value
+
+
+def read_optional_datetime(raw: str) -> datetime | None:
+    return read_datetime(raw) if raw else None
+
+
+def read_decimal(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise BadValue(f"{raw!r} is not a decimal number") from None
+    if not value.is_finite():
+        raise BadValue(f"{raw!r} is not a decimal number")
+    return value
+
+
+def read_time(raw: str) -> time:
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise BadValue(f"{raw!r} is not a time (HH:MM)") from None
+
+
+def read_items(raw: str) -> list:
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise BadValue("is not a JSON list of items") from None
+    if not isinstance(items, list) or not items or not all(
+        isinstance(i, dict) and {"restaurant", "dish", "quantity", "price"} <= set(i) for i in items
+    ):
+        raise BadValue('is not a non-empty JSON list of {"restaurant", "dish", "quantity", "price"}')
+    return items
+
+
+def write(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    key: tuple[str, ...]  # the natural key: importing a row with the same key updates that row
+    columns: dict[str, Callable[[str], object]]  # column -> reader
+    since_field: str | None = None  # what --since filters on
+    notes: str = ""
+    depends_on: tuple[str, ...] = field(default=())
+
+
+SPECS = {spec.name: spec for spec in [
+    Spec("users", ("email",), {"email": read_required, "display_name": read_required, "is_active": read_bool,
+                               "date_joined": read_datetime, "activated_at": read_optional_datetime},
+         since_field="date_joined", notes="no password: imported users set one with a password reset"),
+    Spec("tags", ("name",), {"name": read_required}),
+    Spec("questions", ("id",), {"id": read_int, "author": read_required, "title": read_required, "text": read_required,
+                                "created_at": read_datetime, "tags": read_text},
+         since_field="created_at", depends_on=("users", "tags"), notes="author by e-mail; tags space-separated"),
+    Spec("answers", ("id",), {"id": read_int, "question": read_int, "author": read_required, "text": read_required,
+                              "created_at": read_datetime, "is_accepted": read_bool},
+         since_field="created_at", depends_on=("users", "questions")),
+    Spec("votes", ("target", "target_id", "user"), {"target": read_required, "target_id": read_int, "user": read_required,
+                                                    "value": read_vote, "created_at": read_datetime},
+         since_field="created_at", depends_on=("users", "questions", "answers"),
+         notes="target is question or answer; one vote per user and target"),
+    Spec("restaurants", ("slug",), {"slug": read_required, "name": read_required, "integration": read_required,
+                                    "opens_at": read_time, "closes_at": read_time},
+         notes="no webhook token: set a new one with restaurant_token"),
+    Spec("dishes", ("restaurant", "name"), {"restaurant": read_required, "name": read_required,
+                                            "price": read_decimal, "available": read_bool}, depends_on=("restaurants",)),
+    Spec("orders", ("id",), {"id": read_int, "customer": read_required, "eta": read_datetime, "status": read_required,
+                             "total": read_decimal, "address": read_text, "delivery_provider": read_required,
+                             "created_at": read_datetime, "delivered_at": read_optional_datetime,
+                             "delayed_minutes": read_int, "items": read_items},
+         since_field="created_at", depends_on=("users", "dishes"),
+         notes="items as JSON: restaurant slug, dish name, quantity, price at ordering; history and "
+               "tickets stay behind"),
+]}
