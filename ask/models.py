@@ -90,3 +90,15 @@ class SidebarSnapshot(models.Model):
     computed_at = models.DateTimeField()
     tags = models.JSONField(default=list)  # [{"name": "python", "count": 12}, ...]
     members = models.JSONField(default=list)  # [{"id": 1, "display_name": "Ada", "rating": 30}, ...]
+
+
+class ImportedPost(models.Model):
+    """Which question or answer a Stack Exchange post became, so a re-run updates instead of adding."""
+
+    source = models.CharField(max_length=100)  # the dump's site, e.g. "cooking.stackexchange.com"
+    post_id = models.BigIntegerField()
+    question = models.OneToOneField(Question, null=True, on_delete=models.CASCADE, related_name="+")
+    answer = models.OneToOneField(Answer, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "post_id"], name="ask_imported_post_once")]
