@@ -301,7 +301,65 @@ def bench_backup() -> None:
     figure("backup_db (dump, list, checksum, rotate)", f"{ours:.1f}s", f"{ours / bare:.2f}x; goal <= 1.2x")
 
 
-SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders, "backup": bench_backup}
+def _peak_rss_mb(argv: list[str]) -> tuple[float, float]:
+    """Run a child process; returns (seconds, its peak resident memory in MB)."""
+    import resource
+    import subprocess
+
+    started = time.perf_counter()
+    pid = subprocess.Popen(argv, env={**os.environ, "LOG_LEVEL": "ERROR"}, stdout=subprocess.DEVNULL).pid
+    _, _, usage = os.wait4(pid, 0)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def bench_transfer() -> None:
+    """export_data and import_data of the answers (1M at fill_db 10000) against raw COPY TO/FROM of
+    the same rows, and the export's peak memory for a tenth and for all of them (issue: data)."""
+    import io
+    import tempfile
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from ask.models import Answer, AnswerVote
+
+    if not Answer.objects.exists():
+        call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
+    work = Path(tempfile.mkdtemp(prefix="ask-bench-transfer-"))
+    manage = [sys.executable, str(Path(__file__).resolve().parent.parent / "manage.py")]
+    rows = Answer.objects.count()
+    tenth = Answer.objects.order_by("-created_at").values_list("created_at", flat=True)[rows // 10]
+    _, small_rss = _peak_rss_mb([*manage, "export_data", "answers", "--since", tenth.isoformat(), "-o", str(work / "tenth.csv")])
+    export_seconds, rss = _peak_rss_mb([*manage, "export_data", "answers", "-o", str(work / "answers.csv")])
+    columns = "a.id, a.question_id, u.email, a.text, a.created_at, a.is_accepted"
+    buffer = io.BytesIO()
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY (SELECT {columns} FROM ask_answer a JOIN accounts_user u ON u.id = a.author_id"
+                           " ORDER BY a.id) TO STDOUT WITH CSV HEADER", buffer)
+    copy_to = time.perf_counter() - started
+    figure(f"export_data answers ({rows:,} rows), rows/s", f"{rows / export_seconds:,.0f}", f"({export_seconds:.1f}s)")
+    figure("raw COPY TO of the same rows, rows/s", f"{rows / copy_to:,.0f}", f"ratio {copy_to / export_seconds:.2f}; goal >= 0.5")
+    figure("export peak memory: a tenth / all of the rows", f"{small_rss:.0f} / {rss:.0f} MB", "goal: flat")
+
+    table = io.BytesIO()
+    with connection.cursor() as cursor:
+        cursor.copy_expert("COPY ask_answer TO STDOUT", table)
+    AnswerVote.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE ask_answer CASCADE")
+    import_seconds, _ = _peak_rss_mb([*manage, "import_data", "answers", str(work / "answers.csv")])
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE ask_answer CASCADE")
+        table.seek(0)
+        started = time.perf_counter()
+        cursor.copy_expert("COPY ask_answer FROM STDIN", table)
+        copy_from = time.perf_counter() - started
+    figure("import_data answers into an empty table, rows/s", f"{rows / import_seconds:,.0f}", f"({import_seconds:.1f}s)")
+    figure("raw COPY FROM of the same rows, rows/s", f"{rows / copy_from:,.0f}", f"ratio {copy_from / import_seconds:.2f}; goal >= 0.5")
+
+
+SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders, "backup": bench_backup, "transfer": bench_transfer}
 
 
 def main(argv: list[str]) -> None:
