@@ -19,7 +19,7 @@ from accounts.models import User
 from ask.bulk import USER_COLUMNS, RowWriter, reserve_ids, user_row
 from ask.cache_keys import LISTS_VERSION
 from ask.caching import bump
-from ask.models import Answer, AnswerVote, Question, QuestionVote, SidebarSnapshot, Tag
+from ask.models import Answer, AnswerVote, ImportedPost, Question, QuestionVote, SidebarSnapshot, Tag
 from ask.text import render_plain_paragraphs
 
 FILL_EMAIL_DOMAIN = "fill.example.com"  # how --clear finds the users fill_db made
@@ -99,10 +99,11 @@ def qa_clear() -> dict:
                 # Deferred foreign-key checks of rows written earlier in this transaction must run
                 # before TRUNCATE, which refuses tables with pending trigger events.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("TRUNCATE ask_answervote, ask_questionvote, ask_answer, ask_question_tags, "
-                               "ask_question, ask_tag, ask_sidebarsnapshot")
+                cursor.execute("TRUNCATE ask_answervote, ask_questionvote, ask_importedpost, ask_answer, "
+                               "ask_question_tags, ask_question, ask_tag, ask_sidebarsnapshot")
         else:
-            for model in (AnswerVote, QuestionVote, Answer, Question.tags.through, Question, Tag, SidebarSnapshot):
+            for model in (AnswerVote, QuestionVote, ImportedPost, Answer, Question.tags.through, Question, Tag,
+                          SidebarSnapshot):
                 model.objects.all().delete()
         counts["users"] = User.objects.filter(email__endswith="@" + FILL_EMAIL_DOMAIN).delete()[1].get("accounts.User", 0)
     transaction.on_commit(lambda: bump(LISTS_VERSION))
