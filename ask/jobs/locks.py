@@ -61,8 +61,15 @@ class PostgresLocks:
         )
 
     def close(self) -> None:
-        # Closing the session releases every lock it holds.
-        self._conn.close()
+        # Release explicitly: a closed session frees its locks only when its server process has
+        # exited, a moment later, and the next run of the same job (one right after, say) would
+        # find the lock still taken and skip.
+        try:
+            if self._conn.connection is not None:
+                with self._conn.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock_all()")
+        finally:
+            self._conn.close()
 
 
 class FileLocks:

@@ -220,3 +220,10 @@ def test_sigterm_stops_a_loop_job_cleanly_after_its_current_pass(var_dir):
     assert proc.returncode == 0
     run = JobRun.objects.get()
     assert run.status == "ok" and run.counters["stopped by SIGTERM"] == 1 and run.counters["passes"] >= 1
+
+
+@pytest.mark.django_db
+def test_back_to_back_runs_of_a_job_never_find_their_own_lock_still_taken():
+    for _ in range(30):
+        run_job("--rows", "1", verbosity=0)
+    assert set(JobRun.objects.values_list("status", flat=True)) == {"ok"} and JobRun.objects.count() == 30
