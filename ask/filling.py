@@ -10,7 +10,7 @@ the ratings and once to write them.
 import random
 from array import array
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone

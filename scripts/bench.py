@@ -303,7 +303,6 @@ def bench_backup() -> None:
 
 def _peak_rss_mb(argv: list[str]) -> tuple[float, float]:
     """Run a child process; returns (seconds, its peak resident memory in MB)."""
-    import resource
     import subprocess
 
     started = time.perf_counter()

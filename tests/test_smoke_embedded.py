@@ -33,7 +33,7 @@ def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
             assert css[0] == 200 and ".site-header" in css[1]
             if attempt == "first run":
                 assert "fill.example.com" not in html and "asked" in html, "the demo questions are there"
-                sign_up(base, f"newcomer@example.com")
+                sign_up(base, "newcomer@example.com")
                 mail_dir = tmp_path / "var" / "mail"
                 def activation_mailed() -> bool:
                     files = mail_dir.iterdir() if mail_dir.exists() else []

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from ask.jobs.models import JobRun
-from ask.jobs.selectors import job_problems, job_states
+from ask.jobs.selectors import job_states
 from tests.jobs.factories import JobRunFactory
 
 EVERY_10_MINUTES = [("*/10 * * * *", "ask.jobs.cron.run", ["sample_job"])]
