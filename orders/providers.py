@@ -53,8 +53,6 @@ def _external_cursor():
 
 
 def _record_call(cursor, kind: str, key: str) -> None:
-    if settings.ORDERS_SIM_CALL_MS:
-        time.sleep(settings.ORDERS_SIM_CALL_MS / 1000)  # an outside system takes its time
     cursor.execute("INSERT INTO orders_providercall (kind, idempotency_key, at, pid) VALUES (%s, %s, %s, %s)",
                    [kind, key, clock.now(), os.getpid()])
 
@@ -63,10 +61,10 @@ def _create_once(kind: str, key: str, table: str, columns: list[str], values: li
     """Record the call and create the outside object unless its key exists; returns its external id."""
     marks = ", ".join(["%s"] * len(columns))
     insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT (idempotency_key) DO NOTHING"
+    if settings.ORDERS_SIM_CALL_MS:
+        time.sleep(settings.ORDERS_SIM_CALL_MS / 1000)  # an outside system takes its time
     with _external_cursor() as cursor:
         if connection.vendor == "postgresql":  # one round trip
-            if settings.ORDERS_SIM_CALL_MS:
-                time.sleep(settings.ORDERS_SIM_CALL_MS / 1000)
             cursor.execute(
                 f"WITH call AS (INSERT INTO orders_providercall (kind, idempotency_key, at, pid) VALUES (%s, %s, %s, %s)),"
                 f" created AS ({insert} RETURNING external_id)"
