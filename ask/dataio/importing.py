@@ -117,10 +117,17 @@ def _parse(row: Row, spec: Spec) -> tuple[str, str] | None:
 
 
 class Writer:
-    """Resolves references and upserts one batch of parsed rows of a model."""
+    """Resolves references and upserts one batch of parsed rows of a model.
+
+    refs() looks the batch's users and dishes up once and keeps them for write().
+    """
+
+    USER_FIELD = {"questions": "author", "answers": "author", "votes": "user", "orders": "customer"}
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
+        self.user_ids: dict[str, int] = {}
+        self.dish_ids: dict[tuple[str, str], int] = {}
 
     def refs(self, rows: list[Row]) -> dict[int, tuple[str, str]]:
         """Rows whose references point at nothing: {index: (field, reason)}."""
@@ -133,8 +140,10 @@ class Writer:
                     bad[index] = (field_name, f"no {what} {value[field_name]!r}")
 
         name = self.spec.name
-        if name in ("questions", "answers"):
-            check("author", set(User.objects.filter(email__in={v["author"] for v in values}).values_list("email", flat=True)), "user")
+        if name in self.USER_FIELD:
+            field_name = self.USER_FIELD[name]
+            self.user_ids = dict(User.objects.filter(email__in={v[field_name] for v in values}).values_list("email", "pk"))
+            check(field_name, set(self.user_ids), "user")
         if name == "questions":
             for index, value in enumerate(values):
                 tags = value["tags"].split()
@@ -144,7 +153,6 @@ class Writer:
         if name == "answers":
             check("question", set(Question.objects.filter(pk__in={v["question"] for v in values}).values_list("pk", flat=True)), "question")
         if name == "votes":
-            check("user", set(User.objects.filter(email__in={v["user"] for v in values}).values_list("email", flat=True)), "user")
             for index, value in enumerate(values):
                 if index not in bad and value["target"] not in ("question", "answer"):
                     bad[index] = ("target", f"{value['target']!r} is not question or answer")
@@ -161,11 +169,11 @@ class Writer:
                 if value["integration"] not in Restaurant.Integration.values:
                     bad[index] = ("integration", f"{value['integration']!r} is not polled or pushed")
         if name == "orders":
-            check("customer", set(User.objects.filter(email__in={v["customer"] for v in values}).values_list("email", flat=True)), "user")
-            dishes = {(d.restaurant.slug, d.name) for d in Dish.objects.select_related("restaurant").filter(
+            self.dish_ids = {(d.restaurant.slug, d.name): d.pk for d in Dish.objects.select_related("restaurant").filter(
                 name__in={i["dish"] for v in values for i in v["items"]})}
             for index, value in enumerate(values):
-                missing = [f"{i['restaurant']}/{i['dish']}" for i in value["items"] if (i["restaurant"], i["dish"]) not in dishes]
+                missing = [f"{i['restaurant']}/{i['dish']}" for i in value["items"]
+                           if (i["restaurant"], i["dish"]) not in self.dish_ids]
                 if index not in bad and missing:
                     bad[index] = ("items", f"no dish {missing[0]}")
         return bad
@@ -179,7 +187,7 @@ class Writer:
         elif name == "tags":
             Tag.objects.bulk_create([Tag(name=v["name"]) for v in values], ignore_conflicts=True)
         elif name == "questions":
-            users = dict(User.objects.filter(email__in={v["author"] for v in values}).values_list("email", "pk"))
+            users = self.user_ids
             Question.objects.bulk_create(
                 [Question(id=v["id"], author_id=users[v["author"]], title=v["title"], text=v["text"],
                           text_html=render_markdown(v["text"]), created_at=v["created_at"], updated_at=v["created_at"])
@@ -192,7 +200,7 @@ class Writer:
             through.objects.filter(question_id__in=[v["id"] for v in values]).delete()
             through.objects.bulk_create([through(question_id=v["id"], tag_id=tag_ids[t]) for v in values for t in v["tags"].split()])
         elif name == "answers":
-            users = dict(User.objects.filter(email__in={v["author"] for v in values}).values_list("email", "pk"))
+            users = self.user_ids
             Answer.objects.bulk_create(
                 [Answer(id=v["id"], question_id=v["question"], author_id=users[v["author"]], text=v["text"],
                         text_html=render_markdown(v["text"]), created_at=v["created_at"], is_accepted=v["is_accepted"])
@@ -200,7 +208,7 @@ class Writer:
                 update_conflicts=True, unique_fields=["id"],
                 update_fields=["question", "author", "text", "text_html", "created_at", "is_accepted"])
         elif name == "votes":
-            users = dict(User.objects.filter(email__in={v["user"] for v in values}).values_list("email", "pk"))
+            users = self.user_ids
             for target, model in (("question", QuestionVote), ("answer", AnswerVote)):
                 model.objects.bulk_create(
                     [model(user_id=users[v["user"]], value=v["value"], created_at=v["created_at"], **{f"{target}_id": v["target_id"]})
@@ -215,9 +223,8 @@ class Writer:
                 Dish.objects.update_or_create(restaurant_id=restaurants[v["restaurant"]], name=v["name"],
                                               defaults={"price": v["price"], "available": v["available"]})
         elif name == "orders":
-            users = dict(User.objects.filter(email__in={v["customer"] for v in values}).values_list("email", "pk"))
-            dishes = {(d.restaurant.slug, d.name): d.pk for d in Dish.objects.select_related("restaurant").filter(
-                name__in={i["dish"] for v in values for i in v["items"]})}
+            users = self.user_ids
+            dishes = self.dish_ids
             Order.objects.bulk_create(
                 [Order(id=v["id"], customer_id=users[v["customer"]], eta=v["eta"], status=v["status"], total=v["total"],
                        address=v["address"], delivery_provider=v["delivery_provider"], created_at=v["created_at"],
