@@ -3,6 +3,9 @@ import hashlib
 
 BEST = "ask:best"  # what calc_best computed: popular tags and best members
 LISTS_VERSION = "ask:lists:version"  # bumped when a new question, answer or accept changes the lists
+# Bumped by bulk writes (import_data, import_stackexchange): every question page goes stale at once,
+# instead of one version key per question written.
+BULK_VERSION = "ask:bulk:version"
 SIDEBAR_FRAGMENT = "ask_sidebar"  # {% cache %} fragment name of the sidebar
 QUESTION_CARD_FRAGMENT = "ask_card"  # {% cache %} fragment name of a question card
 

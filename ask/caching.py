@@ -69,8 +69,9 @@ def _cacheable(request: HttpRequest) -> bool:
     return request.method in ("GET", "HEAD") and not any(name in request.COOKIES for name in PERSONAL_COOKIES)
 
 
-def cache_for_anonymous(*, timeout: int, version_key: Callable[..., str]):
-    """Cache the view's 200 responses for visitors without a session; version_key(**view_kwargs)."""
+def cache_for_anonymous(*, timeout: int, version_keys: Callable[..., list[str]]):
+    """Cache the view's 200 responses for visitors without a session, valid while the versions under
+    version_keys(**view_kwargs) stay as they were (read in the same round trip as the page)."""
 
     def decorator(view):
         @wraps(view)
@@ -81,19 +82,20 @@ def cache_for_anonymous(*, timeout: int, version_key: Callable[..., str]):
             local = local_pages.get(page_key)
             if local is not None:
                 return _cached_response(*local, "local")
-            ver_key = version_key(**kwargs)
-            found = cache.get_many([page_key, ver_key])
-            current, page = found.get(ver_key), found.get(page_key)
-            if page is not None and current is not None and page[0] == current:
+            ver_keys = version_keys(**kwargs)
+            found = cache.get_many([page_key, *ver_keys])
+            current, page = [found.get(key) for key in ver_keys], found.get(page_key)
+            if page is not None and None not in current and page[0] == current:
                 local_pages.put(page_key, page[1], page[2])
                 return _cached_response(page[1], page[2], "hit")
             response = view(request, *args, **kwargs)
             if hasattr(response, "render"):
                 response.render()
             if response.status_code == 200 and not response.cookies and not response.streaming:
-                if current is None:
-                    current = new_version()
-                    cache.add(ver_key, current, timeout=None)
+                for index, key in enumerate(ver_keys):
+                    if current[index] is None:
+                        current[index] = new_version()
+                        cache.add(key, current[index], timeout=None)
                 cache.set(page_key, (current, response.content, response["Content-Type"]), timeout)
                 local_pages.put(page_key, response.content, response["Content-Type"])
                 response["X-Cache"] = "miss"

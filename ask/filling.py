@@ -20,7 +20,7 @@ from ask.bulk import USER_COLUMNS, RowWriter, reserve_ids, user_row
 from ask.cache_keys import LISTS_VERSION
 from ask.caching import bump
 from ask.models import Answer, AnswerVote, ImportedPost, Question, QuestionVote, SidebarSnapshot, Tag
-from ask.text import render_plain_paragraphs
+from ask.text import render_markdown
 
 FILL_EMAIL_DOMAIN = "fill.example.com"  # how --clear finds the users fill_db made
 QUESTION_VOTE_SHARE = 0.25  # a quarter of the votes go to questions, the rest to answers
@@ -182,7 +182,7 @@ def qa_fill(*, ratio: int, seed: int | None = None, progress=None) -> FillResult
         for q, pk in enumerate(question_ids):
             text = _text(rng, pool)
             created = datetime.fromtimestamp(q_created[q], tz=now.tzinfo)
-            question_rows.write((pk, user_ids[q_author[q]], _title(rng), text, render_plain_paragraphs(text), created,
+            question_rows.write((pk, user_ids[q_author[q]], _title(rng), text, render_markdown(text), created,
                                  created, q_rating[q], answer_count[q], q in accepted_answer))
             for tag_index in set(rng.choices(range(n_tags), weights=tag_weights, k=rng.randint(1, 3))):
                 question_tag_rows.write((pk, tag_ids[tag_index]))
@@ -195,7 +195,7 @@ def qa_fill(*, ratio: int, seed: int | None = None, progress=None) -> FillResult
         for a, pk in enumerate(answer_ids):
             text = _text(rng, pool)
             answer_rows.write((pk, question_ids[a_question[a]], user_ids[a_author[a]], text,
-                               render_plain_paragraphs(text), datetime.fromtimestamp(a_created[a], tz=now.tzinfo),
+                               render_markdown(text), datetime.fromtimestamp(a_created[a], tz=now.tzinfo),
                                a_rating[a], a in accepted))
         result.answers = answer_rows.close()
 

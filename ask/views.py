@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from ask import selectors, services
-from ask.cache_keys import LISTS_VERSION, question_version
+from ask.cache_keys import BULK_VERSION, LISTS_VERSION, question_version
 from ask.caching import cache_for_anonymous
 from ask.forms import AnswerForm, QuestionForm, SettingsForm
 from ask.health import DOWN, health_report
@@ -23,8 +23,8 @@ LIST_CACHE_SECONDS = 60
 QUESTION_CACHE_SECONDS = 600
 
 
-def _lists_version(**kwargs) -> str:
-    return LISTS_VERSION
+def _lists_version(**kwargs) -> list[str]:
+    return [LISTS_VERSION]
 
 
 def _question_list(request: HttpRequest, questions, *, title: str, heading: str, extra: dict | None = None):
@@ -33,31 +33,31 @@ def _question_list(request: HttpRequest, questions, *, title: str, heading: str,
 
 
 @require_GET
-@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_key=_lists_version)
+@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
 def home(request: HttpRequest) -> HttpResponse:
     return _question_list(request, selectors.questions_new(), title="New questions", heading="New questions")
 
 
 @require_GET
-@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_key=_lists_version)
+@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
 def hot(request: HttpRequest) -> HttpResponse:
     return _question_list(request, selectors.questions_hot(), title="Hot questions", heading="Hot questions")
 
 
 @require_GET
-@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_key=_lists_version)
+@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
 def tag(request: HttpRequest, name: str) -> HttpResponse:
     found = get_object_or_404(Tag, name=name)
     return _question_list(request, selectors.questions_tagged(found), title=f"Tagged {name}",
                           heading=f"Questions tagged “{name}”", extra={"tag": found})
 
 
-def _question_version(*, pk: int) -> str:
-    return question_version(pk)
+def _question_version(*, pk: int) -> list[str]:
+    return [question_version(pk), BULK_VERSION]
 
 
 @require_GET
-@cache_for_anonymous(timeout=QUESTION_CACHE_SECONDS, version_key=_question_version)
+@cache_for_anonymous(timeout=QUESTION_CACHE_SECONDS, version_keys=_question_version)
 def question(request: HttpRequest, pk: int) -> HttpResponse:
     return _question_page(request, pk, AnswerForm())
 

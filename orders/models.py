@@ -36,6 +36,8 @@ class Dish(models.Model):
     class Meta:
         verbose_name_plural = "dishes"
         ordering = ["restaurant", "name"]
+        # A dish's natural key (import_data, order items in exports): its name within the restaurant.
+        constraints = [models.UniqueConstraint(fields=["restaurant", "name"], name="orders_dish_name_per_restaurant")]
 
     def __str__(self) -> str:
         return self.name

@@ -347,7 +347,8 @@ def bench_transfer() -> None:
     AnswerVote.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE ask_answer CASCADE")
-    import_seconds, _ = _peak_rss_mb([*manage, "import_data", "answers", str(work / "answers.csv")])
+    import_seconds, import_rss = _peak_rss_mb([*manage, "import_data", "answers", str(work / "answers.csv")])
+    again_seconds, _ = _peak_rss_mb([*manage, "import_data", "answers", str(work / "answers.csv")])
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE ask_answer CASCADE")
         table.seek(0)
@@ -356,6 +357,8 @@ def bench_transfer() -> None:
         copy_from = time.perf_counter() - started
     figure("import_data answers into an empty table, rows/s", f"{rows / import_seconds:,.0f}", f"({import_seconds:.1f}s)")
     figure("raw COPY FROM of the same rows, rows/s", f"{rows / copy_from:,.0f}", f"ratio {copy_from / import_seconds:.2f}; goal >= 0.5")
+    figure("import peak memory (1M rows)", f"{import_rss:.0f} MB")
+    figure("import_data of the same file again (writes nothing)", f"{again_seconds:.1f}s", f"{rows / again_seconds:,.0f} rows/s")
 
 
 SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders, "backup": bench_backup, "transfer": bench_transfer}

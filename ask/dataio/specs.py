@@ -7,7 +7,13 @@ from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Callable
 
+from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from ask.models import Answer, Question
+from ask.text import TAG_FORMAT
+from orders.models import Dish, Order, Restaurant
 
 
 class BadValue(ValueError):
@@ -21,6 +27,31 @@ def read_text(raw: str) -> str:
 def read_required(raw: str) -> str:
     if raw == "":
         raise BadValue("is required")
+    return raw
+
+
+def fits(model, field_name: str, reader: Callable[[str], object] = read_required) -> Callable[[str], object]:
+    """A reader that also refuses what the model's column cannot hold, by the field's own validators:
+    too long, out of range, too many digits, not one of its choices."""
+    model_field = model._meta.get_field(field_name)
+    choices = [value for value, _ in model_field.choices] if model_field.choices else None
+
+    def read(raw: str):
+        value = reader(raw)
+        if choices and value not in choices:
+            raise BadValue(f"{raw!r} is not one of {', '.join(choices)}")
+        try:
+            model_field.run_validators(value)
+        except ValidationError as error:
+            raise BadValue(" ".join(error.messages)) from None
+        return value
+
+    return read
+
+
+def read_tag(raw: str) -> str:
+    if not TAG_FORMAT.match(raw):
+        raise BadValue(f"{raw!r} is not a tag name (a-z 0-9 + # . -, up to 32)")
     return raw
 
 
@@ -81,6 +112,11 @@ def read_items(raw: str) -> list:
         isinstance(i, dict) and {"restaurant", "dish", "quantity", "price"} <= set(i) for i in items
     ):
         raise BadValue('is not a non-empty JSON list of {"restaurant", "dish", "quantity", "price"}')
+    for number, item in enumerate(items, start=1):
+        quantity = item["quantity"]
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            raise BadValue(f"item {number}: quantity {quantity!r} is not a whole number of at least 1")
+        read_decimal(str(item["price"]))
     return items
 
 
@@ -109,29 +145,31 @@ class Spec:
 
 
 SPECS = {spec.name: spec for spec in [
-    Spec("users", ("email",), {"email": read_required, "display_name": read_required, "is_active": read_bool,
+    Spec("users", ("email",), {"email": fits(User, "email"), "display_name": fits(User, "display_name"), "is_active": read_bool,
                                "date_joined": read_datetime, "activated_at": read_optional_datetime},
          since_field="date_joined", notes="no password: imported users set one with a password reset"),
-    Spec("tags", ("name",), {"name": read_required}),
-    Spec("questions", ("id",), {"id": read_int, "author": read_required, "title": read_required, "text": read_required,
-                                "created_at": read_datetime, "tags": read_text},
+    Spec("tags", ("name",), {"name": read_tag}),
+    Spec("questions", ("id",), {"id": fits(Question, "id", read_int), "author": read_required, "title": fits(Question, "title"),
+                                "text": read_required, "created_at": read_datetime, "tags": read_text},
          since_field="created_at", depends_on=("users", "tags"), notes="author by e-mail; tags space-separated"),
-    Spec("answers", ("id",), {"id": read_int, "question": read_int, "author": read_required, "text": read_required,
+    Spec("answers", ("id",), {"id": fits(Answer, "id", read_int), "question": read_int, "author": read_required, "text": read_required,
                               "created_at": read_datetime, "is_accepted": read_bool},
          since_field="created_at", depends_on=("users", "questions")),
     Spec("votes", ("target", "target_id", "user"), {"target": read_required, "target_id": read_int, "user": read_required,
                                                     "value": read_vote, "created_at": read_datetime},
          since_field="created_at", depends_on=("users", "questions", "answers"),
          notes="target is question or answer; one vote per user and target"),
-    Spec("restaurants", ("slug",), {"slug": read_required, "name": read_required, "integration": read_required,
+    Spec("restaurants", ("slug",), {"slug": fits(Restaurant, "slug"), "name": fits(Restaurant, "name"),
+                                    "integration": fits(Restaurant, "integration"),
                                     "opens_at": read_time, "closes_at": read_time},
          notes="no webhook token: set a new one with restaurant_token"),
-    Spec("dishes", ("restaurant", "name"), {"restaurant": read_required, "name": read_required,
-                                            "price": read_decimal, "available": read_bool}, depends_on=("restaurants",)),
-    Spec("orders", ("id",), {"id": read_int, "customer": read_required, "eta": read_datetime, "status": read_required,
-                             "total": read_decimal, "address": read_text, "delivery_provider": read_required,
+    Spec("dishes", ("restaurant", "name"), {"restaurant": read_required, "name": fits(Dish, "name"),
+                                            "price": fits(Dish, "price", read_decimal), "available": read_bool}, depends_on=("restaurants",)),
+    Spec("orders", ("id",), {"id": fits(Order, "id", read_int), "customer": read_required, "eta": read_datetime, "status": fits(Order, "status"),
+                             "total": fits(Order, "total", read_decimal), "address": fits(Order, "address", read_text),
+                             "delivery_provider": fits(Order, "delivery_provider"),
                              "created_at": read_datetime, "delivered_at": read_optional_datetime,
-                             "delayed_minutes": read_int, "items": read_items},
+                             "delayed_minutes": fits(Order, "delayed_minutes", read_int), "items": read_items},
          since_field="created_at", depends_on=("users", "dishes"),
          notes="items as JSON: restaurant slug, dish name, quantity, price at ordering; history and "
                "tickets stay behind"),

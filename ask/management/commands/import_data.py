@@ -2,10 +2,12 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from ask.cache_keys import BULK_VERSION, LISTS_VERSION
+from ask.caching import bump
 from ask.dataio.importing import FileProblem, ImportReport, import_file, write_rejects
 from ask.dataio.specs import SPECS
 from ask.jobs.command import JobCommand
-from ask.ratings import RECALC_BATCH_SIZE, ratings_recalculate
+from ask.ratings import ratings_recount
 
 KEYS = "; ".join(f"{name} by {'+'.join(spec.key)}" for name, spec in SPECS.items())
 
@@ -41,8 +43,10 @@ class Command(JobCommand):
         except FileProblem as error:
             problem = str(error)
         meter.close()
-        if report.written and not job.dry_run and options["model"] in ("questions", "answers", "votes"):
-            ratings_recalculate(batch_size=RECALC_BATCH_SIZE, dry_run=False)
+        if not job.dry_run:  # also after a file problem: the batches before it stay written
+            ratings_recount(report.touched)
+            if report.pages_changed:
+                bump(LISTS_VERSION, BULK_VERSION)
         job.count("read", report.read)
         job.count("written" if not job.dry_run else "valid", report.written)
         job.count("rejected", len(report.rejected))
