@@ -17,7 +17,7 @@ from accounts.models import User
 from ask.dataio.readahead import read_ahead
 from ask.dataio.seen import SeenKeys
 from ask.dataio.specs import SPECS, BadValue, Spec
-from ask.dataio.upsert import select_in, upsert
+from ask.dataio.upsert import copy_text_of, select_in, upsert
 from ask.models import Answer, AnswerVote, Question, QuestionVote, Tag
 from ask.text import TAG_FORMAT, render_markdown
 from orders.models import Dish, Order, OrderItem, Restaurant
@@ -42,12 +42,15 @@ class ImportReport:
     written: int = 0
     batches: int = 0
     rejected: list = field(default_factory=list)  # (line, field, reason, raw)
-    # What the written rows changed: counters to rebuild (ask.ratings.ratings_recount), cached pages.
+    # What the written rows changed (see ask.ratings): counters to add to for inserted rows, to
+    # rebuild for updated ones; and whether cached pages are stale.
+    added: dict = field(default_factory=lambda: {"answers": {}, "question votes": {}, "answer votes": {}})
     touched: dict = field(default_factory=lambda: {"answers": set(), "question votes": set(), "answer votes": set()})
     pages_changed: bool = False
 
     def forget_writes(self) -> None:
-        """The transaction was rolled back: nothing to recount."""
+        """The transaction was rolled back: nothing to count."""
+        self.added = {kind: {} for kind in self.added}
         self.touched = {kind: set() for kind in self.touched}
         self.pages_changed = False
 
@@ -130,9 +133,12 @@ def _parse(row: Row, spec: Spec) -> tuple[str, str] | None:
 
 
 class Writer:
-    """Resolves references and upserts one batch of parsed rows of a model.
+    """Checks and writes the batches of parsed rows of a model, in two threads.
 
-    refs() looks the batch's users and dishes up once and keeps them for write().
+    refs() and prepare() run in the reading thread, on a connection of their own: they only read, so
+    they see neither this import's rows of the earlier batches (not committed yet, or not at all with
+    --atomic) nor need to: what they must know of those rows they remember here. write() runs in the
+    command's thread, in its transaction.
     """
 
     USER_FIELD = {"questions": "author", "answers": "author", "votes": "user", "orders": "customer"}
@@ -144,6 +150,9 @@ class Writer:
         self.user_ids: dict[str, int] = {}
         self.question_ids: set[int] = set()
         self.dish_ids: dict[tuple[str, str], int] = {}
+        # What earlier batches of this import claimed: accepted answers by question, names by owner.
+        self.accepted: dict[int, int] = {}
+        self.names: dict[str, str] = {}
         self.report = report
 
     def refs(self, rows: list[Row]) -> dict[int, tuple[str, str]]:
@@ -190,8 +199,8 @@ class Writer:
         if name == "dishes":
             check("restaurant", set(Restaurant.objects.filter(slug__in={v["restaurant"] for v in values}).values_list("slug", flat=True)), "restaurant")
         if name == "orders":
-            self.dish_ids = {(d.restaurant.slug, d.name): d.pk for d in Dish.objects.select_related("restaurant").filter(
-                name__in={i["dish"] for v in values for i in v["items"]})}
+            self.dish_ids.update({(d.restaurant.slug, d.name): d.pk for d in Dish.objects.select_related("restaurant").filter(
+                name__in={i["dish"] for v in values for i in v["items"]})})
             for index, value in enumerate(values):
                 missing = [f"{i['restaurant']}/{i['dish']}" for i in value["items"]
                            if (i["restaurant"], i["dish"]) not in self.dish_ids]
@@ -199,12 +208,13 @@ class Writer:
                     bad[index] = ("items", f"no dish {missing[0]}")
         return bad
 
-    @staticmethod
-    def _one_accepted(values: list[dict], bad: dict) -> None:
+    def _one_accepted(self, values: list[dict], bad: dict) -> None:
         """A question has one accepted answer at most. An import does not move the mark from one answer
         to another (the rows are written in one statement, in no guaranteed order): it can only clear it."""
         accepting = {v["question"] for i, v in enumerate(values) if v["is_accepted"] and i not in bad}
-        accepted = dict(Answer.objects.filter(question_id__in=accepting, is_accepted=True).values_list("question_id", "pk"))
+        accepted = self.accepted
+        accepted.update(Answer.objects.filter(question_id__in=accepting - accepted.keys(), is_accepted=True)
+                        .values_list("question_id", "pk"))
         for index, value in enumerate(values):
             if index in bad or not value["is_accepted"]:
                 continue
@@ -214,21 +224,45 @@ class Writer:
             else:
                 accepted[value["question"]] = value["id"]
 
-    @staticmethod
-    def _names_free(values: list[dict], bad: dict) -> None:
+    def _names_free(self, values: list[dict], bad: dict) -> None:
         """Display names are unique whatever their case: one may not go to a second e-mail address."""
-        owner = dict(User.objects.annotate(name=Lower("display_name"))
-                     .filter(name__in={v["display_name"].lower() for v in values}).values_list("name", "email"))
+        owner = self.names
+        owner.update(User.objects.annotate(name=Lower("display_name"))
+                     .filter(name__in={v["display_name"].lower() for v in values} - owner.keys()).values_list("name", "email"))
         for index, value in enumerate(values):
             name = value["display_name"].lower()
             if index not in bad and owner.setdefault(name, value["email"]) != value["email"]:
                 bad[index] = ("display_name", f"{value['display_name']!r} is the name of {owner[name]} already")
 
-    def write(self, rows: list[Row]) -> None:
-        """Upsert the rows (see ask.dataio.upsert) and note which questions and answers changed."""
+    ANSWER_COLUMNS = ["id", "question_id", "author_id", "text", "text_html", "created_at", "is_accepted", "rating"]
+    QUESTION_COLUMNS = ["id", "author_id", "title", "text", "text_html", "created_at", "updated_at", "rating",
+                        "answer_count", "has_accepted"]
+
+    def prepare(self, rows: list[Row]) -> dict:
+        """The part of write() that needs no transaction, done while the previous batch is written:
+        Markdown, the rows as they stand, the COPY text of the questions and answers."""
+        values = [r.values for r in rows]
+        users = self.user_ids
+        if self.spec.name == "questions":
+            tuples = [(v["id"], users[v["author"]], v["title"], v["text"], render_markdown(v["text"]), v["created_at"],
+                       v["created_at"], 0, 0, False) for v in values]
+            return {"rows": tuples, "text": copy_text_of(Question, self.QUESTION_COLUMNS, tuples),
+                    "fresh": not select_in(Question, "id", [v["id"] for v in values], ["id"])}
+        if self.spec.name == "answers":
+            tuples = [(v["id"], v["question"], users[v["author"]], v["text"], render_markdown(v["text"]), v["created_at"],
+                       v["is_accepted"], 0) for v in values]
+            new_question = {v["id"]: v["question"] for v in values}
+            existing = select_in(Answer, "id", new_question, ["id", "question_id"])
+            return {"rows": tuples, "text": copy_text_of(Answer, self.ANSWER_COLUMNS, tuples), "fresh": not existing,
+                    "moved_from": {q for pk, q in existing if q != new_question[pk]}}
+        return {}
+
+    def write(self, rows: list[Row], prepared: dict) -> None:
+        """Upsert the rows (see ask.dataio.upsert) and note which counters and pages they changed."""
         values = [r.values for r in rows]
         name = self.spec.name
         users = self.user_ids
+        report = self.report
         if name == "users":
             upsert(User, ["email", "display_name", "is_active", "date_joined", "activated_at", "password",
                           "is_superuser", "is_staff", "avatar"],
@@ -238,36 +272,38 @@ class Writer:
         elif name == "tags":
             upsert(Tag, ["name"], [(v["name"],) for v in values], key=["name"])
         elif name == "questions":
-            written = upsert(
-                Question, ["id", "author_id", "title", "text", "text_html", "created_at", "updated_at", "rating",
-                           "answer_count", "has_accepted"],
-                [(v["id"], users[v["author"]], v["title"], v["text"], render_markdown(v["text"]), v["created_at"],
-                  v["created_at"], 0, 0, False) for v in values],
-                key=["id"], update=["author_id", "title", "text", "text_html", "created_at"], returning=["id"],
-                fresh=not select_in(Question, "id", [v["id"] for v in values], ["id"]))
-            self.report.pages_changed |= bool(written)
+            written = upsert(Question, self.QUESTION_COLUMNS, prepared["rows"], key=["id"],
+                             update=["author_id", "title", "text", "text_html", "created_at"], returning=["id"],
+                             fresh=prepared["fresh"], text=prepared["text"])
+            report.pages_changed |= bool(written)
             self._tag(values)
         elif name == "answers":
-            new_question = {v["id"]: v["question"] for v in values}
-            existing = select_in(Answer, "id", new_question, ["id", "question_id"])
-            moved_from = {q for pk, q in existing if q != new_question[pk]}
-            written = upsert(
-                Answer, ["id", "question_id", "author_id", "text", "text_html", "created_at", "is_accepted", "rating"],
-                [(v["id"], v["question"], users[v["author"]], v["text"], render_markdown(v["text"]), v["created_at"],
-                  v["is_accepted"], 0) for v in values],
-                key=["id"], update=["question_id", "author_id", "text", "text_html", "created_at", "is_accepted"],
-                returning=["question_id"], fresh=not existing)
-            self.report.touched["answers"].update(q for q, _ in written)
-            self.report.touched["answers"].update(moved_from)
-            self.report.pages_changed |= bool(written)
+            written = upsert(Answer, self.ANSWER_COLUMNS, prepared["rows"], key=["id"],
+                             update=["question_id", "author_id", "text", "text_html", "created_at", "is_accepted"],
+                             returning=["question_id", "is_accepted"], fresh=prepared["fresh"], text=prepared["text"])
+            for question, accepted, inserted in written:
+                if inserted:  # one more answer: counted here, not recounted from the table
+                    added = report.added["answers"].setdefault(question, [0, False])
+                    added[0] += 1
+                    added[1] |= accepted
+                else:
+                    report.touched["answers"].add(question)
+            report.touched["answers"].update(prepared["moved_from"])
+            report.pages_changed |= bool(written)
         elif name == "votes":
             for target, model in (("question", QuestionVote), ("answer", AnswerVote)):
                 written = upsert(model, [f"{target}_id", "user_id", "value", "created_at"],
                                  [(v["target_id"], users[v["user"]], v["value"], v["created_at"])
                                   for v in values if v["target"] == target],
-                                 key=[f"{target}_id", "user_id"], update=["value", "created_at"], returning=[f"{target}_id"])
-                self.report.touched[f"{target} votes"].update(pk for pk, _ in written)
-                self.report.pages_changed |= bool(written)
+                                 key=[f"{target}_id", "user_id"], update=["value", "created_at"],
+                                 returning=[f"{target}_id", "value"])
+                for pk, value, inserted in written:
+                    if inserted:
+                        added = report.added[f"{target} votes"].setdefault(pk, [0])
+                        added[0] += value
+                    else:
+                        report.touched[f"{target} votes"].add(pk)
+                report.pages_changed |= bool(written)
         elif name == "restaurants":
             upsert(Restaurant, ["slug", "name", "integration", "opens_at", "closes_at", "webhook_token_hash", "sim_cook_seconds"],
                    [(v["slug"], v["name"], v["integration"], v["opens_at"], v["closes_at"], "",
@@ -336,44 +372,51 @@ def _parsed_batches(path: Path, spec: Spec, fmt: str, report: ImportReport) -> I
         yield batch
 
 
+def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, writer: Writer,
+                     prepare: bool) -> Iterator[tuple[int, list[Row], dict]]:
+    """(rows read, good rows, prepared write) per batch: rows repeating a key of an earlier line, or
+    referring to rows that do not exist, go to the report. Runs in the reading thread."""
+    seen = SeenKeys()
+    try:
+        for batch in _parsed_batches(path, spec, fmt, report):
+            repeated = seen.repeated([("\x1f".join(str(row.values[k]) for k in spec.key), row.line) for row in batch])
+            for index, line in repeated.items():
+                report.rejected.append((batch[index].line, ",".join(spec.key), f"the same key as line {line}", batch[index].raw))
+            unique = [row for index, row in enumerate(batch) if index not in repeated]
+            bad = writer.refs(unique)
+            for index in sorted(bad):
+                report.rejected.append((unique[index].line, *bad[index], unique[index].raw))
+            good = [row for index, row in enumerate(unique) if index not in bad]
+            yield len(batch), good, writer.prepare(good) if good and prepare else {}
+    finally:
+        seen.close()
+
+
 def import_file(*, path: Path, model: str, fmt: str, atomic: bool, dry_run: bool, report: ImportReport,
                 on_batch=None) -> None:
     """Read, validate and write; raises FileProblem for a file that cannot be read on."""
     spec = SPECS[model]
     writer = Writer(spec, report)
 
-    def write_batch(batch: list[Row], seen: SeenKeys) -> None:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # Each batch's commit need not wait for its WAL to reach the disk; the job's run
-                # record, committed at the end as usual, waits for all of it.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO off")
-            repeated = seen.repeated([("\x1f".join(str(row.values[k]) for k in spec.key), row.line) for row in batch])
-            for index, line in repeated.items():
-                report.rejected.append((batch[index].line, ",".join(spec.key), f"the same key as line {line}", batch[index].raw))
-            unique = [row for index, row in enumerate(batch) if index not in repeated]
-            bad = writer.refs(unique)
-            good = [row for index, row in enumerate(unique) if index not in bad]
-            for index in sorted(bad):
-                report.rejected.append((unique[index].line, *bad[index], unique[index].raw))
-            if good and not dry_run:
-                writer.write(good)
-            report.written += len(good)
-        report.batches += 1
-        if on_batch:
-            on_batch(len(batch))
-
     def run() -> None:
-        seen = SeenKeys()
-        batches = read_ahead(_parsed_batches(path, spec, fmt, report))
+        batches = read_ahead(_checked_batches(path, spec, fmt, report, writer, prepare=not dry_run))
         try:
-            for batch in batches:
-                write_batch(batch, seen)
+            for size, good, prepared in batches:
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        # A batch's commit need not wait for its WAL to reach the disk: the job's run
+                        # record, committed at the end as usual, waits for all of it.
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET LOCAL synchronous_commit TO off")
+                    if good and not dry_run:
+                        writer.write(good, prepared)
+                    report.written += len(good)
+                report.batches += 1
+                if on_batch:
+                    on_batch(size)
         finally:
             batches.close()  # stops the reading thread if a batch failed
             report.rejected.sort(key=lambda rejected: rejected[0])
-            seen.close()
         if not dry_run:
             writer.finish()
 

@@ -7,13 +7,16 @@ import queue
 import threading
 from typing import Iterator, TypeVar
 
+from django.db import connections
+
 T = TypeVar("T")
 _END = object()
 
 
 def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Yield what items yields, in order, with up to depth items made in advance. An exception of
-    items is raised here, after the items before it; leaving early stops the thread."""
+    items is raised here, after the items before it; leaving early stops the thread. Database work in
+    items uses connections of the thread's own, closed when it ends."""
     ready: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -38,6 +41,7 @@ def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
             close = getattr(items, "close", None)  # a generator: close its files now, in its own thread
             if close:
                 close()
+            connections.close_all()  # the database connections this thread opened
 
     thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
     thread.start()

@@ -13,21 +13,29 @@ from django.db.models import Model
 from ask.bulk import copy_in, copy_text, copy_writers
 
 
+def copy_text_of(model: type[Model], columns: list[str], rows: list[tuple]) -> str | None:
+    """The rows as upsert() sends them to PostgreSQL: made in advance, they need no transaction."""
+    if connection.vendor != "postgresql":
+        return None
+    return copy_text(rows, copy_writers([model._meta.get_field(c) for c in columns]))
+
+
 def upsert(model: type[Model], columns: list[str], rows: list[tuple], *, key: list[str], update: list[str] = (),
-           returning: list[str] = (), fresh: bool = False) -> list[tuple]:
+           returning: list[str] = (), fresh: bool = False, text: str | None = None) -> list[tuple]:
     """Insert rows (values in the order of columns, by attname) or update the row with the same key.
 
     update: the columns a conflicting row takes from the new one (none: keep the existing row).
     returning: columns to return for every row inserted or changed, plus whether it was inserted.
     fresh: the caller has just found none of the keys in the table (saves the temporary table).
+    text: copy_text_of(model, columns, rows), if the caller made it already.
     """
     if not rows:
         return []
     table, name = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name
     names = ", ".join(map(name, columns))
     postgres = connection.vendor == "postgresql"
-    if postgres:
-        text = copy_text(rows, copy_writers([model._meta.get_field(c) for c in columns]))
+    if postgres and text is None:
+        text = copy_text_of(model, columns, rows)
     with connection.cursor() as cursor:
         if postgres and fresh and _copy_new(cursor, table, columns, text):
             return _inserted(rows, columns, returning)

@@ -7,7 +7,7 @@ from ask.caching import bump
 from ask.dataio.importing import FileProblem, ImportReport, import_file, write_rejects
 from ask.dataio.specs import SPECS
 from ask.jobs.command import JobCommand
-from ask.ratings import ratings_recount
+from ask.ratings import ratings_add, ratings_recount
 
 KEYS = "; ".join(f"{name} by {'+'.join(spec.key)}" for name, spec in SPECS.items())
 
@@ -44,6 +44,7 @@ class Command(JobCommand):
             problem = str(error)
         meter.close()
         if not job.dry_run:  # also after a file problem: the batches before it stay written
+            ratings_add(report.added)
             ratings_recount(report.touched)
             if report.pages_changed:
                 bump(LISTS_VERSION, BULK_VERSION)
