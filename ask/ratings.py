@@ -125,14 +125,17 @@ class _Counters:
     table: str
     source: str  # the counted rows
     key: str  # the source's column naming the row that holds the counters
-    columns: dict[str, tuple[str, str]]  # counter -> (aggregate over its source rows, value when there are none)
+    # counter -> (aggregate over its source rows, value when there are none, how to add {new} rows' count)
+    columns: dict[str, tuple[str, str, str]]
 
 
+_SUM = ("SUM(value)", "0", "rating + {new}")
 _COUNTERS = {
     "answers": _Counters("ask_question", "ask_answer", "question_id", {
-        "answer_count": ("COUNT(*)", "0"), "has_accepted": ("MAX(CASE WHEN is_accepted THEN 1 ELSE 0 END) = 1", "1 = 0")}),
-    "question votes": _Counters("ask_question", "ask_questionvote", "question_id", {"rating": ("SUM(value)", "0")}),
-    "answer votes": _Counters("ask_answer", "ask_answervote", "answer_id", {"rating": ("SUM(value)", "0")}),
+        "answer_count": ("COUNT(*)", "0", "answer_count + {new}"),
+        "has_accepted": ("MAX(CASE WHEN is_accepted THEN 1 ELSE 0 END) = 1", "1 = 0", "has_accepted OR {new}")}),
+    "question votes": _Counters("ask_question", "ask_questionvote", "question_id", {"rating": _SUM}),
+    "answer votes": _Counters("ask_answer", "ask_answervote", "answer_id", {"rating": _SUM}),
 }
 
 
@@ -157,12 +160,12 @@ def ratings_recount(touched: dict[str, Iterable[int]], *, batch_size: int = RECA
                 cursor.execute(f"SELECT id FROM {table} WHERE id {among} ORDER BY id" + (" FOR UPDATE" if postgres else ""), params)
                 cursor.execute(
                     f"UPDATE {table} SET {', '.join(f'{column} = c.{column}' for column in counters.columns)} "
-                    f"FROM (SELECT {key} AS id, {', '.join(f'{agg} AS {column}' for column, (agg, _) in counters.columns.items())} "
+                    f"FROM (SELECT {key} AS id, {', '.join(f'{agg} AS {column}' for column, (agg, _, _) in counters.columns.items())} "
                     f"FROM {source} WHERE {key} {among} GROUP BY {key}) AS c WHERE {table}.id = c.id AND ({differs})", params)
                 fixed += cursor.rowcount
                 cursor.execute(
-                    f"UPDATE {table} SET {', '.join(f'{column} = ({empty})' for column, (_, empty) in counters.columns.items())} "
-                    f"WHERE id {among} AND ({' OR '.join(f'{column} <> ({empty})' for column, (_, empty) in counters.columns.items())}) "
+                    f"UPDATE {table} SET {', '.join(f'{column} = ({empty})' for column, (_, empty, _) in counters.columns.items())} "
+                    f"WHERE id {among} AND ({' OR '.join(f'{column} <> ({empty})' for column, (_, empty, _) in counters.columns.items())}) "
                     f"AND NOT EXISTS (SELECT 1 FROM {source} WHERE {source}.{key} = {table}.id)", params)
                 fixed += cursor.rowcount
     return fixed
@@ -178,8 +181,9 @@ def ratings_add(added: dict[str, dict[int, list]], *, batch_size: int = RECALC_B
     for kind, deltas in added.items():
         counters = _COUNTERS[kind]
         names = list(counters.columns)
-        assign = ", ".join(f"{column} = {column} + d.column{n}" if column != "has_accepted"
-                           else f"{column} = ({column} OR d.column{n})" for n, column in enumerate(names, start=2))
+        # VALUES columns are named column1, column2, … on PostgreSQL and SQLite alike; column1 is the id.
+        assign = ", ".join(f"{column} = ({add.format(new=f'd.column{n}')})"
+                           for n, (column, (_, _, add)) in enumerate(counters.columns.items(), start=2))
         items = sorted(deltas.items())
         for start in range(0, len(items), batch_size):
             chunk = items[start:start + batch_size]

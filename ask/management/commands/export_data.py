@@ -20,7 +20,8 @@ class Command(JobCommand):
 
     def add_job_arguments(self, parser) -> None:
         parser.add_argument("model", choices=list(SPECS))
-        parser.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+        parser.add_argument("--format", choices=["csv", "jsonl"],
+                            help="Default: from the output's name (.jsonl, .jsonl.gz), else csv.")
         parser.add_argument("--output", "-o", default="-", help="File to write (default: stdout); .gz compresses.")
         parser.add_argument("--gzip", action="store_true", help="Compress with gzip (also to stdout).")
         parser.add_argument("--since", help="Only rows created from this moment on (ISO 8601 with offset).")
@@ -43,7 +44,8 @@ class Command(JobCommand):
         raw = gzip.GzipFile(fileobj=binary, mode="wb", mtime=0) if compress else binary
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         meter = job.meter(total=None, desc=options["model"], unit="rows")
-        count = export_rows(options["model"], text, options["format"], since, on_row=meter.update)
+        fmt = options["format"] or ("jsonl" if {".jsonl", ".json"} & set(Path(options["output"]).suffixes) else "csv")
+        count = export_rows(options["model"], text, fmt, since, on_row=meter.update)
         meter.close()
         text.flush()
         if compress:
