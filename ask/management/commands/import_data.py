@@ -55,7 +55,7 @@ class Command(JobCommand):
             job.stderr.write(f"{path}: line {line}: {field_name or 'row'}: {reason}")
         if report.rejected:
             rejects = Path(options["rejects"] or f"{path}.rejects.{fmt}")
-            write_rejects(report, rejects, SPECS[options["model"]], fmt)
+            write_rejects(report.rejected, rejects, SPECS[options["model"]], fmt)
         nothing = options["atomic"] and (report.rejected or problem)
         summary = (f"{report.read:,} rows read, {0 if nothing else report.written:,} "
                    f"{'valid' if job.dry_run else 'written'} in {report.batches} batch(es), {len(report.rejected):,} rejected")

@@ -2,6 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from ask.cache_keys import BULK_VERSION, LISTS_VERSION
+from ask.caching import bump
 from ask.dataio.stackexchange import DumpProblem, Importer
 from ask.jobs.command import JobCommand
 from ask.models import Question
@@ -28,6 +30,7 @@ class Command(JobCommand):
         except DumpProblem as problem:
             raise CommandError(str(problem)) from None
         ratings_recalculate(batch_size=RECALC_BATCH_SIZE, dry_run=False)
+        bump(LISTS_VERSION, BULK_VERSION)  # cached lists and question pages show the imported posts
         for name in ("users", "questions", "answers", "votes", "accepted"):
             job.count(name, getattr(report, name))
         for reason, count in report.skipped.items():
