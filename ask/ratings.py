@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from ask.bulk import among
 from ask.cache_keys import BEST, SIDEBAR_FRAGMENT
 from ask.models import Answer, AnswerVote, Question, QuestionVote, SidebarSnapshot, Tag
 
@@ -133,7 +134,7 @@ _SUM = ("SUM(value)", "0", "rating + {new}")
 _COUNTERS = {
     "answers": _Counters("ask_question", "ask_answer", "question_id", {
         "answer_count": ("COUNT(*)", "0", "answer_count + {new}"),
-        "has_accepted": ("MAX(CASE WHEN is_accepted THEN 1 ELSE 0 END) = 1", "1 = 0", "has_accepted OR {new}")}),
+        "has_accepted": ("MAX(CASE WHEN is_accepted THEN 1 ELSE 0 END) = 1", "1 = 0", "has_accepted OR {new} > 0")}),
     "question votes": _Counters("ask_question", "ask_questionvote", "question_id", {"rating": _SUM}),
     "answer votes": _Counters("ask_answer", "ask_answervote", "answer_id", {"rating": _SUM}),
 }
@@ -146,26 +147,26 @@ def ratings_recount(touched: dict[str, Iterable[int]], *, batch_size: int = RECA
     touched: {"answers": question ids, "question votes": question ids, "answer votes": answer ids}.
     Returns how many rows had a wrong counter.
     """
-    postgres = connection.vendor == "postgresql"
     fixed = 0
     for kind, ids in touched.items():
         counters, ids = _COUNTERS[kind], sorted(ids)
         table, source, key = counters.table, counters.source, counters.key
         for start in range(0, len(ids), batch_size):
             chunk = ids[start:start + batch_size]
-            among, params = ("= ANY(%s)", [chunk]) if postgres else (f"IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            test, params = among(chunk)
             differs = " OR ".join(f"{table}.{column} <> c.{column}" for column in counters.columns)
             with transaction.atomic(), connection.cursor() as cursor:
                 # Lock first, count after: a vote committed meanwhile is counted, none is lost.
-                cursor.execute(f"SELECT id FROM {table} WHERE id {among} ORDER BY id" + (" FOR UPDATE" if postgres else ""), params)
+                cursor.execute(f"SELECT id FROM {table} WHERE id {test} ORDER BY id"
+                               + (" FOR UPDATE" if connection.features.has_select_for_update else ""), params)
                 cursor.execute(
                     f"UPDATE {table} SET {', '.join(f'{column} = c.{column}' for column in counters.columns)} "
                     f"FROM (SELECT {key} AS id, {', '.join(f'{agg} AS {column}' for column, (agg, _, _) in counters.columns.items())} "
-                    f"FROM {source} WHERE {key} {among} GROUP BY {key}) AS c WHERE {table}.id = c.id AND ({differs})", params)
+                    f"FROM {source} WHERE {key} {test} GROUP BY {key}) AS c WHERE {table}.id = c.id AND ({differs})", params)
                 fixed += cursor.rowcount
                 cursor.execute(
                     f"UPDATE {table} SET {', '.join(f'{column} = ({empty})' for column, (_, empty, _) in counters.columns.items())} "
-                    f"WHERE id {among} AND ({' OR '.join(f'{column} <> ({empty})' for column, (_, empty, _) in counters.columns.items())}) "
+                    f"WHERE id {test} AND ({' OR '.join(f'{column} <> ({empty})' for column, (_, empty, _) in counters.columns.items())}) "
                     f"AND NOT EXISTS (SELECT 1 FROM {source} WHERE {source}.{key} = {table}.id)", params)
                 fixed += cursor.rowcount
     return fixed
@@ -175,7 +176,7 @@ def ratings_add(added: dict[str, dict[int, list]], *, batch_size: int = RECALC_B
     """Add to the counters what inserted rows count, in place: an import's new answers and votes
     raise their questions' and answers' counters by exactly this much, with no table to re-read.
 
-    added: {"answers": {question id: [answers, any accepted]}, "question votes": {question id: [sum]},
+    added: {"answers": {question id: [answers, accepted answers]}, "question votes": {question id: [sum]},
     "answer votes": {answer id: [sum]}}.
     """
     for kind, deltas in added.items():

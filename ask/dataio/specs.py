@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Callable
 
 from django.core.exceptions import ValidationError
@@ -132,6 +133,11 @@ def write(value) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
     return str(value)
+
+
+def format_of(path: Path) -> str:
+    """The format a file's name says (.jsonl, .jsonl.gz, .json): jsonl; anything else: csv."""
+    return "jsonl" if {".jsonl", ".json"} & set(path.suffixes) else "csv"
 
 
 @dataclass(frozen=True)

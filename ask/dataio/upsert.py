@@ -10,7 +10,7 @@ or changed, so the caller rebuilds counters for those only."""
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 
-from ask.bulk import copy_in, copy_text, copy_writers
+from ask.bulk import among, copy_in, copy_text, copy_writers
 
 
 def copy_text_of(model: type[Model], columns: list[str], rows: list[tuple]) -> str | None:
@@ -88,12 +88,10 @@ def _inserted(rows: list[tuple], columns: list[str], returning: list[str]) -> li
 
 
 def select_in(model: type[Model], column: str, values, columns: list[str]) -> list[tuple]:
-    """The columns of the rows whose column is one of values: one array parameter on PostgreSQL
-    (a batch of 10,000 ids as an IN list of 10,000 parameters costs more than the query itself)."""
-    if connection.vendor != "postgresql":
-        return list(model.objects.filter(**{f"{column}__in": values}).values_list(*columns))
+    """The columns of the rows whose column is one of values."""
     name = connection.ops.quote_name
+    test, params = among(values)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(map(name, columns))} FROM {name(model._meta.db_table)} "
-                       f"WHERE {name(column)} = ANY(%s)", [list(values)])
+                       f"WHERE {name(column)} {test}", params)
         return cursor.fetchall()

@@ -28,6 +28,16 @@ class ImportReport:
     touched: dict = field(default_factory=lambda: {"answers": set(), "question votes": set(), "answer votes": set()})
     pages_changed: bool = False
 
+    def note_written(self, kind: str, pk: int, inserted: bool, *amounts: int) -> None:
+        """A row written for counters of `kind` on row pk: an inserted one adds its amounts (summed per
+        pk), an updated one has the counters recounted."""
+        if inserted:
+            sums = self.added[kind].setdefault(pk, [0] * len(amounts))
+            for index, amount in enumerate(amounts):
+                sums[index] += amount
+        else:
+            self.touched[kind].add(pk)
+
     def forget_writes(self) -> None:
         """The transaction was rolled back: nothing to count."""
         self.added = {kind: {} for kind in self.added}
@@ -185,12 +195,7 @@ class Writer:
                              update=["question_id", "author_id", "text", "text_html", "created_at", "is_accepted"],
                              returning=["question_id", "is_accepted"], fresh=prepared["fresh"], text=prepared["text"])
             for question, accepted, inserted in written:
-                if inserted:  # one more answer: counted here, not recounted from the table
-                    added = report.added["answers"].setdefault(question, [0, False])
-                    added[0] += 1
-                    added[1] |= accepted
-                else:
-                    report.touched["answers"].add(question)
+                report.note_written("answers", question, inserted, 1, int(accepted))
             report.touched["answers"].update(prepared["moved_from"])
             report.pages_changed |= bool(written)
         elif name == "votes":
@@ -201,11 +206,7 @@ class Writer:
                                  key=[f"{target}_id", "user_id"], update=["value", "created_at"],
                                  returning=[f"{target}_id", "value"])
                 for pk, value, inserted in written:
-                    if inserted:
-                        added = report.added[f"{target} votes"].setdefault(pk, [0])
-                        added[0] += value
-                    else:
-                        report.touched[f"{target} votes"].add(pk)
+                    report.note_written(f"{target} votes", pk, inserted, value)
                 report.pages_changed |= bool(written)
         elif name == "restaurants":
             upsert(Restaurant, ["slug", "name", "integration", "opens_at", "closes_at", "webhook_token_hash", "sim_cook_seconds"],

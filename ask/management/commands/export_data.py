@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from ask.dataio.exporting import export_rows
-from ask.dataio.specs import SPECS, BadValue, read_datetime
+from ask.dataio.specs import SPECS, BadValue, format_of, read_datetime
 from ask.jobs.command import JobCommand
 
 
@@ -44,7 +44,7 @@ class Command(JobCommand):
         raw = gzip.GzipFile(fileobj=binary, mode="wb", mtime=0) if compress else binary
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         meter = job.meter(total=None, desc=options["model"], unit="rows")
-        fmt = options["format"] or ("jsonl" if {".jsonl", ".json"} & set(Path(options["output"]).suffixes) else "csv")
+        fmt = options["format"] or format_of(Path(options["output"]))
         count = export_rows(options["model"], text, fmt, since, on_row=meter.update)
         meter.close()
         text.flush()

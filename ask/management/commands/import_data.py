@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from ask.cache_keys import BULK_VERSION, LISTS_VERSION
 from ask.caching import bump
 from ask.dataio.importing import FileProblem, ImportReport, import_file, write_rejects
-from ask.dataio.specs import SPECS
+from ask.dataio.specs import SPECS, format_of
 from ask.jobs.command import JobCommand
 from ask.ratings import ratings_add, ratings_recount
 
@@ -33,7 +33,7 @@ class Command(JobCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"{path}: no such file.")
-        fmt = options["format"] or ("jsonl" if ".jsonl" in path.suffixes or ".json" in path.suffixes else "csv")
+        fmt = options["format"] or format_of(path)
         report = ImportReport()
         meter = job.meter(total=None, desc=options["model"], unit="rows")
         problem = None
