@@ -12,11 +12,11 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import ActivationKey, User
+from ask.core.bulk import delete_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -51,22 +51,13 @@ def expired_keys(now: datetime | None = None) -> QuerySet[ActivationKey]:
 
 def abandoned_sign_ups_delete(*, batch_size: int, on_batch=None) -> int:
     """Delete abandoned sign-ups in batches, re-checking every rule under a row lock."""
-    deleted = 0
-    while True:
-        with transaction.atomic():
-            ids = list(abandoned_sign_ups().select_for_update(of=("self",), skip_locked=True)
-                       .values_list("pk", flat=True)[:batch_size])
-            if not ids:
-                return deleted
-            User.objects.filter(pk__in=ids).delete()
+    def done(ids: list[int]) -> None:
         logger.info("deleted abandoned sign-ups, user ids %s", ",".join(map(str, ids)))
-        deleted += len(ids)
         if on_batch:
             on_batch(len(ids))
 
+    return delete_in_batches(abandoned_sign_ups(), batch_size=batch_size, locked=True, on_batch=done)
+
 
 def expired_keys_delete(*, batch_size: int) -> int:
-    deleted = 0
-    while ids := list(expired_keys().order_by("pk").values_list("pk", flat=True)[:batch_size]):
-        deleted += ActivationKey.objects.filter(pk__in=ids).delete()[0]
-    return deleted
+    return delete_in_batches(expired_keys(), batch_size=batch_size)

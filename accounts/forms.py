@@ -1,4 +1,4 @@
-"""Forms of the accounts app: sign-up, log-in, resend, and the admin's forms over the custom user."""
+"""Forms of the accounts app: sign-up, log-in, resend, profile settings, and the admin's forms."""
 from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, AuthenticationForm, BaseUserCreationForm, UserChangeForm
 
@@ -36,6 +36,26 @@ class LoginForm(AuthenticationForm):
             )
         if not user.is_active:
             raise forms.ValidationError("This account has been deactivated.", code="inactive")
+
+
+AVATAR_MAX_BYTES = 1024 * 1024
+
+
+class ProfileForm(forms.ModelForm):
+    """The member's own settings: display name, e-mail address, avatar."""
+
+    class Meta:
+        model = User
+        fields = ["display_name", "email", "avatar"]
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_avatar(self):
+        avatar = self.cleaned_data.get("avatar")
+        if avatar and hasattr(avatar, "size") and avatar.size > AVATAR_MAX_BYTES:
+            raise forms.ValidationError("The picture is larger than 1 MB.")
+        return avatar
 
 
 class ResendForm(forms.Form):

@@ -1,8 +1,6 @@
-"""Sign-up, activation and resend: the account workflows, each in one transaction."""
-import hashlib
+"""Sign-up, activation, resend and profile settings: the account workflows, each in one transaction."""
 import logging
 import re
-import secrets
 from datetime import timedelta
 from typing import Callable
 
@@ -14,11 +12,12 @@ from django.utils import timezone
 
 from accounts.cache_keys import activation_key
 from accounts.models import ActivationKey, User
-from ask.outbox import mail_queue
+from ask.core.outbox import mail_queue
+from ask.core.tokens import token_hash, token_new
 
 logger = logging.getLogger(__name__)
 
-KEY_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+KEY_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_new()
 
 ActivationUrl = Callable[[str], str]  # key -> absolute link for the mail
 
@@ -30,10 +29,6 @@ class ActivationError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.user = user
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def user_sign_up(*, email: str, display_name: str, password: str, activation_url: ActivationUrl) -> User:
@@ -69,7 +64,7 @@ def account_activate(*, key: str) -> User:
     """
     if not KEY_FORMAT.match(key):
         raise ActivationError("malformed")
-    key_hash = hash_key(key)
+    key_hash = token_hash(key)
     user_id = cache.get(activation_key(key_hash))
     now = timezone.now()
     with transaction.atomic():
@@ -103,8 +98,8 @@ def _key_issue(user: User) -> str:
     pending = ActivationKey.objects.filter(user=user, used_at=None, replaced_at=None)
     old_hashes = list(pending.values_list("key_hash", flat=True))
     pending.update(replaced_at=now)
-    key = secrets.token_urlsafe(32)
-    record = ActivationKey.objects.create(user=user, key_hash=hash_key(key), created_at=now, expires_at=now + lifetime)
+    key = token_new()
+    record = ActivationKey.objects.create(user=user, key_hash=token_hash(key), created_at=now, expires_at=now + lifetime)
 
     def cache_it() -> None:
         cache.delete_many([activation_key(h) for h in old_hashes])
@@ -121,3 +116,16 @@ def _activation_mail_queue(user: User, url: str) -> None:
         subject=render_to_string("accounts/email/activation_subject.txt", context).strip(),
         body=render_to_string("accounts/email/activation.txt", context),
     )
+
+
+def profile_update(*, user: User, display_name: str, email: str, avatar=None, clear_avatar: bool = False) -> User:
+    user.display_name, user.email = display_name.strip(), email.strip().lower()
+    fields = ["display_name", "email"]
+    if avatar:
+        user.avatar = avatar
+        fields.append("avatar")
+    elif clear_avatar:
+        user.avatar = None
+        fields.append("avatar")
+    user.save(update_fields=fields)
+    return user

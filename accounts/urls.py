@@ -13,3 +13,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("", include("django.contrib.auth.urls")),
 ]
+
+# At the site's root (ask.urls), where the page has always been: /settings/.
+profile_patterns = [
+    path("settings/", views.profile_settings, name="settings"),
+]

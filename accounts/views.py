@@ -1,15 +1,16 @@
-"""Sign-up, activation and resend pages; log-in and password pages are Django's own views."""
+"""Sign-up, activation, resend and settings pages; log-in and password pages are Django's own views."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
-from accounts.forms import ResendForm, SignUpForm
-from accounts.services import ActivationError, account_activate, activation_resend, user_sign_up
+from accounts.forms import ProfileForm, ResendForm, SignUpForm
+from accounts.services import ActivationError, account_activate, activation_resend, profile_update, user_sign_up
 
 # HTTP status of each reason an activation link did not work.
 ACTIVATION_FAILURE_STATUS = {"malformed": 400, "unknown": 404, "used": 410, "replaced": 410, "expired": 410,
@@ -73,3 +74,16 @@ def resend(request: HttpRequest) -> HttpResponse:
 
 def resend_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/resend_done.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_settings(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        profile_update(user=request.user, display_name=form.cleaned_data["display_name"],
+                       email=form.cleaned_data["email"], avatar=request.FILES.get("avatar"),
+                       clear_avatar=form.cleaned_data.get("avatar") is False)
+        messages.success(request, "Your settings were saved.")
+        return redirect("settings")
+    return render(request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200)

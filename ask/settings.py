@@ -48,14 +48,19 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-SECRET_KEY_FROM_FILE = not env_str("SECRET_KEY")  # checked by ask.checks on multi-host set-ups
+SECRET_KEY_FROM_FILE = not env_str("SECRET_KEY")  # checked by ask.core.checks on multi-host set-ups
 
 INSTALLED_APPS = [
-    "ask.apps.AskConfig",  # before contrib apps: its clearsessions job replaces Django's command
+    # The machinery and the frameworks first: core's clearsessions and send_queued_mail jobs replace
+    # the commands of the same names of django.contrib.sessions and post_office, listed later.
+    "ask.core.apps.CoreConfig",
     "ask.jobs.apps.JobsConfig",
-    "ask.stats.apps.StatsConfig",
+    "ask.dataio.apps.DataioConfig",
+    # The domains (registering their import/export specs in this order), then statistics over them.
     "accounts.apps.AccountsConfig",
+    "ask.qa.apps.QaConfig",
     "orders.apps.OrdersConfig",
+    "ask.stats.apps.StatsConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -64,7 +69,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_crontab",
-    "post_office",  # after ask: ask's send_queued_mail job replaces post_office's command of that name
+    "post_office",  # after ask.core: its send_queued_mail job replaces post_office's command of that name
     "django_ratelimit",
 ]
 
@@ -131,7 +136,7 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if MEMCACHED_SERVERS:
     CACHES = {
         "default": {
-            "BACKEND": "ask.cache_backend.PersistentPyMemcacheCache",
+            "BACKEND": "ask.core.cache_backend.PersistentPyMemcacheCache",
             "LOCATION": MEMCACHED_SERVERS,
             "KEY_PREFIX": SITE_NAME,
             "TIMEOUT": 300,
@@ -204,7 +209,7 @@ POST_OFFICE = {
     "BACKENDS": {"default": DELIVERY_EMAIL_BACKEND},
     "DEFAULT_PRIORITY": "medium",  # queued, never sent inside the request ("now" would)
     "MAX_RETRIES": MAIL_MAX_TRIES - 1,
-    "RETRY_INTERVAL": timedelta(seconds=MAIL_RETRY_BASE_SECONDS),  # ask.outbox doubles it per try
+    "RETRY_INTERVAL": timedelta(seconds=MAIL_RETRY_BASE_SECONDS),  # ask.core.outbox doubles it per try
     "BATCH_SIZE": env_int("MAIL_BATCH_SIZE", 100),  # mails per pass of send_queued_mail
     "THREADS_PER_PROCESS": 4,
     "LOG_LEVEL": 1,  # keep a log row for every failure, none for successes
@@ -241,7 +246,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "ask.storage.StaticStorage"},
+    "staticfiles": {"BACKEND": "ask.core.storage.StaticStorage"},
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
@@ -306,7 +311,7 @@ CRONJOBS = [
     # one sender across all hosts, so no mail goes out twice because two runs overlapped.
     ("* * * * *", "ask.jobs.cron.run", ["send_queued_mail", "--loop", "--max-seconds", "55"]),
     # Sidebar (popular tags, best members): every 10 minutes, at minute 3, 13, ... off the full hour.
-    ("3-59/10 * * * *", "ask.jobs.cron.run", ["calc_best"]),
+    ("3-59/10 * * * *", "ask.jobs.cron.run", ["calc_sidebar"]),
     # Daily statistics (yesterday and today): hourly at minute 7, so today's figures are an hour old.
     ("7 * * * *", "ask.jobs.cron.run", ["calc_stats"]),
     # Expired sessions: daily at 03:17, a quiet hour, off the hour when other hosts' jobs start.

@@ -1,24 +1,15 @@
+"""The site's URLs: each part of the site brings its own, included here."""
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from ask import views
+from accounts.urls import profile_patterns
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("hot/", views.hot, name="hot"),
-    path("tag/<str:name>/", views.tag, name="tag"),
-    path("q/<int:pk>/", views.question, name="question"),
-    path("q/<int:pk>/answer/", views.answer, name="answer"),
-    path("ask/", views.ask, name="ask"),
-    re_path(r"^vote/(?P<kind>question|answer)/(?P<pk>[0-9]+)/$", views.vote, name="vote"),
-    path("accept/<int:pk>/", views.accept, name="accept"),
-    path("u/<int:pk>/", views.profile, name="profile"),
-    path("settings/", views.user_settings, name="settings"),
-    path("search/", views.search, name="search"),
-    path("search/suggest/", views.suggest, name="suggest"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", include("ask.qa.urls")),
+    path("", include("ask.core.urls")),
+    path("", include(profile_patterns)),
     path("accounts/", include("accounts.urls")),
     path("orders/", include("orders.urls")),
     path("stats/", include("ask.stats.urls")),

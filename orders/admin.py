@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from orders.models import Delivery, Dish, Order, OrderEvent, OrderItem, ProviderCall, Restaurant, Ticket
+from orders.services import menu_invalidate
 
 
 class DishInline(admin.TabularInline):
@@ -15,6 +16,23 @@ class RestaurantAdmin(admin.ModelAdmin):
     filter_horizontal = ["staff"]
     inlines = [DishInline]
     exclude = ["webhook_token_hash"]  # set with `manage.py restaurant_token SLUG`
+
+    # The menu is cached: every change made here (the restaurant, its dishes inline) drops it.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        menu_invalidate()
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        menu_invalidate()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        menu_invalidate()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        menu_invalidate()
 
 
 class ItemInline(admin.TabularInline):

@@ -8,4 +8,4 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        from orders import signals  # noqa: F401  (menu cache invalidation)
+        from orders import data_specs  # noqa: F401  (registers its import/export specs)

@@ -1,6 +1,6 @@
 """fill_orders: restaurants with menus, customers and N orders over every status, past and coming
 days, with items, tickets, deliveries and history consistent with each order's status. Written in
-one transaction with COPY on PostgreSQL (ask.bulk), like fill_db."""
+one transaction with COPY on PostgreSQL (ask.core.bulk), like fill_db."""
 import hashlib
 import random
 from dataclasses import dataclass
@@ -10,32 +10,39 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
-from ask.bulk import USER_COLUMNS, RowWriter, reserve_ids, user_row
+from accounts.bulk import USER_COLUMNS, user_row
+from accounts.models import User
+from ask.core.bulk import RowWriter, reserve_ids
 from orders import clock
-from orders.models import Dish, Restaurant
+from orders.models import Dish, Order, Restaurant
+from orders.services import menu_invalidate
+from orders.states import DeliveryStatus, OrderStatus, TicketStatus
 
 CUSTOMER_EMAIL_DOMAIN = "customers.example.com"
+O, T, D = OrderStatus, TicketStatus, DeliveryStatus
+POLLED, PUSHED = Restaurant.Integration.POLLED, Restaurant.Integration.PUSHED
 RESTAURANTS = [  # name, integration, opens, closes, dishes
-    ("Pizzeria Napoli", "polled", time(10), time(23), ["Margherita", "Diavola", "Quattro formaggi", "Tiramisu"]),
-    ("Sushi Kaito", "pushed", time(11), time(22), ["Salmon nigiri", "Maki set", "Miso soup", "Edamame"]),
-    ("Curry House", "polled", time(11), time(23), ["Chicken tikka", "Dal tadka", "Naan", "Mango lassi"]),
-    ("Green Bowl", "pushed", time(8), time(20), ["Quinoa bowl", "Falafel wrap", "Lentil soup", "Smoothie"]),
-    ("Burger Lab", "polled", time(11), time(23, 59), ["Cheeseburger", "Veggie burger", "Fries", "Milkshake"]),
+    ("Pizzeria Napoli", POLLED, time(10), time(23), ["Margherita", "Diavola", "Quattro formaggi", "Tiramisu"]),
+    ("Sushi Kaito", PUSHED, time(11), time(22), ["Salmon nigiri", "Maki set", "Miso soup", "Edamame"]),
+    ("Curry House", POLLED, time(11), time(23), ["Chicken tikka", "Dal tadka", "Naan", "Mango lassi"]),
+    ("Green Bowl", PUSHED, time(8), time(20), ["Quinoa bowl", "Falafel wrap", "Lentil soup", "Smoothie"]),
+    ("Burger Lab", POLLED, time(11), time(23, 59), ["Cheeseburger", "Veggie burger", "Fries", "Milkshake"]),
 ]
-DELIVERED_PATH = ["not_started", "cooking", "cooked", "driver_lookup", "delivering", "delivered"]
+DELIVERED_PATH = [O.NOT_STARTED, O.COOKING, O.COOKED, O.DRIVER_LOOKUP, O.DELIVERING, O.DELIVERED]
 PATHS = {  # status -> the statuses it went through
-    "delivered": DELIVERED_PATH, "not_delivered": DELIVERED_PATH[:5] + ["not_delivered"],
-    "cooking_rejected": ["not_started", "cooking", "cooking_rejected"], "cancelled": ["not_started", "cancelled"],
-    "not_started": ["not_started"], **{s: DELIVERED_PATH[:i + 1] for i, s in enumerate(DELIVERED_PATH[1:5], 1)},
+    O.DELIVERED: DELIVERED_PATH, O.NOT_DELIVERED: DELIVERED_PATH[:5] + [O.NOT_DELIVERED],
+    O.COOKING_REJECTED: [O.NOT_STARTED, O.COOKING, O.COOKING_REJECTED], O.CANCELLED: [O.NOT_STARTED, O.CANCELLED],
+    O.NOT_STARTED: [O.NOT_STARTED], **{s: DELIVERED_PATH[:i + 1] for i, s in enumerate(DELIVERED_PATH[1:5], 1)},
 }
-TICKET_STATUS = {"cooking": "cooking", "cooked": "cooked", "driver_lookup": "cooked", "delivering": "picked_up",
-                 "delivered": "picked_up", "not_delivered": "picked_up", "cooking_rejected": "rejected"}
-DELIVERY_STATUS = {"driver_lookup": "assigned", "delivering": "picked_up", "delivered": "delivered",
-                   "not_delivered": "failed"}
-REASONS = {"not_started": "placed", "cooking": "tickets sent", "cooked": "every restaurant has cooked its part",
-           "driver_lookup": "driver requested", "delivering": "the driver picked the food up", "delivered": "delivered",
-           "not_delivered": "the courier could not deliver", "cooking_rejected": "a restaurant rejected its part",
-           "cancelled": "cancelled by the customer"}
+FINAL = {O.DELIVERED, O.CANCELLED, O.COOKING_REJECTED, O.NOT_DELIVERED}
+TICKET_STATUS = {O.COOKING: T.COOKING, O.COOKED: T.COOKED, O.DRIVER_LOOKUP: T.COOKED, O.DELIVERING: T.PICKED_UP,
+                 O.DELIVERED: T.PICKED_UP, O.NOT_DELIVERED: T.PICKED_UP, O.COOKING_REJECTED: T.REJECTED}
+DELIVERY_STATUS = {O.DRIVER_LOOKUP: D.ASSIGNED, O.DELIVERING: D.PICKED_UP, O.DELIVERED: D.DELIVERED,
+                   O.NOT_DELIVERED: D.FAILED}
+REASONS = {O.NOT_STARTED: "placed", O.COOKING: "tickets sent", O.COOKED: "every restaurant has cooked its part",
+           O.DRIVER_LOOKUP: "driver requested", O.DELIVERING: "the driver picked the food up",
+           O.DELIVERED: "delivered", O.NOT_DELIVERED: "the courier could not deliver",
+           O.COOKING_REJECTED: "a restaurant rejected its part", O.CANCELLED: "cancelled by the customer"}
 
 
 @dataclass
@@ -57,16 +64,17 @@ def restaurants_ensure() -> list[Restaurant]:
         if created:
             Dish.objects.bulk_create([Dish(restaurant=restaurant, name=dish, price=Decimal(f"{6 + i * 2.5:.2f}"))
                                       for i, dish in enumerate(dishes)])
+            menu_invalidate()
         made.append(restaurant)
     return made
 
 
 def _status_for(rng: random.Random, eta, now) -> str:
     if eta > now + timedelta(minutes=settings.ORDERS_LEAD_MINUTES):
-        return "not_started"
+        return O.NOT_STARTED
     if eta > now - timedelta(minutes=30):  # around now: somewhere on the way
-        return rng.choice(["cooking", "cooked", "driver_lookup", "delivering"])
-    return rng.choices(["delivered", "cancelled", "cooking_rejected", "not_delivered"], weights=[88, 6, 3, 3])[0]
+        return rng.choice([O.COOKING, O.COOKED, O.DRIVER_LOOKUP, O.DELIVERING])
+    return rng.choices([O.DELIVERED, O.CANCELLED, O.COOKING_REJECTED, O.NOT_DELIVERED], weights=[88, 6, 3, 3])[0]
 
 
 def orders_fill(*, count: int, seed: int | None = None, progress=None) -> OrdersFillResult:
@@ -117,20 +125,20 @@ def _order_rows(rng, pk, customer_id, menu, now, out) -> None:
     items = [(dish, rng.randint(1, 3)) for dish in dishes]
     total = sum((dish.price * qty for dish, qty in items), Decimal("0.00"))
     placed = min(eta - timedelta(minutes=rng.randint(60, 48 * 60)), now - timedelta(minutes=rng.randint(1, 600)))
-    late = rng.choice([0, 0, 0, rng.randint(1, 40)]) if status in ("delivered", "not_delivered") else 0
-    times = {"not_started": placed, "cooking": eta - timedelta(minutes=45), "cooked": eta - timedelta(minutes=rng.randint(15, 30)),
-             "cancelled": min(placed + timedelta(minutes=5), eta)}
-    times["driver_lookup"] = times["cooked"]
-    times["delivering"] = times["cooked"] + timedelta(minutes=2)
-    times["delivered"] = times["not_delivered"] = eta + timedelta(minutes=late)
-    times["cooking_rejected"] = times["cooking"] + timedelta(minutes=3)
+    late = rng.choice([0, 0, 0, rng.randint(1, 40)]) if status in (O.DELIVERED, O.NOT_DELIVERED) else 0
+    times = {O.NOT_STARTED: placed, O.COOKING: eta - timedelta(minutes=45),
+             O.COOKED: eta - timedelta(minutes=rng.randint(15, 30)), O.CANCELLED: min(placed + timedelta(minutes=5), eta)}
+    times[O.DRIVER_LOOKUP] = times[O.COOKED]
+    times[O.DELIVERING] = times[O.COOKED] + timedelta(minutes=2)
+    times[O.DELIVERED] = times[O.NOT_DELIVERED] = eta + timedelta(minutes=late)
+    times[O.COOKING_REJECTED] = times[O.COOKING] + timedelta(minutes=3)
     path = PATHS[status]
-    final = status in ("delivered", "cancelled", "cooking_rejected", "not_delivered")
+    final = status in FINAL
     if not final and eta < now:
         late = int((now - eta).total_seconds() // 60) + 1
-    provider = rng.choice(["polled", "polled", "pushed"])
+    provider = rng.choice([Order.DeliveryProvider.POLLED, Order.DeliveryProvider.POLLED, Order.DeliveryProvider.PUSHED])
     out["order"].write((pk, customer_id, eta, status, total, f"{rng.randint(1, 200)} Demo Street", provider, placed,
-                        None if final else now, late, times["delivered"] if status == "delivered" else None))
+                        None if final else now, late, times[O.DELIVERED] if status == O.DELIVERED else None))
     for dish, qty in items:
         out["item"].write((pk, dish.pk, qty, dish.price))
     previous = ""
@@ -141,26 +149,25 @@ def _order_rows(rng, pk, customer_id, menu, now, out) -> None:
         for restaurant in sorted({dish.restaurant for dish, _ in items}, key=lambda r: r.pk):
             key = f"ticket-{pk}-{restaurant.pk}"
             external = "K-" + hashlib.sha256(key.encode()).hexdigest()[:12]
-            out["ticket"].write((pk, restaurant.pk, TICKET_STATUS[status], key, external, min(times["cooking"], now)))
-            out["sim_ticket"].write((restaurant.pk, key, external, min(times["cooking"], now), status == "cooking_rejected"))
+            out["ticket"].write((pk, restaurant.pk, TICKET_STATUS[status], key, external, min(times[O.COOKING], now)))
+            out["sim_ticket"].write((restaurant.pk, key, external, min(times[O.COOKING], now), status == O.COOKING_REJECTED))
     if status in DELIVERY_STATUS:
         key = f"delivery-{pk}"
         external = "D-" + hashlib.sha256(key.encode()).hexdigest()[:12]
-        out["delivery"].write((pk, provider, DELIVERY_STATUS[status], key, external, min(times["driver_lookup"], now)))
-        out["sim_delivery"].write((key, external, min(times["driver_lookup"], now), status == "not_delivered"))
+        out["delivery"].write((pk, provider, DELIVERY_STATUS[status], key, external, min(times[O.DRIVER_LOOKUP], now)))
+        out["sim_delivery"].write((key, external, min(times[O.DRIVER_LOOKUP], now), status == O.NOT_DELIVERED))
 
 
+
+class NoSuchUser(LookupError):
+    """fill_orders --staff names an address no user has."""
 
 
 def staff_add(email: str) -> None:
     """Put a user on the staff of every restaurant that pushes (the demo's kitchen pages)."""
-    from django.core.management.base import CommandError
-
-    from accounts.models import User
-
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        raise CommandError(f"No user with the e-mail address {email!r}.")
+        raise NoSuchUser(f"No user with the e-mail address {email!r}.")
     for restaurant in restaurants_ensure():
         if restaurant.integration == Restaurant.Integration.PUSHED:
             restaurant.staff.add(user)

@@ -15,7 +15,15 @@ from orders import clock
 from orders.models import Delivery, Order, OrderEvent, OrderItem, Restaurant, Ticket
 from orders.providers import courier_for, kitchen_for
 from orders.services import delivery_report, minutes_late, order_transition, ticket_report
-from orders.states import ACTIVE_ORDER_STATUSES, DeliveryStatus, IllegalTransition, OrderStatus, TicketStatus
+from orders.states import (
+    ACTIVE_ORDER_STATUSES,
+    TICKET_TRANSITIONS,
+    DeliveryStatus,
+    IllegalTransition,
+    OrderStatus,
+    TicketStatus,
+    statuses_into,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +166,8 @@ def _follow_delivery(order: Order, batch: Batch):
         except IllegalTransition:
             logger.warning("delivery %s: courier reported %s after %s; ignored", delivery.pk, reported, delivery.status)
     if delivery.status in (DeliveryStatus.PICKED_UP, DeliveryStatus.DELIVERED) and order.status == OrderStatus.DRIVER_LOOKUP:
-        order.tickets.filter(status=TicketStatus.COOKED).update(status=TicketStatus.PICKED_UP, updated_at=clock.now())
+        order.tickets.filter(status__in=statuses_into(TICKET_TRANSITIONS, TicketStatus.PICKED_UP)).update(
+            status=TicketStatus.PICKED_UP, updated_at=clock.now())
         order_transition(order, OrderStatus.DELIVERING, "the driver picked the food up", batch=batch.events)
     if delivery.status == DeliveryStatus.DELIVERED:
         order_transition(order, OrderStatus.DELIVERED, "delivered", batch=batch.events)

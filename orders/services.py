@@ -5,16 +5,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from ask.outbox import mail_queue
+from ask.core.outbox import mail_queue
+from ask.core.tokens import token_hash, token_new
 from orders import clock
+from orders.cache_keys import MENU_FRAGMENT
 from orders.models import Delivery, Dish, Order, OrderEvent, OrderItem, Restaurant, Ticket
-from orders.states import (DELIVERY_TRANSITIONS, ORDER_TRANSITIONS, TICKET_TRANSITIONS, OrderStatus,
-                           check_transition)
+from orders.states import DELIVERY_TRANSITIONS, ORDER_TRANSITIONS, TICKET_TRANSITIONS, OrderStatus, check_transition
 
 
 class OrderRefused(Exception):
@@ -57,6 +60,22 @@ def _status_mail_queue(order: Order) -> None:
     mail_queue(to=order.customer.email,
                subject=render_to_string("orders/email/status_subject.txt", context).strip(),
                body=render_to_string("orders/email/status.txt", context))
+
+
+def menu_invalidate() -> None:
+    """Drop the cached menu once the current transaction commits: every write to restaurants or
+    dishes calls it (these services, the admin, imports, fill_orders)."""
+    transaction.on_commit(lambda: cache.delete(make_template_fragment_key(MENU_FRAGMENT)))
+
+
+def dish_update(*, dish: Dish, **changes) -> Dish:
+    """Change a dish's fields (name, price, available); the menu shows it at once."""
+    with transaction.atomic():
+        for name, value in changes.items():
+            setattr(dish, name, value)
+        dish.save(update_fields=list(changes))
+        menu_invalidate()
+    return dish
 
 
 def restaurant_is_open(restaurant: Restaurant, at: datetime) -> bool:
@@ -125,3 +144,9 @@ def delivery_report(*, delivery: Delivery, status: str) -> Delivery:
     return delivery
 
 
+def restaurant_token_issue(*, restaurant: Restaurant) -> str:
+    """A new webhook token for the restaurant, returned once; only its hash is kept, the old one stops."""
+    token = token_new()
+    restaurant.webhook_token_hash = token_hash(token)
+    restaurant.save(update_fields=["webhook_token_hash"])
+    return token

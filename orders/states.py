@@ -48,7 +48,6 @@ DELIVERY_TRANSITIONS: dict[str, set[str]] = {
     DeliveryStatus.ASSIGNED: {DeliveryStatus.PICKED_UP, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED},
     DeliveryStatus.PICKED_UP: {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED},
 }
-FINAL_ORDER_STATUSES = {s for s in OrderStatus if s not in ORDER_TRANSITIONS}
 ACTIVE_ORDER_STATUSES = set(ORDER_TRANSITIONS)
 
 
@@ -59,3 +58,8 @@ class IllegalTransition(Exception):
 def check_transition(table: dict[str, set[str]], current: str, new: str, what: str) -> None:
     if new not in table.get(current, set()):
         raise IllegalTransition(f"{what} cannot go from {current} to {new}")
+
+
+def statuses_into(table: dict[str, set[str]], new: str) -> set[str]:
+    """The statuses the table lets go to new (e.g. which tickets a driver can pick up)."""
+    return {current for current, allowed in table.items() if new in allowed}

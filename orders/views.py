@@ -1,6 +1,4 @@
 """Pages of food ordering (menu, cart, checkout, orders, staff) and the webhooks of outside systems."""
-import hashlib
-import hmac
 import json
 from datetime import datetime
 
@@ -13,18 +11,18 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from orders import cart, clock
+from ask.core.tokens import token_hash, token_matches
+from orders import cart, selectors
 from orders.models import Delivery, Order, Restaurant, Ticket
 from orders.services import OrderRefused, delivery_report, order_cancel, order_place, ticket_report
 from orders.states import DeliveryStatus, IllegalTransition, TicketStatus
 
-STAFF_ACTIONS = {"cooking": TicketStatus.COOKING, "cooked": TicketStatus.COOKED, "rejected": TicketStatus.REJECTED}
+STAFF_ACTIONS = {status.value: status for status in (TicketStatus.COOKING, TicketStatus.COOKED, TicketStatus.REJECTED)}
 
 
 @require_GET
 def menu(request: HttpRequest) -> HttpResponse:
-    restaurants = Restaurant.objects.prefetch_related("dishes").order_by("name")
-    return render(request, "orders/menu.html", {"restaurants": restaurants})
+    return render(request, "orders/menu.html", {"restaurants": selectors.menu()})
 
 
 def _int(raw: str | None) -> int | None:
@@ -87,16 +85,14 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def my_orders(request: HttpRequest) -> HttpResponse:
-    orders = Order.objects.filter(customer=request.user).order_by("-created_at")[:50]
-    return render(request, "orders/my_orders.html", {"orders": orders})
+    return render(request, "orders/my_orders.html", {"orders": selectors.orders_of(request.user)})
 
 
 @login_required
 @require_GET
 def order_page(request: HttpRequest, pk: int) -> HttpResponse:
-    order = get_object_or_404(Order.objects.prefetch_related("items__dish", "events"), pk=pk, customer=request.user)
-    late_now = order.status not in ("delivered", "cancelled") and order.eta < clock.now()
-    return render(request, "orders/order.html", {"order": order, "late_now": late_now})
+    order = get_object_or_404(selectors.order_of(request.user), pk=pk)
+    return render(request, "orders/order.html", {"order": order})
 
 
 @login_required
@@ -129,9 +125,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def staff_tickets(request: HttpRequest, slug: str) -> HttpResponse:
     restaurant = _staffed(request, slug)
-    tickets = (restaurant.tickets.filter(status__in=[TicketStatus.NOT_STARTED, TicketStatus.COOKING, TicketStatus.COOKED])
-               .select_related("order").prefetch_related("order__items__dish").order_by("order__eta"))
-    return render(request, "orders/staff_tickets.html", {"restaurant": restaurant, "tickets": tickets})
+    return render(request, "orders/staff_tickets.html", {"restaurant": restaurant,
+                                                         "tickets": selectors.open_tickets(restaurant)})
 
 
 @login_required
@@ -166,16 +161,12 @@ def _bearer(request: HttpRequest) -> str:
     return header[7:] if header.startswith("Bearer ") else ""
 
 
-def _token_matches(token: str, expected_hash: str) -> bool:
-    return bool(token and expected_hash) and hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest(), expected_hash)
-
-
 @csrf_exempt
 @require_POST
 def restaurant_webhook(request: HttpRequest, slug: str) -> JsonResponse:
     """A pushing restaurant reports a ticket: {"external_id": "...", "status": "cooking|cooked|rejected"}."""
     restaurant = Restaurant.objects.filter(slug=slug).first()
-    if restaurant is None or not _token_matches(_bearer(request), restaurant.webhook_token_hash):
+    if restaurant is None or not token_matches(_bearer(request), restaurant.webhook_token_hash):
         return JsonResponse({"error": "bad token"}, status=403)
     body = _json_body(request)
     if body is None or body["status"] not in STAFF_ACTIONS:
@@ -197,13 +188,13 @@ COURIER_STATUSES = {s.value for s in DeliveryStatus if s != DeliveryStatus.REQUE
 @require_POST
 def courier_webhook(request: HttpRequest) -> JsonResponse:
     """The pushing courier reports a delivery: {"external_id": "...", "status": "assigned|picked_up|delivered|failed"}."""
-    expected = hashlib.sha256(settings.ORDERS_DELIVERY_WEBHOOK_TOKEN.encode()).hexdigest() if settings.ORDERS_DELIVERY_WEBHOOK_TOKEN else ""
-    if not _token_matches(_bearer(request), expected):
+    configured = settings.ORDERS_DELIVERY_WEBHOOK_TOKEN
+    if not token_matches(_bearer(request), token_hash(configured) if configured else ""):
         return JsonResponse({"error": "bad token"}, status=403)
     body = _json_body(request)
     if body is None or body["status"] not in COURIER_STATUSES:
         return JsonResponse({"error": "expected JSON {\"external_id\": str, \"status\": assigned|picked_up|delivered|failed}"}, status=400)
-    delivery = Delivery.objects.filter(provider="pushed", external_id=body["external_id"]).first()
+    delivery = Delivery.objects.filter(provider=Order.DeliveryProvider.PUSHED, external_id=body["external_id"]).first()
     if delivery is None:
         return JsonResponse({"error": "unknown external_id"}, status=404)
     try:

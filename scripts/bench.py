@@ -72,7 +72,7 @@ def bench_fill() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from ask.filling import qa_clear
+    from ask.qa.filling import qa_clear
 
     started = time.perf_counter()
     call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
@@ -134,13 +134,13 @@ def bench_pages() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from ask.models import Question
+    from ask.qa.models import Question
 
     if not Question.objects.exists():
         call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE") if not connection.in_atomic_block else None
-    call_command("calc_best", stdout=StringIO())
+    call_command("calc_sidebar", stdout=StringIO())
     top = Question.objects.order_by("-rating", "-id").first()
     pages = {"new": "/", "hot": "/hot/", "tag": "/tag/python/", "question": f"/q/{top.pk}/",
              "profile": f"/u/{top.author_id}/", "search": "/search/?q=deadlock+postgresql"}
@@ -185,7 +185,7 @@ def _due_orders(count: int) -> None:
 
     from django.utils import timezone
 
-    from ask.bulk import RowWriter, reserve_ids
+    from ask.core.bulk import RowWriter, reserve_ids
     from orders.filling import restaurants_ensure
     from orders.models import Dish
 
@@ -282,8 +282,8 @@ def bench_backup() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from ask.backups import _pg_env
-    from ask.models import Question
+    from ask.core.backups import _pg_env
+    from ask.qa.models import Question
 
     if not Question.objects.exists():
         call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
@@ -320,7 +320,7 @@ def bench_transfer() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from ask.models import Answer, AnswerVote
+    from ask.qa.models import Answer, AnswerVote
 
     if not Answer.objects.exists():
         call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())

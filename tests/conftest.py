@@ -8,7 +8,7 @@ from tests.support import Memcached
 @pytest.fixture(autouse=True)
 def clear_caches():
     """Each test starts with empty caches, whatever the last one left."""
-    from ask.caching import local_pages
+    from ask.core.caching import local_pages
 
     for cache in caches.all():
         cache.clear()

@@ -38,7 +38,6 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     text = "I have a list and want it sorted by the second field."
     text_html = factory.LazyAttribute(lambda q: f"<p>{q.text}</p>")
     created_at = factory.LazyFunction(timezone.now)
-    updated_at = factory.LazyAttribute(lambda q: q.created_at)
 
     @factory.post_generation
     def tags(obj, create, extracted, **kwargs):

@@ -2,18 +2,17 @@
 to a rejects file, good ones upserted by their natural key in batches, so the same file imported
 twice changes nothing. --atomic makes it all or nothing. One thread reads and checks the next batch
 while the command's thread writes the current one."""
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from django.db import connection, transaction
 
 from ask.dataio.files import FileProblem, Row, parse, read_rows, write_rejects
 from ask.dataio.readahead import read_ahead
 from ask.dataio.seen import SeenKeys
-from ask.dataio.specs import SPECS, Spec
-from ask.dataio.writer import ImportReport, Writer
-
-__all__ = ["BATCH", "FileProblem", "ImportReport", "import_file", "write_rejects"]
+from ask.dataio.specs import SPECS, Spec, format_of
+from ask.dataio.writer import ImportReport, SpecWriter
 
 BATCH = 10_000  # rows per transaction in batch mode: ≈ 0.5 s of work on PostgreSQL, a few MB of WAL
 
@@ -35,7 +34,7 @@ def _parsed_batches(path: Path, spec: Spec, fmt: str, report: ImportReport) -> I
         yield batch
 
 
-def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, writer: Writer,
+def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, writer: SpecWriter,
                      prepare: bool) -> Iterator[tuple[int, list[Row], dict]]:
     """(rows read, good rows, prepared write) per batch: rows repeating a key of an earlier line, or
     referring to rows that do not exist, go to the report. Runs in the reading thread."""
@@ -44,7 +43,8 @@ def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, wri
         for batch in _parsed_batches(path, spec, fmt, report):
             repeated = seen.repeated([("\x1f".join(str(row.values[k]) for k in spec.key), row.line) for row in batch])
             for index, line in repeated.items():
-                report.rejected.append((batch[index].line, ",".join(spec.key), f"the same key as line {line}", batch[index].raw))
+                report.rejected.append((batch[index].line, ",".join(spec.key), f"the same key as line {line}",
+                                        batch[index].raw))
             unique = [row for index, row in enumerate(batch) if index not in repeated]
             bad = writer.refs(unique)
             for index in sorted(bad):
@@ -55,11 +55,9 @@ def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, wri
         seen.close()
 
 
-def import_file(*, path: Path, model: str, fmt: str, atomic: bool, dry_run: bool, report: ImportReport,
-                on_batch=None) -> None:
+def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic: bool, dry_run: bool,
+                report: ImportReport, on_batch: Callable[[int], None] | None = None) -> None:
     """Read, validate and write; raises FileProblem for a file that cannot be read on."""
-    spec = SPECS[model]
-    writer = Writer(spec, report)
 
     def run() -> None:
         batches = read_ahead(_checked_batches(path, spec, fmt, report, writer, prepare=not dry_run))
@@ -83,17 +81,75 @@ def import_file(*, path: Path, model: str, fmt: str, atomic: bool, dry_run: bool
         if not dry_run:
             writer.finish()
 
-    if atomic or dry_run:
-        try:
-            with transaction.atomic():
-                run()
-                if dry_run or report.rejected:
-                    transaction.set_rollback(True)
-                    if not dry_run:
-                        report.written = 0
-                    report.forget_writes()
-        except FileProblem:
-            report.forget_writes()
-            raise
-    else:
-        run()
+    if not (atomic or dry_run):
+        return run()
+    try:
+        with transaction.atomic():
+            run()
+            if dry_run or report.rejected:
+                transaction.set_rollback(True)
+                if not dry_run:
+                    report.written = 0
+                writer.forget()
+    except FileProblem:
+        writer.forget()
+        raise
+
+
+@dataclass
+class ImportOutcome:
+    """What data_import did, and what the operator is told of it."""
+
+    path: Path
+    report: ImportReport
+    atomic: bool
+    dry_run: bool
+    problem: str = ""  # the file could not be read on from some line (FileProblem)
+    rejects: Path | None = None  # where the rejected rows were written
+
+    @property
+    def nothing_written(self) -> bool:
+        return self.atomic and bool(self.report.rejected or self.problem)
+
+    def summary(self) -> str:
+        report = self.report
+        written = 0 if self.nothing_written else report.written
+        return (f"{report.read:,} rows read, {written:,} {'valid' if self.dry_run else 'written'} in "
+                f"{report.batches} batch(es), {len(report.rejected):,} rejected")
+
+    def failure(self) -> str:
+        """Why the import counts as failed ("" when it did not)."""
+        if self.problem:
+            kept = ("nothing written (--atomic)" if self.atomic or self.dry_run
+                    else f"{self.report.written:,} rows of earlier batches stay written")
+            return f"{self.problem}; {kept}. {self.summary()}"
+        if self.report.rejected:
+            atomic = "; nothing written (--atomic)" if self.nothing_written else ""
+            return f"{self.summary()}{atomic}; rejected rows are in {self.rejects}"
+        return ""
+
+    def rejected_lines(self, limit: int) -> list[str]:
+        return [f"{self.path}: line {line}: {field_name or 'row'}: {reason}"
+                for line, field_name, reason, _ in self.report.rejected[:limit]]
+
+
+def data_import(*, path: Path, model: str, fmt: str | None = None, atomic: bool = False, dry_run: bool = False,
+                rejects: Path | None = None, on_batch: Callable[[int], None] | None = None) -> ImportOutcome:
+    """Import a file written by export_data; bad rows go to the rejects file (default
+    FILE.rejects.csv/.jsonl). Raises FileProblem for a file that is not there."""
+    if not path.is_file():
+        raise FileProblem(f"{path}: no such file.")
+    spec, fmt = SPECS[model], fmt or format_of(path)
+    writer, report = spec.writer(spec), ImportReport()
+    outcome = ImportOutcome(path, report, atomic, dry_run)
+    try:
+        import_file(path=path, spec=spec, writer=writer, fmt=fmt, atomic=atomic, dry_run=dry_run, report=report,
+                    on_batch=on_batch)
+    except FileProblem as error:
+        outcome.problem = str(error)
+    if not dry_run:  # also after a file problem: the batches before it stay written
+        writer.apply()
+    if report.rejected:
+        outcome.rejects = rejects or Path(f"{path}.rejects.{fmt}")
+        write_rejects(report.rejected, outcome.rejects, spec, fmt)
+    return outcome

@@ -2,7 +2,7 @@
 finding a key the file repeats costs the same for the millionth row as for the first."""
 from django.db import connection
 
-from ask.bulk import copy_in, copy_text, escape
+from ask.core.bulk import copy_in, copy_text, escape
 
 SEEN, BATCH = "import_seen_keys", "import_batch_keys"
 

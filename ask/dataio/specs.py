@@ -1,21 +1,19 @@
-"""What export_data and import_data move, per model: columns, the natural key rows are upserted by,
-how each value is written and read back. Secrets (password hashes, tokens) are never among them;
-derived counters (ratings, answer counts) are rebuilt after an import instead of being carried."""
-import json
-from dataclasses import dataclass, field
+"""What export_data and import_data move, per model: a Spec each app registers for its own models
+(columns, the natural key rows are upserted by, how each value is read back, how rows are exported
+and written). The framework names no model: SPECS holds what the apps registered, in the order of
+INSTALLED_APPS. Secrets (password hashes, tokens) are never among the columns; derived counters
+(ratings, answer counts) are rebuilt after an import instead of being carried."""
+from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import User
-from ask.models import Answer, Question
-from ask.text import TAG_FORMAT
-from orders.models import Dish, Order, Restaurant
-
+if TYPE_CHECKING:
+    from ask.dataio.writer import SpecWriter
 
 class BadValue(ValueError):
     """A value that cannot be read; the message says what was expected."""
@@ -50,24 +48,11 @@ def fits(model, field_name: str, reader: Callable[[str], object] = read_required
     return read
 
 
-def read_tag(raw: str) -> str:
-    if not TAG_FORMAT.match(raw):
-        raise BadValue(f"{raw!r} is not a tag name (a-z 0-9 + # . -, up to 32)")
-    return raw
-
-
 def read_int(raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
         raise BadValue(f"{raw!r} is not a whole number") from None
-
-
-def read_vote(raw: str) -> int:
-    value = read_int(raw)
-    if value not in (1, -1):
-        raise BadValue(f"{raw!r} is not 1 or -1")
-    return value
 
 
 def read_bool(raw: str) -> bool:
@@ -104,37 +89,6 @@ def read_time(raw: str) -> time:
         raise BadValue(f"{raw!r} is not a time (HH:MM)") from None
 
 
-def read_items(raw: str) -> list:
-    try:
-        items = json.loads(raw)
-    except ValueError:
-        raise BadValue("is not a JSON list of items") from None
-    if not isinstance(items, list) or not items or not all(
-        isinstance(i, dict) and {"restaurant", "dish", "quantity", "price"} <= set(i) for i in items
-    ):
-        raise BadValue('is not a non-empty JSON list of {"restaurant", "dish", "quantity", "price"}')
-    for number, item in enumerate(items, start=1):
-        quantity = item["quantity"]
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-            raise BadValue(f"item {number}: quantity {quantity!r} is not a whole number of at least 1")
-        read_decimal(str(item["price"]))
-    return items
-
-
-def write(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M:%S")
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return str(value)
-
-
 def format_of(path: Path) -> str:
     """The format a file's name says (.jsonl, .jsonl.gz, .json): jsonl; anything else: csv."""
     return "jsonl" if {".jsonl", ".json"} & set(path.suffixes) else "csv"
@@ -145,38 +99,21 @@ class Spec:
     name: str
     key: tuple[str, ...]  # the natural key: importing a row with the same key updates that row
     columns: dict[str, Callable[[str], object]]  # column -> reader
+    # Export: rows(since) yields each row as strings in column order (ask.dataio.exporting helps).
+    rows: Callable[[datetime | None], Iterator[list[str]]]
+    # Import: the class that checks and writes batches of rows (an ask.dataio.writer.SpecWriter).
+    writer: "type[SpecWriter]"
     since_field: str | None = None  # what --since filters on
-    notes: str = ""
-    depends_on: tuple[str, ...] = field(default=())
+    # Optional CSV fast path on PostgreSQL (COPY TO): a SELECT of the same columns and values, with
+    # {where} where a --since condition on copy_since goes.
+    copy_select: str | None = None
+    copy_since: str | None = None
 
 
-SPECS = {spec.name: spec for spec in [
-    Spec("users", ("email",), {"email": fits(User, "email"), "display_name": fits(User, "display_name"), "is_active": read_bool,
-                               "date_joined": read_datetime, "activated_at": read_optional_datetime},
-         since_field="date_joined", notes="no password: imported users set one with a password reset"),
-    Spec("tags", ("name",), {"name": read_tag}),
-    Spec("questions", ("id",), {"id": fits(Question, "id", read_int), "author": read_required, "title": fits(Question, "title"),
-                                "text": read_required, "created_at": read_datetime, "tags": read_text},
-         since_field="created_at", depends_on=("users", "tags"), notes="author by e-mail; tags space-separated"),
-    Spec("answers", ("id",), {"id": fits(Answer, "id", read_int), "question": read_int, "author": read_required, "text": read_required,
-                              "created_at": read_datetime, "is_accepted": read_bool},
-         since_field="created_at", depends_on=("users", "questions")),
-    Spec("votes", ("target", "target_id", "user"), {"target": read_required, "target_id": read_int, "user": read_required,
-                                                    "value": read_vote, "created_at": read_datetime},
-         since_field="created_at", depends_on=("users", "questions", "answers"),
-         notes="target is question or answer; one vote per user and target"),
-    Spec("restaurants", ("slug",), {"slug": fits(Restaurant, "slug"), "name": fits(Restaurant, "name"),
-                                    "integration": fits(Restaurant, "integration"),
-                                    "opens_at": read_time, "closes_at": read_time},
-         notes="no webhook token: set a new one with restaurant_token"),
-    Spec("dishes", ("restaurant", "name"), {"restaurant": read_required, "name": fits(Dish, "name"),
-                                            "price": fits(Dish, "price", read_decimal), "available": read_bool}, depends_on=("restaurants",)),
-    Spec("orders", ("id",), {"id": fits(Order, "id", read_int), "customer": read_required, "eta": read_datetime, "status": fits(Order, "status"),
-                             "total": fits(Order, "total", read_decimal), "address": fits(Order, "address", read_text),
-                             "delivery_provider": fits(Order, "delivery_provider"),
-                             "created_at": read_datetime, "delivered_at": read_optional_datetime,
-                             "delayed_minutes": fits(Order, "delayed_minutes", read_int), "items": read_items},
-         since_field="created_at", depends_on=("users", "dishes"),
-         notes="items as JSON: restaurant slug, dish name, quantity, price at ordering; history and "
-               "tickets stay behind"),
-]}
+SPECS: dict[str, Spec] = {}
+
+
+def register(*specs: Spec) -> None:
+    """Make specs known to export_data and import_data (call it from AppConfig.ready())."""
+    for spec in specs:
+        SPECS[spec.name] = spec

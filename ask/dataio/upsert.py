@@ -10,7 +10,7 @@ or changed, so the caller rebuilds counters for those only."""
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 
-from ask.bulk import among, copy_in, copy_text, copy_writers
+from ask.core.bulk import among, copy_in, copy_text, copy_writers
 
 
 def copy_text_of(model: type[Model], columns: list[str], rows: list[tuple]) -> str | None:

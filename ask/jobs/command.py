@@ -6,7 +6,7 @@ record, uniform options, progress bars on a terminal, one stderr line and a non-
 import argparse
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from ask.jobs.runner import JobContext, JobFailed, execute
 from ask.jobs.schedule import schedule_of
@@ -46,6 +46,9 @@ class JobCommand(BaseCommand):
     loops = False
     default_max_seconds = 55.0
     default_interval = 2.0
+    # Exceptions of the job's services that are the operator's to fix (a bad file, a missing folder):
+    # reported as CommandError, one line and no traceback, like a bad option.
+    operator_errors: tuple[type[Exception], ...] = ()
 
     @property
     def job_name(self) -> str:
@@ -114,7 +117,13 @@ class JobCommand(BaseCommand):
             dry_run=options.get("dry_run", False),
             batch_size=options.get("batch_size"),
         )
-        execute(ctx=ctx, exclusive=self.exclusive, work=self.run)
+        execute(ctx=ctx, exclusive=self.exclusive, work=self._run_reporting_operator_errors)
+
+    def _run_reporting_operator_errors(self, job: JobContext) -> str | None:
+        try:
+            return self.run(job)
+        except self.operator_errors as error:
+            raise CommandError(str(error)) from None
 
     def run(self, job: JobContext) -> str | None:
         """Do the work; count with job.count(); return a one-line summary or None for the counters."""

@@ -27,7 +27,8 @@ class JobState:
     @property
     def problem(self) -> str:
         if self.last_status == JobRun.Status.FAILED:
-            return f"last run failed at {self.last_run.finished_at:%Y-%m-%d %H:%M}: {self.last_run.error.splitlines()[0][:200]}"
+            reason = self.last_run.error.splitlines()[0][:200]
+            return f"last run failed at {self.last_run.finished_at:%Y-%m-%d %H:%M}: {reason}"
         if self.last_status == DEAD:
             return f"run {self.last_run.pk} on {self.last_run.host} died without finishing"
         if self.stale:
@@ -75,3 +76,11 @@ def job_history(job: str, limit: int = 20) -> list[tuple[JobRun, str]]:
     runs = list(JobRun.objects.filter(job=job).order_by("-started_at")[:limit])
     shown = with_liveness(runs)
     return [(run, shown[run.pk]) for run in runs]
+
+
+def jobs_health() -> tuple[bool, str, dict]:
+    """The /healthz check of the scheduled jobs (ask.core.health): failing when any needs attention."""
+    problems = job_problems()
+    if problems:
+        return False, "; ".join(f"{name}: {problem}" for name, problem in problems.items()), {"problems": problems}
+    return True, "", {}

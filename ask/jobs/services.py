@@ -4,9 +4,10 @@ import os
 import socket
 from datetime import timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from ask.core.bulk import delete_in_batches
 from ask.jobs.models import JobRun
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,4 @@ def job_runs_prune(*, older_than_days: int, dry_run: bool, batch_size: int = PRU
     old = JobRun.objects.filter(started_at__lt=cutoff).exclude(id__in=keep)
     if dry_run:
         return old.count()
-    deleted = 0
-    while True:
-        ids = list(old.order_by("id").values_list("id", flat=True)[:batch_size])
-        if not ids:
-            return deleted
-        with transaction.atomic():
-            deleted += JobRun.objects.filter(id__in=ids).delete()[0]
+    return delete_in_batches(old, batch_size=batch_size)

@@ -11,9 +11,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import User
-from ask.models import Answer, AnswerVote, Question, QuestionVote
+from ask.qa.models import Answer, AnswerVote, Question, QuestionVote
 from ask.stats.models import OrdersDay, SiteDay
 from orders.models import Order, OrderEvent, OrderItem
+from orders.states import OrderStatus
 
 ALL = None  # the restaurant key of site-wide order figures
 
@@ -73,14 +74,14 @@ def order_days(since: date, until: date) -> dict[tuple, dict]:
     for (day, restaurant), row in _per_day(placed, "created_at", "items__dish__restaurant", n=Count("pk", distinct=True)).items():
         figures[(day, restaurant)]["placed"] = row["n"]
 
-    cancelled = OrderEvent.objects.filter(_in_range("at", since, until), to_status="cancelled")
+    cancelled = OrderEvent.objects.filter(_in_range("at", since, until), to_status=OrderStatus.CANCELLED)
     for (day,), row in _per_day(cancelled, "at", n=Count("pk")).items():
         figures[(day, ALL)]["cancelled"] = row["n"]
     for (day, restaurant), row in _per_day(cancelled, "at", "order__items__dish__restaurant",
                                            n=Count("order", distinct=True)).items():
         figures[(day, restaurant)]["cancelled"] = row["n"]
 
-    delivered = Order.objects.filter(_in_range("delivered_at", since, until), status="delivered")
+    delivered = Order.objects.filter(_in_range("delivered_at", since, until), status=OrderStatus.DELIVERED)
     took = ExpressionWrapper(F("delivered_at") - F("created_at"), output_field=DurationField())
     for (day,), row in _per_day(delivered, "delivered_at", n=Count("pk"), revenue=Sum("total"),
                                 late=Count("pk", filter=Q(delayed_minutes__gt=0))).items():

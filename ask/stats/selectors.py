@@ -26,9 +26,3 @@ def last_days(days: int) -> list[dict]:
             row[field] = getattr(orders[day], field) if day in orders else (0 if field in ("placed", "delivered", "cancelled", "revenue") else None)
         result.append(row)
     return result
-
-
-def restaurant_days(days: int) -> list[OrdersDay]:
-    first = timezone.localdate() - timedelta(days=days - 1)
-    return list(OrdersDay.objects.filter(day__gte=first).exclude(restaurant=None)
-                .select_related("restaurant").order_by("restaurant__name", "day"))

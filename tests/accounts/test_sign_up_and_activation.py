@@ -11,8 +11,8 @@ from post_office.models import Email
 
 from accounts.cache_keys import activation_key
 from accounts.models import ActivationKey, User
-from accounts.services import hash_key
-from tests.ask.test_health import memcached_cache
+from ask.core.tokens import token_hash
+from tests.ask.core.test_health import memcached_cache
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_sign_up_creates_an_inactive_user_a_hashed_key_and_a_queued_mail(client,
     (link,) = queued_links("ada@example.com")
     key = link.split("/")[-2]
     record = ActivationKey.objects.get(user=user)
-    assert record.key_hash == hash_key(key) and key not in record.key_hash
+    assert record.key_hash == token_hash(key) and key not in record.key_hash
     assert timedelta(days=6, hours=23) < record.expires_at - timezone.now() <= timedelta(days=7)
     assert cache.get(activation_key(record.key_hash)) == user.pk
     assert "ada@example.com" in client.get(response["Location"]).content.decode()

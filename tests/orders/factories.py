@@ -1,9 +1,9 @@
-import hashlib
 from datetime import time
 from decimal import Decimal
 
 import factory
 
+from ask.core.tokens import token_hash
 from orders.models import Dish, Restaurant
 
 WEBHOOK_TOKEN = "kitchen-secret-token"
@@ -16,7 +16,7 @@ class RestaurantFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Restaurant {n}")
     slug = factory.Sequence(lambda n: f"restaurant-{n}")
     integration = Restaurant.Integration.POLLED
-    webhook_token_hash = hashlib.sha256(WEBHOOK_TOKEN.encode()).hexdigest()
+    webhook_token_hash = token_hash(WEBHOOK_TOKEN)
     opens_at = time(0, 0)
     closes_at = time(23, 59, 59)
     sim_cook_seconds = 600

@@ -1,16 +1,17 @@
 """Customer pages, staff pages and the webhooks of outside systems."""
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.test import Client
 
+from orders.cache_keys import MENU_FRAGMENT
 from orders.models import Delivery, Order, Ticket
 from orders.processing import orders_process_pass
-from orders.services import order_place
-from orders.signals import MENU_FRAGMENT
+from orders.services import dish_update, order_place
 from tests.factories import UserFactory
 from tests.orders.conftest import START
 from tests.orders.factories import WEBHOOK_TOKEN, DishFactory, RestaurantFactory
@@ -63,9 +64,25 @@ def test_the_menu_fragment_is_dropped_when_a_dish_changes(client):
     dish = DishFactory(name="Old name")
     client.get("/orders/")
     assert cache.get(make_template_fragment_key(MENU_FRAGMENT)) is not None
-    dish.name = "New name"
-    dish.save()
+    dish_update(dish=dish, name="New name")
     assert "New name" in client.get("/orders/").content.decode()
+
+
+def test_the_menu_fragment_is_dropped_when_staff_change_a_dish_in_the_admin(client):
+    dish = DishFactory(name="Old name", price=Decimal("5.00"))
+    client.get("/orders/")
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    restaurant = dish.restaurant
+    form = {"name": restaurant.name, "slug": restaurant.slug, "integration": restaurant.integration,
+            "opens_at": "08:00", "closes_at": "23:00", "sim_cook_seconds": "120",
+            "dishes-TOTAL_FORMS": "1", "dishes-INITIAL_FORMS": "1", "dishes-MIN_NUM_FORMS": "0",
+            "dishes-MAX_NUM_FORMS": "1000", "dishes-0-id": str(dish.pk), "dishes-0-restaurant": str(restaurant.pk),
+            "dishes-0-name": "Renamed in the admin", "dishes-0-price": "5.00", "dishes-0-available": "on"}
+    response = client.post(f"/admin/orders/restaurant/{restaurant.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.logout()
+    assert "Renamed in the admin" in client.get("/orders/").content.decode()
 
 
 def test_a_late_order_shows_the_minutes_late(customer, frozen_clock):

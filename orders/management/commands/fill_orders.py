@@ -1,9 +1,10 @@
 from ask.jobs.command import JobCommand, positive_int
-from orders.filling import orders_fill, staff_add
+from orders.filling import NoSuchUser, orders_fill, staff_add
 from orders.models import Order
 
 
 class Command(JobCommand):
+    operator_errors = (NoSuchUser,)
     help = (
         "Demo and volume data for food ordering: five restaurants with menus (created once), N/20 "
         "customers, and N orders spread over every status, the last 30 days and the next 3, with items, "

@@ -1,3 +1,4 @@
+from django.conf import settings
 
 from ask.jobs.command import JobCommand
 from orders.processing import orders_process_pass
@@ -12,7 +13,8 @@ class Command(JobCommand):
     )
     exclusive = False  # coordinated by row locks in the database, not by the job lock
     loops = True
-    default_batch_size = 100  # ≈ 100 short transactions, well under a second
+    # ORDERS_BATCH_SIZE (100): orders one pass claims and moves, in one transaction well under a second.
+    default_batch_size = settings.ORDERS_BATCH_SIZE
 
     def run(self, job) -> str:
         def one_pass() -> int:

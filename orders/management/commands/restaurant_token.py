@@ -1,9 +1,7 @@
-import hashlib
-import secrets
-
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.models import Restaurant
+from orders.services import restaurant_token_issue
 
 
 class Command(BaseCommand):
@@ -19,7 +17,4 @@ class Command(BaseCommand):
         restaurant = Restaurant.objects.filter(slug=options["slug"]).first()
         if restaurant is None:
             raise CommandError(f"No restaurant with the slug {options['slug']!r}.")
-        token = secrets.token_urlsafe(32)
-        restaurant.webhook_token_hash = hashlib.sha256(token.encode()).hexdigest()
-        restaurant.save(update_fields=["webhook_token_hash"])
-        self.stdout.write(token)
+        self.stdout.write(restaurant_token_issue(restaurant=restaurant))

@@ -1,0 +1,35 @@
+from pathlib import Path
+
+from django.conf import settings
+
+from ask.core.backups import BackupError, backup_create
+from ask.jobs.command import JobCommand, positive_int
+
+
+class Command(JobCommand):
+    operator_errors = (BackupError,)
+    help = (
+        "Back the database up into BACKUP_DIR: pg_dump in custom format (SQLite: its online backup "
+        "API) under a temporary name, renamed when complete, checked with pg_restore --list, with a "
+        ".sha256 file beside it; then rotation keeps the newest backup of each of the last "
+        "--keep-daily days and --keep-weekly ISO weeks. Fails loudly when pg_dump is older than the server."
+    )
+    changes_data = True
+
+    def add_job_arguments(self, parser) -> None:
+        parser.add_argument("--keep-daily", type=positive_int, default=settings.BACKUP_KEEP_DAILY,
+                            help=f"Days to keep a backup of (default BACKUP_KEEP_DAILY = {settings.BACKUP_KEEP_DAILY}).")
+        parser.add_argument("--keep-weekly", type=positive_int, default=settings.BACKUP_KEEP_WEEKLY,
+                            help=f"Weeks to keep a backup of (default BACKUP_KEEP_WEEKLY = {settings.BACKUP_KEEP_WEEKLY}).")
+
+    def run(self, job) -> str:
+        result = backup_create(keep_daily=job.options["keep_daily"], keep_weekly=job.options["keep_weekly"],
+                               dry_run=job.dry_run)
+        for path in result.deleted:
+            job.info(f"{'would delete' if job.dry_run else 'deleted'} {Path(path).name}")
+        job.count("bytes", result.size)
+        job.count("rotated away", len(result.deleted))
+        if job.dry_run:
+            return f"would write {result.path} and rotate away {len(result.deleted)} backup(s)"
+        return (f"wrote {result.path} ({result.size / 1e6:,.1f} MB in {result.seconds:.1f}s), "
+                f"rotated away {len(result.deleted)}")

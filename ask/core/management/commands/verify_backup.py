@@ -1,0 +1,22 @@
+from pathlib import Path
+
+from ask.core.backups import BackupError, backup_verify, newest_backup
+from ask.jobs.command import JobCommand
+
+
+class Command(JobCommand):
+    operator_errors = (BackupError,)
+    help = (
+        "Check a backup (the newest, or FILE): its SHA-256, then a restore into a scratch database "
+        "whose rows per table must equal the dump's own. Weekly, so a broken backup is noticed."
+    )
+
+    def add_job_arguments(self, parser) -> None:
+        parser.add_argument("file", nargs="?", help="The backup to check (default: the newest in BACKUP_DIR).")
+
+    def run(self, job) -> str:
+        path = Path(job.options["file"]) if job.options["file"] else newest_backup()
+        counts = backup_verify(path=path)
+        job.count("tables", len(counts))
+        job.count("rows", sum(counts.values()))
+        return f"{path.name} is good: {len(counts)} tables, {sum(counts.values()):,} rows restored as dumped"

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class QaConfig(AppConfig):
+    """The Q&A app: questions, answers, tags, votes and the sidebar.
+
+    Its label stays "ask" (the package was the app before it moved to ask/qa/): tables, migrations,
+    content types, permissions and admin URLs are the same as before, so no migration is needed.
+    """
+
+    name = "ask.qa"
+    label = "ask"
+    verbose_name = "Questions and answers"
+
+    def ready(self) -> None:
+        from ask.qa import data_specs  # noqa: F401  (registers its import/export specs)

@@ -1,0 +1,268 @@
+"""fill_db: a realistic Q&A data set of any size, written in bulk (COPY on PostgreSQL).
+
+RATIO users, 10×RATIO questions, 100×RATIO answers, RATIO tags and about 200×RATIO votes (fewer
+when there are too few users to give each post distinct voters other than its author). Dates are
+spread over the last year, answers after their question and votes after their post; ratings, answer
+counts and accepted flags agree with the rows. Memory stays flat in the text: per row only a few
+numbers are kept (arrays), and votes are generated twice from the same random state, once to total
+the ratings and once to write them.
+"""
+import random
+from array import array
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.bulk import USER_COLUMNS, user_row
+from accounts.models import User
+from ask.core.bulk import RowWriter, reserve_ids
+from ask.core.caching import bump
+from ask.qa.cache_keys import LISTS_VERSION
+from ask.qa.models import Answer, AnswerVote, ImportedPost, Question, QuestionVote, SidebarSnapshot, Tag
+from ask.qa.text import render_markdown
+
+FILL_EMAIL_DOMAIN = "fill.example.com"  # how --clear finds the users fill_db made
+QUESTION_VOTE_SHARE = 0.25  # a quarter of the votes go to questions, the rest to answers
+ACCEPTED_SHARE = 0.4  # questions with answers that have one accepted
+YEAR_SECONDS = 365 * 24 * 3600
+
+FIRST_NAMES = ("ada alan anna barbara boris carl chen dana diego elena emil farah grace hana ivan jun kai "
+               "lena liam maya mia nadia nils olga omar pia ravi rosa sami sara tom uma vera wei yara zoe").split()
+TECH = ("python django postgresql sql memcached redis linux nginx gunicorn docker git bash javascript css "
+        "html react vue typescript rust go java kotlin swift regex json csv unicode cron systemd ssh tls "
+        "http rest graphql celery pandas numpy asyncio threading pytest logging caching unittest orm "
+        "migrations templates forms sessions cookies oauth jwt websocket kubernetes terraform ansible").split()
+VERBS = ("parse sort cache index migrate deploy debug profile serialize validate paginate escape encode "
+         "decode stream compress schedule lock retry log test mock configure install upgrade").split()
+NOUNS = ("a list a dictionary a query a queryset a timestamp a time zone a large file a foreign key a "
+         "unique constraint a background job a template a form a date range a nested object an API "
+         "response a CSV export a cache key a connection pool a session a password hash a search index "
+         "a deadlock a slow query a memory leak a race condition").split(" a ")
+TITLES = (
+    "How do I {verb} {noun} in {tech}?", "Why does {tech} fail to {verb} {noun}?",
+    "What is the fastest way to {verb} {noun} with {tech}?", "{tech}: how to {verb} {noun} safely?",
+    "Best practice to {verb} {noun} in {tech} and {tech2}?", "Can {tech} {verb} {noun} without blocking?",
+)
+SENTENCES = (
+    "I tried to {verb} {noun} with {tech} but it gets slower as the table grows.",
+    "The documentation of {tech} says to {verb} {noun} first, which works in development.",
+    "In production the same code fails once in a while with a timeout.",
+    "Using {tech2} instead helps a little, though memory keeps growing.",
+    "Here is what I ran, and the error message points at {noun}.",
+    "You can {verb} {noun} in batches, which keeps memory flat.",
+    "Wrap it in a transaction so nothing is half-written when it fails.",
+    "An index on the column you filter by makes this fast again.",
+    "This is a known limitation of {tech}; upgrading fixed it for me.",
+    "Measure before and after: the difference is usually the number of queries.",
+)
+
+
+def _sentence(rng: random.Random) -> str:
+    return rng.choice(SENTENCES).format(verb=rng.choice(VERBS), noun="a " + rng.choice(NOUNS).strip(),
+                                        tech=rng.choice(TECH), tech2=rng.choice(TECH))
+
+
+SENTENCE_POOL = 5000  # distinct sentences texts are made of: variety enough, and 10x faster than new ones
+
+
+def _text(rng: random.Random, pool: list[str]) -> str:
+    return "\n\n".join(" ".join(rng.choices(pool, k=rng.randint(2, 4))) for _ in range(rng.randint(1, 3)))
+
+
+def _title(rng: random.Random) -> str:
+    title = rng.choice(TITLES).format(verb=rng.choice(VERBS), noun="a " + rng.choice(NOUNS).strip(),
+                                      tech=rng.choice(TECH), tech2=rng.choice(TECH))
+    return title[0].upper() + title[1:]
+
+
+@dataclass
+class FillResult:
+    users: int = 0
+    tags: int = 0
+    questions: int = 0
+    answers: int = 0
+    votes: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.users + self.tags + self.questions + self.answers + self.votes
+
+
+def qa_clear() -> dict:
+    """Delete every question, answer, tag and vote, and the users fill_db made."""
+    with transaction.atomic():
+        counts = {"votes": QuestionVote.objects.count() + AnswerVote.objects.count(), "answers": Answer.objects.count(),
+                  "questions": Question.objects.count(), "tags": Tag.objects.count()}
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Deferred foreign-key checks of rows written earlier in this transaction must run
+                # before TRUNCATE, which refuses tables with pending trigger events.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("TRUNCATE ask_answervote, ask_questionvote, ask_importedpost, ask_answer, "
+                               "ask_question_tags, ask_question, ask_tag, ask_sidebarsnapshot")
+        else:
+            for model in (AnswerVote, QuestionVote, ImportedPost, Answer, Question.tags.through, Question, Tag,
+                          SidebarSnapshot):
+                model.objects.all().delete()
+        counts["users"] = User.objects.filter(email__endswith="@" + FILL_EMAIL_DOMAIN).delete()[1].get("accounts.User", 0)
+    transaction.on_commit(lambda: bump(LISTS_VERSION))
+    return counts
+
+
+def _split(total: int, parts: int, rng: random.Random) -> list[int]:
+    """`total` spread over `parts` as evenly as possible, the extra ones at random places."""
+    if parts == 0:
+        return []
+    base, extra = divmod(total, parts)
+    counts = [base] * parts
+    for index in rng.sample(range(parts), extra):
+        counts[index] += 1
+    return counts
+
+
+@dataclass
+class _Plan:
+    """Who wrote each post and when (seconds since the epoch), as compact arrays, and the counters
+    that follow from them: everything but the texts, decided before a row is written."""
+
+    ratio: int
+    epoch_now: int
+    q_author: array
+    q_created: array
+    a_question: array
+    a_author: array
+    a_created: array
+    answer_count: array
+    accepted_answer: dict[int, int]  # question index -> index of its accepted answer
+    q_rating: array = None
+    a_rating: array = None
+
+
+def _plan(rng: random.Random, ratio: int, epoch_now: int) -> _Plan:
+    n_users, n_questions, n_answers = ratio, 10 * ratio, 100 * ratio
+    q_author = array("l", (rng.randrange(n_users) for _ in range(n_questions)))
+    # Sorted, so ids follow dates like on a live site (the "new" list is by id).
+    q_created = array("l", sorted(epoch_now - rng.randrange(YEAR_SECONDS) for _ in range(n_questions)))
+    a_question = array("l", (rng.randrange(n_questions) for _ in range(n_answers)))
+    a_author = array("l", (rng.randrange(n_users) for _ in range(n_answers)))
+    a_created = array("l", (q_created[q] + rng.randrange(max(1, min(30 * 86400, epoch_now - q_created[q])))
+                            for q in a_question))
+    answer_count = array("l", [0] * n_questions)
+    for q in a_question:
+        answer_count[q] += 1
+    accepted_answer: dict[int, int] = {}
+    for a, q in enumerate(a_question):
+        if q not in accepted_answer and rng.random() < ACCEPTED_SHARE:
+            accepted_answer[q] = a
+    return _Plan(ratio, epoch_now, q_author, q_created, a_question, a_author, a_created, answer_count,
+                 accepted_answer)
+
+
+def qa_fill(*, ratio: int, seed: int | None = None, progress=None) -> FillResult:
+    """Write the data set in one transaction (all or nothing); progress(rows) is called per chunk."""
+    rng = random.Random(seed)
+    now = timezone.now()
+    result = FillResult()
+    pool = [_sentence(rng) for _ in range(SENTENCE_POOL)]
+    plan = _plan(rng, ratio, int(now.timestamp()))
+    with transaction.atomic():
+        user_ids = reserve_ids("accounts_user", ratio)
+        tag_ids = reserve_ids("ask_tag", ratio)
+        question_ids = reserve_ids("ask_question", 10 * ratio)
+        answer_ids = reserve_ids("ask_answer", 100 * ratio)
+        votes_state = rng.getstate()
+        plan.q_rating, plan.a_rating = array("l", [0] * len(question_ids)), array("l", [0] * len(answer_ids))
+        for kind, target, _, value, _ in _votes(rng, plan):
+            (plan.q_rating if kind == "q" else plan.a_rating)[target] += value
+        result.users = _write_users(rng, user_ids, now, progress)
+        result.tags = _write_tags(tag_ids, progress)
+        result.questions = _write_questions(rng, plan, pool, question_ids, user_ids, tag_ids, now, progress)
+        result.answers = _write_answers(rng, plan, pool, answer_ids, question_ids, user_ids, now, progress)
+        rng.setstate(votes_state)  # the same votes again, this time written
+        result.votes = _write_votes(rng, plan, question_ids, answer_ids, user_ids, now, progress)
+        transaction.on_commit(lambda: bump(LISTS_VERSION))
+    return result
+
+
+def _write_users(rng: random.Random, user_ids: list[int], now: datetime, progress) -> int:
+    rows = RowWriter("accounts_user", USER_COLUMNS, progress)
+    epoch_now = int(now.timestamp())
+    for pk in user_ids:
+        first = rng.choice(FIRST_NAMES)
+        joined = datetime.fromtimestamp(epoch_now - YEAR_SECONDS - rng.randrange(YEAR_SECONDS), tz=now.tzinfo)
+        rows.write(user_row(pk, f"{first}.{pk}@{FILL_EMAIL_DOMAIN}", f"{first}_{pk}", joined))
+    return rows.close()
+
+
+def _write_tags(tag_ids: list[int], progress) -> int:
+    existing, names = set(Tag.objects.values_list("name", flat=True)), set()
+    rows = RowWriter("ask_tag", ["id", "name"], progress)
+    for index, pk in enumerate(tag_ids):
+        name = TECH[index % len(TECH)] + ("" if index < len(TECH) else f"-{index // len(TECH) + 1}")
+        while name in existing or name in names:
+            name = f"{name}-{pk}"
+        names.add(name)
+        rows.write((pk, name))
+    return rows.close()
+
+
+def _write_questions(rng, plan: _Plan, pool, question_ids, user_ids, tag_ids, now: datetime, progress) -> int:
+    # Popular tags are popular: the first tags are picked far more often (weights 1/(rank+1)).
+    tag_weights = [1 / (rank + 1) for rank in range(len(tag_ids))]
+    rows = RowWriter("ask_question", ["id", "author_id", "title", "text", "text_html", "created_at", "rating",
+                                      "answer_count", "has_accepted"], progress)
+    tag_rows = RowWriter("ask_question_tags", ["question_id", "tag_id"], progress)
+    for q, pk in enumerate(question_ids):
+        text = _text(rng, pool)
+        created = datetime.fromtimestamp(plan.q_created[q], tz=now.tzinfo)
+        rows.write((pk, user_ids[plan.q_author[q]], _title(rng), text, render_markdown(text), created,
+                    plan.q_rating[q], plan.answer_count[q], q in plan.accepted_answer))
+        for tag_index in set(rng.choices(range(len(tag_ids)), weights=tag_weights, k=rng.randint(1, 3))):
+            tag_rows.write((pk, tag_ids[tag_index]))
+    written = rows.close()  # the questions first: their tags refer to them
+    tag_rows.close()
+    return written
+
+
+def _write_answers(rng, plan: _Plan, pool, answer_ids, question_ids, user_ids, now: datetime, progress) -> int:
+    accepted = set(plan.accepted_answer.values())
+    rows = RowWriter("ask_answer", ["id", "question_id", "author_id", "text", "text_html", "created_at", "rating",
+                                    "is_accepted"], progress)
+    for a, pk in enumerate(answer_ids):
+        text = _text(rng, pool)
+        rows.write((pk, question_ids[plan.a_question[a]], user_ids[plan.a_author[a]], text, render_markdown(text),
+                    datetime.fromtimestamp(plan.a_created[a], tz=now.tzinfo), plan.a_rating[a], a in accepted))
+    return rows.close()
+
+
+def _write_votes(rng, plan: _Plan, question_ids, answer_ids, user_ids, now: datetime, progress) -> int:
+    rows = {
+        "q": RowWriter("ask_questionvote", ["user_id", "question_id", "value", "created_at"], progress),
+        "a": RowWriter("ask_answervote", ["user_id", "answer_id", "value", "created_at"], progress),
+    }
+    for kind, target, voter, value, when in _votes(rng, plan):
+        target_id = (question_ids if kind == "q" else answer_ids)[target]
+        rows[kind].write((user_ids[voter], target_id, value, datetime.fromtimestamp(when, tz=now.tzinfo)))
+    return rows["q"].close() + rows["a"].close()
+
+
+def _votes(rng: random.Random, plan: _Plan):
+    """(kind, target index, voter index, value, when) for every vote; same rng state, same votes."""
+    n_users, epoch_now = plan.ratio, plan.epoch_now
+    total = 200 * plan.ratio
+    on_questions = int(total * QUESTION_VOTE_SHARE)
+    for kind, authors, created, budget in (("q", plan.q_author, plan.q_created, on_questions),
+                                           ("a", plan.a_author, plan.a_created, total - on_questions)):
+        for target, count in enumerate(_split(budget, len(authors), rng)):
+            count = min(count, n_users - 1)  # distinct voters, never the author
+            if count <= 0:
+                continue
+            quality = rng.random()  # how liked this post is: the share of up-votes it gets
+            voters = rng.sample(range(n_users), count + 1)
+            voters = [v for v in voters if v != authors[target]][:count]
+            for voter in voters:
+                value = 1 if rng.random() < 0.35 + 0.6 * quality else -1
+                when = created[target] + rng.randrange(max(1, epoch_now - created[target]))
+                yield kind, target, voter, value, when

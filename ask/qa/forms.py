@@ -1,0 +1,22 @@
+"""Forms of the Q&A pages."""
+from django import forms
+
+from ask.qa.text import parse_tags
+
+
+class QuestionForm(forms.Form):
+    title = forms.CharField(max_length=200, min_length=10, help_text="A specific question, in one line.")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}), min_length=20,
+                           help_text="Markdown: **bold**, *italic*, `code`, lists and links.")
+    tags = forms.CharField(max_length=120, required=False, help_text="Up to three, separated by spaces or commas.")
+
+    def clean_tags(self) -> list[str]:
+        try:
+            return parse_tags(self.cleaned_data["tags"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(label="Your answer", widget=forms.Textarea(attrs={"rows": 8}), min_length=10,
+                           help_text="Markdown: **bold**, *italic*, `code`, lists and links.")

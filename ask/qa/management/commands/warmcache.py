@@ -1,0 +1,24 @@
+from django.test import Client
+
+from ask.jobs.command import JobCommand
+from ask.qa.warming import hottest_urls, page_warm
+
+
+class Command(JobCommand):
+    help = (
+        "Fill the caches of the hottest pages (first pages of the new and hot lists, the top tags, the "
+        "100 best-rated questions) by fetching them as an anonymous visitor. Run after a deploy or a "
+        "cache flush; the pages then load at cached speed from the first visitor on."
+    )
+
+    def run(self, job) -> str:
+        client = Client()
+        urls = hottest_urls()
+        for url in job.progress(urls, total=len(urls), desc="pages", unit="pages"):
+            status = page_warm(url, client)
+            job.count("warmed" if status == 200 else f"status {status}")
+            job.detail(f"{status} {url}")
+        failed = sum(v for k, v in job.counters.items() if k != "warmed")
+        if failed:
+            raise RuntimeError(f"{failed} of {len(urls)} pages did not answer 200: {job.counters}")
+        return f"warmed {len(urls)} pages"

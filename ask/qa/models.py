@@ -1,0 +1,101 @@
+"""Questions, answers, tags and votes. Ratings and answer counts are denormalised counters, kept
+exact by atomic updates in ask.qa.services and rebuilt from the votes by `recalc_ratings`."""
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+
+
+class Tag(models.Model):
+    # Lower-case, validated by ask.qa.text.TAG_FORMAT; shown in URLs (/tag/<name>/).
+    name = models.CharField(max_length=32, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(models.Model):
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
+    title = models.CharField(max_length=200)
+    text = models.TextField()  # Markdown as typed
+    text_html = models.TextField()  # rendered and sanitised once, at write time (ask.qa.text.render_markdown)
+    tags = models.ManyToManyField(Tag, related_name="questions", blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    rating = models.IntegerField(default=0)  # sum of its votes
+    answer_count = models.PositiveIntegerField(default=0)
+    has_accepted = models.BooleanField(default=False)
+    search_vector = SearchVectorField(null=True, editable=False)  # set by a trigger on PostgreSQL (migration 0002)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-rating", "-id"], name="ask_question_hot"),
+            models.Index(fields=["author", "-created_at"], name="ask_question_author"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Answer(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField()
+    text_html = models.TextField()
+    created_at = models.DateTimeField()
+    rating = models.IntegerField(default=0)
+    is_accepted = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # The question page's order: accepted first, then by rating, then oldest first.
+            models.Index(fields=["question", "-is_accepted", "-rating", "created_at", "id"], name="ask_answer_page"),
+            models.Index(fields=["author", "-created_at"], name="ask_answer_author"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["question"], condition=Q(is_accepted=True), name="ask_one_accepted_answer"),
+        ]
+
+
+class VoteValue(models.IntegerChoices):
+    UP = 1
+    DOWN = -1
+
+
+class QuestionVote(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_votes")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="votes")
+    value = models.SmallIntegerField(choices=VoteValue.choices)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["question", "user"], name="ask_one_vote_per_question")]
+
+
+class AnswerVote(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answer_votes")
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="votes")
+    value = models.SmallIntegerField(choices=VoteValue.choices)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["answer", "user"], name="ask_one_vote_per_answer")]
+
+
+class SidebarSnapshot(models.Model):
+    """What calc_sidebar computed last: the sidebar when the cache is cold (one row, pk=1)."""
+
+    computed_at = models.DateTimeField()
+    tags = models.JSONField(default=list)  # [{"name": "python", "count": 12}, ...]
+    members = models.JSONField(default=list)  # [{"id": 1, "display_name": "Ada", "rating": 30}, ...]
+
+
+class ImportedPost(models.Model):
+    """Which question or answer a Stack Exchange post became, so a re-run updates instead of adding."""
+
+    source = models.CharField(max_length=100)  # the dump's site, e.g. "cooking.stackexchange.com"
+    post_id = models.BigIntegerField()
+    question = models.OneToOneField(Question, null=True, on_delete=models.CASCADE, related_name="+")
+    answer = models.OneToOneField(Answer, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "post_id"], name="ask_imported_post_once")]

@@ -1,0 +1,91 @@
+"""Reads of the Q&A site, with their joins decided once here."""
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
+
+from accounts.models import User
+from ask.qa.models import Answer, AnswerVote, Question, QuestionVote, Tag
+
+QUESTIONS_PER_PAGE = 20
+# Search ranks the newest matches only: ranking every match of a common word costs a read of each
+# matching row (tens of thousands at fill_db 10000); the newest 200 (ten pages) are what people read.
+SEARCH_CANDIDATES = 200
+ANSWERS_PER_PAGE = 30
+SUGGESTIONS = 8
+
+
+def _questions() -> QuerySet[Question]:
+    return (Question.objects.select_related("author").prefetch_related("tags")
+            .defer("text", "text_html", "search_vector"))
+
+
+def questions_new() -> QuerySet[Question]:
+    return _questions().order_by("-id")
+
+
+def questions_hot() -> QuerySet[Question]:
+    return _questions().order_by("-rating", "-id")
+
+
+def questions_tagged(tag: Tag) -> QuerySet[Question]:
+    return _questions().filter(tags=tag).order_by("-id")
+
+
+def questions_by(user: User) -> QuerySet[Question]:
+    return _questions().filter(author=user).order_by("-created_at", "-id")  # index ask_question_author
+
+
+def answers_by(user: User) -> QuerySet[Answer]:
+    return (user.answers.select_related("question")
+            .only("pk", "author_id", "rating", "is_accepted", "question__title")
+            .order_by("-created_at"))  # index ask_answer_author
+
+
+def answers_of(question: Question) -> QuerySet[Answer]:
+    return (question.answers.select_related("author").defer("text")
+            .order_by("-is_accepted", "-rating", "created_at", "id"))
+
+
+def votes_of(user: User, question: Question, answers: list[Answer]) -> tuple[int, dict[int, int]]:
+    """The user's vote on the question and on each shown answer (two queries)."""
+    if not user.is_authenticated:
+        return 0, {}
+    on_question = (QuestionVote.objects.filter(user=user, question=question)
+                   .values_list("value", flat=True).first()) or 0
+    on_answers = dict(AnswerVote.objects.filter(user=user, answer__in=answers).values_list("answer_id", "value"))
+    return on_question, on_answers
+
+
+def user_rating(user: User) -> int:
+    """Sum of the ratings of the user's questions and answers."""
+    questions = Question.objects.filter(author=user).aggregate(total=Sum("rating"))["total"] or 0
+    answers = Answer.objects.filter(author=user).aggregate(total=Sum("rating"))["total"] or 0
+    return questions + answers
+
+
+def search_questions(query: str) -> QuerySet[Question]:
+    """Full-text search ranked by relevance on PostgreSQL; a plain substring match elsewhere."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        terms = SearchQuery(query, config="english", search_type="websearch")
+        newest = list(Question.objects.filter(search_vector=terms).order_by("-id")
+                      .values_list("pk", flat=True)[:SEARCH_CANDIDATES])
+        return (_questions().filter(pk__in=newest).annotate(rank=SearchRank("search_vector", terms))
+                .order_by("-rank", "-id"))
+    return _questions().filter(Q(title__icontains=query) | Q(text__icontains=query)).order_by("-id")
+
+
+def suggest_titles(prefix: str) -> list[dict]:
+    """Questions matching what is typed so far, the last word as a prefix."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in prefix.lower()).split() if w][:6]
+    if not words:
+        return []
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
+        raw = " & ".join(words[:-1] + [words[-1] + ":*"])
+        terms = SearchQuery(raw, config="english", search_type="raw")
+        found = Question.objects.filter(search_vector=terms).order_by("-rating", "-id")
+    else:
+        found = Question.objects.filter(title__icontains=" ".join(words)).order_by("-rating", "-id")
+    return [{"id": pk, "title": title} for pk, title in found.values_list("id", "title")[:SUGGESTIONS]]

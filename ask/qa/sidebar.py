@@ -1,0 +1,63 @@
+"""The sidebar: popular tags and best members, computed by calc_sidebar every 10 minutes, read by
+every page from the cache (or from its snapshot row when the cache is cold), never computed there.
+
+Rules:
+- popular tags: the 10 tags on the most questions asked in the last 90 days (ties: name);
+- best members: the 10 members whose questions and answers received the highest sum of votes
+  (+1/-1) cast in the last 7 days, counting only members with a positive sum (ties: lower user id).
+"""
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from ask.qa.cache_keys import SIDEBAR, SIDEBAR_FRAGMENT
+from ask.qa.models import AnswerVote, QuestionVote, SidebarSnapshot, Tag
+
+TOP = 10
+POPULAR_TAG_DAYS = 90
+BEST_MEMBER_DAYS = 7
+
+
+def popular_tags(now: datetime) -> list[dict]:
+    since = now - timedelta(days=POPULAR_TAG_DAYS)
+    rows = (Tag.objects.filter(questions__created_at__gte=since).annotate(count=Count("questions"))
+            .order_by("-count", "name").values("name", "count")[:TOP])
+    return list(rows)
+
+
+def best_members(now: datetime) -> list[dict]:
+    since = now - timedelta(days=BEST_MEMBER_DAYS)
+    received: dict[int, int] = {}
+    for model, author in ((QuestionVote, "question__author"), (AnswerVote, "answer__author")):
+        votes = model.objects.filter(created_at__gte=since).values(author).annotate(total=Sum("value"))
+        for author_id, total in votes.values_list(author, "total"):
+            received[author_id] = received.get(author_id, 0) + total
+    ranked = sorted(((-total, pk) for pk, total in received.items() if total > 0))[:TOP]
+    names = dict(User.objects.filter(pk__in=[pk for _, pk in ranked]).values_list("pk", "display_name"))
+    return [{"id": pk, "display_name": names[pk], "rating": -negative} for negative, pk in ranked if pk in names]
+
+
+def sidebar_calculate(*, dry_run: bool = False) -> dict:
+    """Compute the sidebar; store it in the snapshot row and the cache, and drop the old fragment."""
+    now = timezone.now()
+    figures = {"tags": popular_tags(now), "members": best_members(now)}
+    if not dry_run:
+        SidebarSnapshot.objects.update_or_create(pk=1, defaults={"computed_at": now, **figures})
+        cache.set(SIDEBAR, figures, timeout=None)
+        cache.delete(make_template_fragment_key(SIDEBAR_FRAGMENT))
+    return figures
+
+
+def sidebar() -> dict:
+    """What calc_sidebar computed: from the cache, or from its snapshot when the cache is cold."""
+    figures = cache.get(SIDEBAR)
+    if figures is None:
+        snapshot = SidebarSnapshot.objects.filter(pk=1).first()
+        figures = {"tags": snapshot.tags, "members": snapshot.members} if snapshot else {"tags": [], "members": []}
+        if snapshot:
+            cache.set(SIDEBAR, figures, timeout=None)
+    return figures

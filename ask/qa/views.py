@@ -1,0 +1,170 @@
+"""Pages of the Q&A site: thin views over ask.qa.selectors and ask.qa.services."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from ask.core.caching import cache_for_anonymous
+from ask.core.pagination import page_of
+from ask.qa import selectors, services
+from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION, question_version
+from ask.qa.forms import AnswerForm, QuestionForm
+from ask.qa.models import Answer, Question, Tag
+
+# How long a cached page may be served to anonymous visitors. New questions, answers and accepts
+# make cached lists stale at once (LISTS_VERSION); votes do not, so ratings on lists lag by this much.
+LIST_CACHE_SECONDS = 60
+# Question pages are versioned by every change on them, so this only bounds memory, not staleness.
+QUESTION_CACHE_SECONDS = 600
+
+
+def _lists_version(**kwargs) -> list[str]:
+    return [LISTS_VERSION]
+
+
+def _question_list(request: HttpRequest, questions, *, title: str, heading: str, extra: dict | None = None):
+    page = page_of(questions, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE)
+    return render(request, "ask/question_list.html", {"page": page, "title": title, "heading": heading, **(extra or {})})
+
+
+@require_GET
+@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
+def home(request: HttpRequest) -> HttpResponse:
+    return _question_list(request, selectors.questions_new(), title="New questions", heading="New questions")
+
+
+@require_GET
+@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
+def hot(request: HttpRequest) -> HttpResponse:
+    return _question_list(request, selectors.questions_hot(), title="Hot questions", heading="Hot questions")
+
+
+@require_GET
+@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
+def tag(request: HttpRequest, name: str) -> HttpResponse:
+    found = get_object_or_404(Tag, name=name)
+    return _question_list(request, selectors.questions_tagged(found), title=f"Tagged {name}",
+                          heading=f"Questions tagged “{name}”", extra={"tag": found})
+
+
+def _question_version(*, pk: int) -> list[str]:
+    return [question_version(pk), BULK_VERSION]
+
+
+@require_GET
+@cache_for_anonymous(timeout=QUESTION_CACHE_SECONDS, version_keys=_question_version)
+def question(request: HttpRequest, pk: int) -> HttpResponse:
+    return _question_page(request, pk, AnswerForm())
+
+
+def _question_page(request: HttpRequest, pk: int, form: AnswerForm, status: int = 200) -> HttpResponse:
+    shown = get_object_or_404(Question.objects.select_related("author").prefetch_related("tags"), pk=pk)
+    page = page_of(selectors.answers_of(shown), request.GET.get("page"), selectors.ANSWERS_PER_PAGE)
+    my_vote, my_answer_votes = selectors.votes_of(request.user, shown, page.object_list)
+    for answer in page.object_list:
+        answer.my_vote = my_answer_votes.get(answer.pk, 0)
+    return render(request, "ask/question.html", {
+        "question": shown, "page": page, "form": form, "my_vote": my_vote,
+        "is_author": request.user.is_authenticated and request.user.pk == shown.author_id,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, pk: int) -> HttpResponse:
+    shown = get_object_or_404(Question.objects.select_related("author"), pk=pk)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return _question_page(request, pk, form, status=400)
+    created = services.answer_create(author=request.user, question=shown, text=form.cleaned_data["text"],
+                                     question_url=request.build_absolute_uri(services.question_url(shown)))
+    messages.success(request, "Your answer was posted.")
+    return redirect(f"{services.question_url(shown)}#answer-{created.pk}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ask(request: HttpRequest) -> HttpResponse:
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = services.question_create(author=request.user, title=form.cleaned_data["title"],
+                                           text=form.cleaned_data["text"], tag_names=form.cleaned_data["tags"])
+        messages.success(request, "Your question was posted.")
+        return redirect("question", pk=created.pk)
+    return render(request, "ask/ask.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _vote_value(request: HttpRequest) -> int | None:
+    try:
+        value = int(request.POST.get("value", ""))
+    except ValueError:
+        return None
+    return value if value in (-1, 0, 1) else None
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+def vote(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """+1, -1 or 0 (withdraw) on a question or answer; JSON for scripts, a redirect for plain forms."""
+    if not request.user.is_authenticated:
+        if _wants_json(request):
+            return JsonResponse({"error": "Log in to vote."}, status=401)
+        return redirect_to_login(request.POST.get("next") or "/")
+    value = _vote_value(request)
+    if value is None:
+        return JsonResponse({"error": "A vote is 1, -1 or 0."}, status=400)
+    target = get_object_or_404(Question if kind == "question" else Answer, pk=pk)
+    try:
+        rating = services.vote_cast(user=request.user, target=target, value=value)
+    except services.VoteRefused as refused:
+        return JsonResponse({"error": str(refused)}, status=403)
+    if _wants_json(request):
+        return JsonResponse({"rating": rating, "vote": value})
+    question_id = target.pk if kind == "question" else target.question_id
+    return redirect("question", pk=question_id)
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    chosen = get_object_or_404(Answer, pk=pk)
+    try:
+        accepted = services.answer_accept_toggle(user=request.user, answer=chosen)
+    except PermissionDenied as denied:
+        return JsonResponse({"error": str(denied)}, status=403)
+    if _wants_json(request):
+        return JsonResponse({"accepted": accepted, "answer": chosen.pk})
+    return redirect(f"{services.question_url(chosen.question)}#answer-{chosen.pk}")
+
+
+@require_GET
+def profile(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(User, pk=pk, is_active=True)
+    return render(request, "ask/profile.html", {
+        "member": member, "rating": selectors.user_rating(member),
+        "questions": selectors.questions_by(member)[:20],
+        "answers": selectors.answers_by(member)[:20],
+    })
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    results = selectors.search_questions(query) if query else Question.objects.none()
+    page = page_of(results, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE)
+    return render(request, "ask/question_list.html", {
+        "page": page, "title": f"Search: {query}" if query else "Search", "query": query,
+        "heading": f"Questions matching “{query}”" if query else "Search",
+    })
+
+
+@require_GET
+def suggest(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"suggestions": selectors.suggest_titles(request.GET.get("q", "")[:100])})

@@ -1,0 +1,116 @@
+"""Backups: written whole with a checksum, restored into an empty database identically, damaged
+files refused, rotation keeping exactly what it should, and a pg_dump older than the server refused."""
+import subprocess
+from datetime import datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ask.core.backups import BackupError, backups_to_keep, checksum_path, pg_dump_compatible, table_row_counts
+from tests.support import manage, process_env
+
+
+@pytest.fixture
+def backup_dir(tmp_path, settings):
+    settings.BACKUP_DIR = tmp_path / "backups"
+    return settings.BACKUP_DIR
+
+
+def content_of(database: str, env: dict) -> str:
+    """Every row of the Q&A and account tables, ordered: equal strings mean equal content."""
+    query = ("SELECT string_agg(t::text, '|' ORDER BY t::text) FROM (SELECT id, title, rating FROM ask_question) t;"
+             "SELECT string_agg(t::text, '|' ORDER BY t::text) FROM (SELECT id, email, display_name FROM accounts_user) t;")
+    return subprocess.run(["psql", "-At", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-c", query],
+                          capture_output=True, text=True, check=True, env=env).stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_then_restore_into_an_empty_database_gives_the_same_rows(backup_dir, var_dir, settings):
+    call_command("fill_db", "3", "--seed", "5", stdout=StringIO())
+    out = StringIO()
+    call_command("backup_db", stdout=out)
+    (dump,) = backup_dir.glob("*.dump")
+    assert checksum_path(dump).read_text().endswith(f"  {dump.name}\n")
+    assert not list(backup_dir.glob("*.partial")) and "MB in" in out.getvalue()
+    source = settings.DATABASES["default"]["NAME"]
+    target = f"{source}_restored"
+    env = {"PATH": "/usr/bin:/bin"}
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", target], env=env, check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", target], env=env, check=True)
+    try:
+        refused = manage("restore_db", str(dump), "--database", target, env=process_env(var_dir))
+        assert refused.returncode == 1 and "--yes" in refused.stderr
+        restored = manage("restore_db", str(dump), "--yes", "--database", target, env=process_env(var_dir))
+        assert restored.returncode == 0, restored.stderr
+        assert table_row_counts(target) == {t: n for t, n in table_row_counts(source).items() if t != "jobs_jobrun"} | {
+            "jobs_jobrun": table_row_counts(target)["jobs_jobrun"]}
+        assert content_of(target, env) == content_of(source, env)
+    finally:
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", target], env=env)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_backup_restores_the_newest_into_a_scratch_database_and_counts(backup_dir):
+    call_command("fill_db", "2", "--seed", "6", stdout=StringIO())
+    call_command("backup_db", stdout=StringIO())
+    out = StringIO()
+    call_command("verify_backup", stdout=out)
+    assert " is good: " in out.getvalue() and "rows restored as dumped" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_damaged_backup_is_refused_and_the_database_left_alone(backup_dir):
+    from ask.qa.models import Question
+
+    call_command("fill_db", "2", "--seed", "7", stdout=StringIO())
+    call_command("backup_db", stdout=StringIO())
+    (dump,) = backup_dir.glob("*.dump")
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dump.write_bytes(bytes(data))
+    before = Question.objects.count()
+    with pytest.raises(CommandError, match="SHA-256 does not match"):
+        call_command("restore_db", str(dump), "--yes", stdout=StringIO())
+    with pytest.raises(CommandError, match="damaged"):
+        call_command("verify_backup", str(dump), stdout=StringIO())
+    checksum_path(dump).unlink()
+    with pytest.raises(CommandError, match="checksum file .* is missing"):
+        call_command("restore_db", str(dump), "--yes", stdout=StringIO())
+    assert Question.objects.count() == before
+
+
+def test_rotation_keeps_the_newest_of_each_recent_day_and_week():
+    start = datetime(2026, 11, 23, 2, 30)  # a Monday
+    stamps = [start - timedelta(days=d) for d in range(40)] + [start - timedelta(hours=1)]
+    keep = backups_to_keep(stamps, keep_daily=7, keep_weekly=4)
+    days = {start - timedelta(days=d) for d in range(7)}
+    # Weeks: this Monday's, then the newest of each of the three weeks before (Sundays).
+    weeks = {start, start - timedelta(days=1), start - timedelta(days=8), start - timedelta(days=15)}
+    assert keep == days | weeks
+    assert start - timedelta(hours=1) not in keep, "an earlier backup of a kept day goes"
+    assert backups_to_keep([start], keep_daily=1, keep_weekly=1) == {start}
+
+
+@pytest.mark.django_db
+def test_backup_db_rotates_files_in_the_folder_and_leaves_other_files_alone(backup_dir, settings):
+    backup_dir.mkdir(parents=True)
+    old = [backup_dir / f"ask-202611{d:02d}-023000.dump" for d in range(1, 11)]
+    for path in old:
+        path.write_bytes(b"x")
+        checksum_path(path).write_text("x")
+    (backup_dir / "notes.txt").write_text("mine")
+    (backup_dir / "staging-20261101-023000.dump").write_bytes(b"other site")
+    call_command("backup_db", "--keep-daily", "3", "--keep-weekly", "1", stdout=StringIO())
+    remaining = sorted(p.name for p in backup_dir.iterdir() if p.suffix == ".dump")
+    assert len(remaining) == 4 and "staging-20261101-023000.dump" in remaining
+    assert (backup_dir / "notes.txt").exists()
+    assert not checksum_path(old[0]).exists()
+
+
+def test_a_pg_dump_older_than_the_server_is_refused_with_what_to_install():
+    pg_dump_compatible(150020, "pg_dump (PostgreSQL) 15.20")
+    pg_dump_compatible(150020, "pg_dump (PostgreSQL) 16.4")
+    with pytest.raises(BackupError, match="install postgresql-client-16"):
+        pg_dump_compatible(160004, "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)")

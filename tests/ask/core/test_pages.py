@@ -1,0 +1,71 @@
+"""Every page answers, also with memcached stopped or frozen; the layout and error pages render."""
+import pytest
+
+from tests.ask.core.test_health import memcached_cache
+from tests.factories import UserFactory
+
+PUBLIC_PAGES = ["/", "/accounts/login/", "/admin/login/", "/healthz"]
+
+
+@pytest.mark.django_db
+def test_the_home_page_has_the_layout(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for part in ['class="site-header"', 'role="search"', 'class="main-column"', 'class="sidebar"', "Log in"]:
+        assert part in html
+    assert "/static/ask/css/site" in html
+
+
+@pytest.mark.django_db
+def test_the_header_shows_who_is_logged_in(client):
+    user = UserFactory(display_name="Ada")
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    assert "Ada" in html and "Log out" in html and "Log in" not in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_address_gets_the_friendly_404_page(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_logging_in_with_e_mail_and_password_lands_logged_in(client):
+    user = UserFactory(email="ada@example.com")
+    response = client.post("/accounts/login/", {"username": "ada@example.com", "password": "secret-pass-1"}, follow=True)
+    assert response.status_code == 200 and response.context["user"] == user
+
+
+@pytest.mark.django_db
+def test_django_messages_are_shown_on_the_next_page(rf):
+    from django.contrib import messages
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.middleware import MessageMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    from ask.qa.views import home
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    SessionMiddleware(lambda r: None).process_request(request)
+    MessageMiddleware(lambda r: None).process_request(request)
+    messages.success(request, "Your answer was saved.")
+    html = home(request).content.decode()
+    assert '<li class="message success">Your answer was saved.</li>' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outage", ["stopped", "frozen"])
+def test_every_page_answers_with_memcached_down(client, settings, memcached, outage):
+    settings.CACHES = memcached_cache(memcached.location)
+    settings.CRONJOBS = []
+    getattr(memcached, "stop" if outage == "stopped" else "freeze")()
+    for url in PUBLIC_PAGES:
+        assert client.get(url).status_code == 200, url
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for url in PUBLIC_PAGES:
+        assert client.get(url).status_code in (200, 302), url
+    assert client.get("/admin/").status_code == 200

@@ -1,0 +1,229 @@
+"""The job framework as cron and admins meet it: locking, run records, output, exit codes."""
+import fcntl
+import json
+import os
+import pty
+import signal
+import struct
+import subprocess
+import termios
+import time
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ask.jobs.models import JobRun
+from ask.jobs.runner import JobFailed
+from ask.jobs.selectors import with_liveness
+from tests.support import PYTHON, ROOT, manage, process_env, start_manage, wait_for
+
+
+def run_job(*args, verbosity=1):
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    call_command("sample_job", *args, verbosity=verbosity, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_successful_run_is_recorded_with_counters_and_prints_one_summary_line():
+    out, err = run_job("--rows", "25")
+    run = JobRun.objects.get()
+    assert run.status == "ok" and run.finished_at is not None
+    assert run.counters == {"passes": 1, "rows": 25}
+    assert run.pid == os.getpid() and run.host
+    assert run.arguments["rows"] == 25 and run.arguments["batch_size"] == 10
+    assert out.count("\n") == 1 and out.startswith("sample_job: 1 passes, 25 rows in ")
+    assert err == ""
+
+
+@pytest.mark.django_db
+def test_verbosity_0_is_silent_2_reports_batches_and_3_objects():
+    assert run_job("--rows", "25", verbosity=0) == ("", "")
+    out2, _ = run_job("--rows", "25", verbosity=2)
+    assert out2.count("batch of") == 3 and "row 3" not in out2
+    out3, _ = run_job("--rows", "25", verbosity=3)
+    assert "row 24" in out3
+
+
+@pytest.mark.django_db
+def test_dry_run_is_recorded_and_said():
+    out, _ = run_job("--dry-run")
+    assert "(dry run, nothing changed)" in out
+    assert JobRun.objects.get().dry_run is True
+
+
+@pytest.mark.django_db
+def test_a_failing_job_raises_records_failed_with_traceback_and_prints_one_line():
+    with pytest.raises(JobFailed) as raised:
+        run_job("--fail")
+    run = JobRun.objects.get()
+    assert run.status == "failed"
+    assert run.error.startswith("RuntimeError: sample failure")
+    assert "Traceback" in run.error
+    assert f"run {run.pk}" in str(raised.value) and raised.value.exit_code == 1
+
+
+@pytest.mark.django_db
+def test_an_operator_error_is_a_command_error_and_recorded_without_traceback():
+    with pytest.raises(CommandError, match="line 3, field 'x'"):
+        run_job("--refuse")
+    run = JobRun.objects.get()
+    assert run.status == "failed" and "Traceback" not in run.error
+
+
+@pytest.mark.django_db
+def test_bad_options_are_refused_before_anything_runs():
+    with pytest.raises(CommandError, match="--batch-size"):
+        call_command("sample_job", "--batch-size", "0")
+    assert not JobRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_loop_mode_repeats_passes_and_stops_before_max_seconds():
+    started = time.monotonic()
+    run_job("--loop", "--max-seconds", "1", "--interval", "0.2", "--rows", "1")
+    elapsed = time.monotonic() - started
+    passes = JobRun.objects.get().counters["passes"]
+    assert 3 <= passes <= 6, passes
+    assert elapsed < 1.5
+
+
+# --- in real processes ----------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_at_once_one_works_the_other_is_recorded_skipped(var_dir):
+    env = process_env(var_dir)
+    marker = var_dir / "worked.txt"
+    procs = [start_manage("sample_job", "--sleep", "3", "--touch", str(marker), env=env) for _ in range(2)]
+    results = [proc.communicate(timeout=60) + (proc.returncode,) for proc in procs]
+    assert [code for _, _, code in results] == [0, 0]
+    assert marker.read_text() == "worked\n", "exactly one process did the work"
+    assert sorted(JobRun.objects.values_list("status", flat=True)) == ["ok", "skipped"]
+    assert sum("already running elsewhere; skipped." in out for out, _, _ in results) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_lock_per_site_so_a_second_site_on_the_same_database_is_not_blocked(var_dir):
+    holder = start_manage("sample_job", "--sleep", "3", env=process_env(var_dir))
+    wait_for(lambda: JobRun.objects.filter(status="running").exists(), 20, what="first run")
+    other_site = manage("sample_job", env=process_env(var_dir, ASK_SITE_NAME="staging"))
+    assert other_site.returncode == 0 and "skipped" not in other_site.stdout
+    holder.communicate(timeout=30)
+    assert sorted(JobRun.objects.values_list("status", flat=True)) == ["ok", "ok"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_job_exits_1_with_one_stderr_line_and_the_traceback_in_the_log(var_dir):
+    result = manage("sample_job", "--fail", env=process_env(var_dir))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("sample_job failed: RuntimeError: sample failure (run ")
+    log = (var_dir / "log.txt").read_text()
+    assert "ERROR ask.jobs: sample_job run" in log and "Traceback" in log
+    assert JobRun.objects.get().status == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_job_under_django_crontab_still_exits_non_zero(var_dir):
+    entry = ["* * * * *", "ask.jobs.cron.run", ["sample_job", "--fail"]]
+    env = process_env(var_dir, TEST_EXTRA_CRONJOBS=json.dumps([entry]))
+    import hashlib
+
+    job_hash = hashlib.md5(json.JSONEncoder(sort_keys=True).encode(entry).encode()).hexdigest()
+    result = manage("crontab", "run", job_hash, env=env)
+    assert result.returncode == 1
+    assert "sample_job failed: RuntimeError: sample failure" in result.stderr
+    assert result.stdout == "", "cron runs are quiet: --verbosity 0"
+    assert JobRun.objects.get().status == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_killed_with_kill_9_stays_running_is_shown_dead_and_frees_the_lock(var_dir):
+    env = process_env(var_dir)
+    proc = start_manage("sample_job", "--sleep", "30", env=env)
+    run = wait_for(lambda: JobRun.objects.filter(status="running").first(), 20, what="the run to start")
+    assert with_liveness([run])[run.pk] == "running"
+    proc.kill()
+    proc.wait()
+    run.refresh_from_db()
+    assert run.status == "running", "a killed run must never look successful"
+    wait_for(lambda: with_liveness([run])[run.pk] == "dead", 10, what="the run to show as dead")
+    assert "dead" in manage("jobs", "sample_job", env=env).stdout
+    assert manage("sample_job", env=env).returncode == 0
+    assert JobRun.objects.filter(status="ok").count() == 1, "the lock died with the process"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_records_the_run_failed_and_exits_143(var_dir):
+    proc = start_manage("sample_job", "--sleep", "30", env=process_env(var_dir))
+    wait_for(lambda: JobRun.objects.filter(status="running").exists(), 20, what="the run to start")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 143
+    assert "terminated by SIGTERM" in err
+    assert JobRun.objects.get().status == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_file_locks_keep_runs_apart(var_dir):
+    env = process_env(var_dir, DATABASE_URL=f"sqlite:///{var_dir / 'db.sqlite3'}")
+    assert manage("migrate", "--verbosity", "0", env=env).returncode == 0
+    procs = [start_manage("sample_job", "--sleep", "3", env=env) for _ in range(2)]
+    outs = [proc.communicate(timeout=60)[0] for proc in procs]
+    assert sum("skipped" in out for out in outs) == 1
+    overview = manage("jobs", "sample_job", env=env).stdout
+    assert "ok" in overview and "skipped" in overview
+
+
+def _run_on_a_terminal(args: list[str], env: dict) -> str:
+    """Run with stderr on a pseudo-terminal, as when an admin types the command; returns stderr."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100x24 terminal
+    proc = subprocess.Popen([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(30)
+    os.close(leader)
+    return b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_progress_bar_shows_on_a_terminal_and_never_under_cron(var_dir):
+    env = process_env(var_dir)
+    on_tty = _run_on_a_terminal(["sample_job", "--rows", "50"], env)
+    assert "5/5" in on_tty and "batches" in on_tty
+    piped = manage("sample_job", "--rows", "50", env=env)
+    assert piped.stderr == ""
+    assert _run_on_a_terminal(["sample_job", "--rows", "50", "--verbosity", "0"], env) == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_stops_a_loop_job_cleanly_after_its_current_pass(var_dir):
+    proc = start_manage("sample_job", "--loop", "--max-seconds", "30", "--interval", "0.2", "--rows", "1", env=process_env(var_dir))
+    wait_for(lambda: JobRun.objects.filter(status="running").exists(), 20, what="the run to start")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    run = JobRun.objects.get()
+    assert run.status == "ok" and run.counters["stopped by SIGTERM"] == 1 and run.counters["passes"] >= 1
+
+
+@pytest.mark.django_db
+def test_back_to_back_runs_of_a_job_never_find_their_own_lock_still_taken():
+    for _ in range(30):
+        run_job("--rows", "1", verbosity=0)
+    assert set(JobRun.objects.values_list("status", flat=True)) == {"ok"} and JobRun.objects.count() == 30

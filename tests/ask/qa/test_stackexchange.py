@@ -1,0 +1,58 @@
+"""import_stackexchange on small dumps written after the public schema."""
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from ask.qa.models import Answer, Question
+
+pytestmark = pytest.mark.django_db
+DUMP = Path(__file__).parent / "se_dump"
+
+
+def run(folder: Path) -> str:
+    out = StringIO()
+    call_command("import_stackexchange", str(folder), "--source", "cooking.example", stdout=out)
+    return out.getvalue()
+
+
+def test_a_dump_becomes_questions_answers_tags_votes_and_the_accepted_answer():
+    out = run(DUMP)
+    assert "2 new questions, 2 new answers" in out and "1 posts of type 5" in out and "1 answers to unknown questions" in out
+    eggs = Question.objects.get(title="Boiling eggs")
+    assert eggs.author.display_name == "Eggbert" and eggs.rating == 2 and eggs.answer_count == 2 and eggs.has_accepted
+    assert sorted(eggs.tags.values_list("name", flat=True)) == ["boiling", "eggs"]
+    assert "<script" not in eggs.text_html and "How do I boil an egg?" in eggs.text_html
+    accepted = Answer.objects.get(is_accepted=True)
+    assert accepted.rating == 3 and "<strong>minutes</strong>" in accepted.text_html and accepted.author.display_name == "Baker"
+    assert Question.objects.get(title="Flat bread").rating == -1
+    assert Answer.objects.get(text__contains="Steam").author.display_name == "user7", "a placeholder for a missing user"
+    assert not User.objects.get(display_name="Eggbert").has_usable_password()
+
+
+def test_a_second_run_adds_nothing_twice():
+    run(DUMP)
+    counts = (Question.objects.count(), Answer.objects.count(), User.objects.count())
+    out = run(DUMP)
+    assert "0 new questions, 0 new answers, 0 new users" in out
+    assert (Question.objects.count(), Answer.objects.count(), User.objects.count()) == counts
+    assert Question.objects.get(title="Boiling eggs").rating == 2
+
+
+def test_only_posts_xml_gives_placeholder_users_and_votes_from_the_scores(tmp_path):
+    shutil.copy(DUMP / "Posts.xml", tmp_path / "Posts.xml")
+    run(tmp_path)
+    assert Question.objects.get(title="Boiling eggs").author.display_name == "user5"
+    assert Question.objects.get(title="Boiling eggs").rating == 2 and Answer.objects.get(is_accepted=True).rating == 3
+
+
+def test_bad_dumps_are_refused_with_the_file_named(tmp_path):
+    with pytest.raises(CommandError, match="no Posts.xml"):
+        run(tmp_path)
+    (tmp_path / "Posts.xml").write_text("<posts><row Id='1' PostTypeId='1'")
+    with pytest.raises(CommandError, match="Posts.xml: not well-formed XML"):
+        run(tmp_path)
