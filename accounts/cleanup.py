@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import ActivationKey, User
-from ask.core.bulk import delete_in_batches
+from ask.jobs.batches import delete_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ def abandoned_sign_ups(now: datetime | None = None) -> QuerySet[User]:
     for relation in User._meta.related_objects:
         if relation.related_model is ActivationKey or relation.many_to_many:
             continue
-        users = users.filter(~Exists(relation.related_model._base_manager.filter(**{relation.field.name: OuterRef("pk")})))
+        referring = relation.related_model._base_manager.filter(**{relation.field.name: OuterRef("pk")})
+        users = users.filter(~Exists(referring))
     return users.order_by("pk")
 
 

@@ -99,7 +99,8 @@ def _key_issue(user: User) -> str:
     old_hashes = list(pending.values_list("key_hash", flat=True))
     pending.update(replaced_at=now)
     key = token_new()
-    record = ActivationKey.objects.create(user=user, key_hash=token_hash(key), created_at=now, expires_at=now + lifetime)
+    record = ActivationKey.objects.create(user=user, key_hash=token_hash(key), created_at=now,
+                                          expires_at=now + lifetime)
 
     def cache_it() -> None:
         cache.delete_many([activation_key(h) for h in old_hashes])

@@ -40,7 +40,8 @@ def read_items(raw: str) -> list:
         items = json.loads(raw)
     except ValueError:
         raise BadValue("is not a JSON list of items") from None
-    if not isinstance(items, list) or not items or not all(isinstance(i, dict) and ITEM_FIELDS <= set(i) for i in items):
+    if not isinstance(items, list) or not items or not all(
+            isinstance(i, dict) and ITEM_FIELDS <= set(i) for i in items):
         raise BadValue('is not a non-empty JSON list of {"restaurant", "dish", "quantity", "price"}')
     for number, item in enumerate(items, start=1):
         quantity = item["quantity"]
@@ -63,7 +64,8 @@ class DishesWriter(SpecWriter):
     def refs(self, rows: list[Row]) -> Rejections:
         bad: Rejections = {}
         values = [r.values for r in rows]
-        found = set(Restaurant.objects.filter(slug__in={v["restaurant"] for v in values}).values_list("slug", flat=True))
+        slugs = {v["restaurant"] for v in values}
+        found = set(Restaurant.objects.filter(slug__in=slugs).values_list("slug", flat=True))
         reject_missing(values, bad, "restaurant", found, "restaurant")
         return bad
 

@@ -89,22 +89,27 @@ def orders_fill(*, count: int, seed: int | None = None, progress=None) -> Orders
         customer_ids = reserve_ids("accounts_user", n_customers)
         users = RowWriter("accounts_user", USER_COLUMNS, progress)
         for pk in customer_ids:
-            users.write(user_row(pk, f"customer.{pk}@{CUSTOMER_EMAIL_DOMAIN}", f"customer_{pk}", now - timedelta(days=60)))
+            joined = now - timedelta(days=60)
+            users.write(user_row(pk, f"customer.{pk}@{CUSTOMER_EMAIL_DOMAIN}", f"customer_{pk}", joined))
         result.customers = users.close()
 
         order_ids = reserve_ids("orders_order", count)
         writers = {
-            "order": RowWriter("orders_order", ["id", "customer_id", "eta", "status", "total", "address", "delivery_provider",
-                                                "created_at", "next_check_at", "delayed_minutes", "delivered_at"], progress),
+            "order": RowWriter("orders_order", ["id", "customer_id", "eta", "status", "total", "address",
+                                                "delivery_provider", "created_at", "next_check_at", "delayed_minutes",
+                                                "delivered_at"], progress),
             "item": RowWriter("orders_orderitem", ["order_id", "dish_id", "quantity", "price"], progress),
             "event": RowWriter("orders_orderevent", ["order_id", "from_status", "to_status", "at", "reason"], progress),
-            "ticket": RowWriter("orders_ticket", ["order_id", "restaurant_id", "status", "idempotency_key", "external_id",
+            "ticket": RowWriter("orders_ticket", ["order_id", "restaurant_id", "status", "idempotency_key",
+                                                  "external_id",
                                                   "updated_at"], progress),
-            "delivery": RowWriter("orders_delivery", ["order_id", "provider", "status", "idempotency_key", "external_id",
+            "delivery": RowWriter("orders_delivery", ["order_id", "provider", "status", "idempotency_key",
+                                                      "external_id",
                                                       "updated_at"], progress),
             "sim_ticket": RowWriter("orders_simkitchenticket", ["restaurant_id", "idempotency_key", "external_id",
                                                                 "received_at", "rejected"]),
-            "sim_delivery": RowWriter("orders_simdeliveryjob", ["idempotency_key", "external_id", "received_at", "fails"]),
+            "sim_delivery": RowWriter("orders_simdeliveryjob",
+                                      ["idempotency_key", "external_id", "received_at", "fails"]),
         }
         for pk in order_ids:
             _order_rows(rng, pk, rng.choice(customer_ids), menu, now, writers)
@@ -127,7 +132,8 @@ def _order_rows(rng, pk, customer_id, menu, now, out) -> None:
     placed = min(eta - timedelta(minutes=rng.randint(60, 48 * 60)), now - timedelta(minutes=rng.randint(1, 600)))
     late = rng.choice([0, 0, 0, rng.randint(1, 40)]) if status in (O.DELIVERED, O.NOT_DELIVERED) else 0
     times = {O.NOT_STARTED: placed, O.COOKING: eta - timedelta(minutes=45),
-             O.COOKED: eta - timedelta(minutes=rng.randint(15, 30)), O.CANCELLED: min(placed + timedelta(minutes=5), eta)}
+             O.COOKED: eta - timedelta(minutes=rng.randint(15, 30)),
+             O.CANCELLED: min(placed + timedelta(minutes=5), eta)}
     times[O.DRIVER_LOOKUP] = times[O.COOKED]
     times[O.DELIVERING] = times[O.COOKED] + timedelta(minutes=2)
     times[O.DELIVERED] = times[O.NOT_DELIVERED] = eta + timedelta(minutes=late)
@@ -136,7 +142,7 @@ def _order_rows(rng, pk, customer_id, menu, now, out) -> None:
     final = status in FINAL
     if not final and eta < now:
         late = int((now - eta).total_seconds() // 60) + 1
-    provider = rng.choice([Order.DeliveryProvider.POLLED, Order.DeliveryProvider.POLLED, Order.DeliveryProvider.PUSHED])
+    provider = rng.choice([Order.DeliveryProvider.POLLED] * 2 + [Order.DeliveryProvider.PUSHED])
     out["order"].write((pk, customer_id, eta, status, total, f"{rng.randint(1, 200)} Demo Street", provider, placed,
                         None if final else now, late, times[O.DELIVERED] if status == O.DELIVERED else None))
     for dish, qty in items:
@@ -150,7 +156,8 @@ def _order_rows(rng, pk, customer_id, menu, now, out) -> None:
             key = f"ticket-{pk}-{restaurant.pk}"
             external = "K-" + hashlib.sha256(key.encode()).hexdigest()[:12]
             out["ticket"].write((pk, restaurant.pk, TICKET_STATUS[status], key, external, min(times[O.COOKING], now)))
-            out["sim_ticket"].write((restaurant.pk, key, external, min(times[O.COOKING], now), status == O.COOKING_REJECTED))
+            out["sim_ticket"].write((restaurant.pk, key, external, min(times[O.COOKING], now),
+                                     status == O.COOKING_REJECTED))
     if status in DELIVERY_STATUS:
         key = f"delivery-{pk}"
         external = "D-" + hashlib.sha256(key.encode()).hexdigest()[:12]

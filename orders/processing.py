@@ -165,7 +165,8 @@ def _follow_delivery(order: Order, batch: Batch):
             delivery = delivery_report(delivery=delivery, status=reported)
         except IllegalTransition:
             logger.warning("delivery %s: courier reported %s after %s; ignored", delivery.pk, reported, delivery.status)
-    if delivery.status in (DeliveryStatus.PICKED_UP, DeliveryStatus.DELIVERED) and order.status == OrderStatus.DRIVER_LOOKUP:
+    picked_up = delivery.status in (DeliveryStatus.PICKED_UP, DeliveryStatus.DELIVERED)
+    if picked_up and order.status == OrderStatus.DRIVER_LOOKUP:
         order.tickets.filter(status__in=statuses_into(TICKET_TRANSITIONS, TicketStatus.PICKED_UP)).update(
             status=TicketStatus.PICKED_UP, updated_at=clock.now())
         order_transition(order, OrderStatus.DELIVERING, "the driver picked the food up", batch=batch.events)
@@ -205,4 +206,5 @@ def restaurants_sync(*, batch_size: int) -> dict:
                         ticket_report(ticket=ticket, status=status, reason="polled")
                         counts["changed"] += 1
                     except IllegalTransition:
-                        logger.warning("ticket %s: kitchen reported %s after %s; ignored", ticket.pk, status, ticket.status)
+                        logger.warning("ticket %s: kitchen reported %s after %s; ignored",
+                                       ticket.pk, status, ticket.status)

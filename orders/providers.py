@@ -66,7 +66,8 @@ def _create_once(kind: str, key: str, table: str, columns: list[str], values: li
     with _external_cursor() as cursor:
         if connection.vendor == "postgresql":  # one round trip
             cursor.execute(
-                f"WITH call AS (INSERT INTO orders_providercall (kind, idempotency_key, at, pid) VALUES (%s, %s, %s, %s)),"
+                "WITH call AS (INSERT INTO orders_providercall (kind, idempotency_key, at, pid)"
+                " VALUES (%s, %s, %s, %s)),"
                 f" created AS ({insert} RETURNING external_id)"
                 f" SELECT external_id FROM created UNION ALL"
                 f" SELECT external_id FROM {table} WHERE idempotency_key = %s LIMIT 1",

@@ -105,7 +105,8 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
         )
         OrderItem.objects.bulk_create([OrderItem(order=order, dish=dishes[pk], quantity=qty, price=dishes[pk].price)
                                        for pk, qty in sorted(cart.items())])
-        OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.NOT_STARTED, at=now, reason="placed")
+        OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.NOT_STARTED, at=now,
+                                  reason="placed")
     return order
 
 

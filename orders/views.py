@@ -142,7 +142,8 @@ def staff_ticket_update(request: HttpRequest, slug: str, pk: int) -> HttpRespons
             ticket_report(ticket=ticket, status=status, reason=f"marked by {request.user.display_name}")
             messages.success(request, f"Order {ticket.order_id}: {status.label}.")
         except IllegalTransition:
-            messages.error(request, f"Order {ticket.order_id} is {ticket.get_status_display()}; it cannot be marked {status.label}.")
+            messages.error(request, f"Order {ticket.order_id} is {ticket.get_status_display()}; "
+                                    f"it cannot be marked {status.label}.")
     return redirect("orders:staff_tickets", slug=slug)
 
 
@@ -151,7 +152,7 @@ def _json_body(request: HttpRequest) -> dict | None:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(body, dict) or not isinstance(body.get("external_id"), str) or not isinstance(body.get("status"), str):
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("external_id", "status")):
         return None
     return body
 
@@ -170,7 +171,8 @@ def restaurant_webhook(request: HttpRequest, slug: str) -> JsonResponse:
         return JsonResponse({"error": "bad token"}, status=403)
     body = _json_body(request)
     if body is None or body["status"] not in STAFF_ACTIONS:
-        return JsonResponse({"error": "expected JSON {\"external_id\": str, \"status\": cooking|cooked|rejected}"}, status=400)
+        return JsonResponse({"error": 'expected JSON {"external_id": str, "status": cooking|cooked|rejected}'},
+                            status=400)
     ticket = Ticket.objects.filter(restaurant=restaurant, external_id=body["external_id"]).first()
     if ticket is None:
         return JsonResponse({"error": "unknown external_id"}, status=404)
@@ -187,13 +189,15 @@ COURIER_STATUSES = {s.value for s in DeliveryStatus if s != DeliveryStatus.REQUE
 @csrf_exempt
 @require_POST
 def courier_webhook(request: HttpRequest) -> JsonResponse:
-    """The pushing courier reports a delivery: {"external_id": "...", "status": "assigned|picked_up|delivered|failed"}."""
+    """The pushing courier reports a delivery:
+    {"external_id": "...", "status": "assigned|picked_up|delivered|failed"}."""
     configured = settings.ORDERS_DELIVERY_WEBHOOK_TOKEN
     if not token_matches(_bearer(request), token_hash(configured) if configured else ""):
         return JsonResponse({"error": "bad token"}, status=403)
     body = _json_body(request)
     if body is None or body["status"] not in COURIER_STATUSES:
-        return JsonResponse({"error": "expected JSON {\"external_id\": str, \"status\": assigned|picked_up|delivered|failed}"}, status=400)
+        return JsonResponse(
+            {"error": 'expected JSON {"external_id": str, "status": assigned|picked_up|delivered|failed}'}, status=400)
     delivery = Delivery.objects.filter(provider=Order.DeliveryProvider.PUSHED, external_id=body["external_id"]).first()
     if delivery is None:
         return JsonResponse({"error": "unknown external_id"}, status=404)

@@ -81,7 +81,8 @@ def bench_fill() -> None:
     with connection.cursor() as cursor:
         for table, where in QA_TABLES:
             buffers[table] = io.BytesIO()
-            cursor.copy_expert(f"COPY (SELECT * FROM {table} {'WHERE ' + where if where else ''}) TO STDOUT", buffers[table])
+            condition = "WHERE " + where if where else ""
+            cursor.copy_expert(f"COPY (SELECT * FROM {table} {condition}) TO STDOUT", buffers[table])
     rows = sum(buffer.getvalue().count(b"\n") for buffer in buffers.values())
     qa_clear()
     started = time.perf_counter()
@@ -170,7 +171,8 @@ def bench_pages() -> None:
     print("  median server time (gunicorn, one worker); goals: cached <= 1.25x the bare view, uncached < 50 ms")
     print("  (cached: as served, a process reusing a fetched page for 1 s; memcached only: every request")
     print("  asks Memcached; profile and search are not page-cached, only their fragments)")
-    print(f"  {'page':<10} {'bare view':>10} {'cached':>10} {'ratio':>6} {'memcached only':>15} {'ratio':>6} {'uncached':>10}")
+    print(f"  {'page':<10} {'bare view':>10} {'cached':>10} {'ratio':>6}"
+          f" {'memcached only':>15} {'ratio':>6} {'uncached':>10}")
     for name in pages:
         bare, cached, shared = results["bare"][name], results["cached"][name], results["memcached only"][name]
         print(f"  {name:<10} {bare:>8.2f}ms {cached:>8.2f}ms {cached / bare:>6.2f} {shared:>13.2f}ms"
@@ -200,7 +202,8 @@ def _due_orders(count: int) -> None:
                                         "created_at", "next_check_at", "delayed_minutes"])
     items = RowWriter("orders_orderitem", ["order_id", "dish_id", "quantity", "price"])
     for pk in ids:
-        orders.write((pk, customer.pk, now + timedelta(minutes=40), "not_started", dish.price, "x", "polled", now, now, 0))
+        orders.write((pk, customer.pk, now + timedelta(minutes=40), "not_started", dish.price, "x", "polled",
+                      now, now, 0))
         items.write((pk, dish.pk, 1, dish.price))
     orders.close()
     items.close()
@@ -211,8 +214,8 @@ def _reset_orders() -> None:
     from django.utils import timezone
 
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM orders_ticket; DELETE FROM orders_simkitchenticket; DELETE FROM orders_providercall;"
-                       " DELETE FROM orders_orderevent;")
+        cursor.execute("DELETE FROM orders_ticket; DELETE FROM orders_simkitchenticket;"
+                       " DELETE FROM orders_providercall; DELETE FROM orders_orderevent;")
         cursor.execute("UPDATE orders_order SET status = 'not_started', next_check_at = %s", [timezone.now()])
         cursor.execute("VACUUM ANALYZE orders_order")
 
@@ -328,7 +331,8 @@ def bench_transfer() -> None:
     manage = [sys.executable, str(Path(__file__).resolve().parent.parent / "manage.py")]
     rows = Answer.objects.count()
     tenth = Answer.objects.order_by("-created_at").values_list("created_at", flat=True)[rows // 10]
-    _, small_rss = _peak_rss_mb([*manage, "export_data", "answers", "--since", tenth.isoformat(), "-o", str(work / "tenth.csv")])
+    _, small_rss = _peak_rss_mb([*manage, "export_data", "answers", "--since", tenth.isoformat(),
+                                 "-o", str(work / "tenth.csv")])
     export_seconds, rss = _peak_rss_mb([*manage, "export_data", "answers", "-o", str(work / "answers.csv")])
     columns = "a.id, a.question_id, u.email, a.text, a.created_at, a.is_accepted"
     buffer = io.BytesIO()
@@ -339,7 +343,8 @@ def bench_transfer() -> None:
     copy_to = time.perf_counter() - started
     del buffer  # see below: no large buffers while child processes are measured
     figure(f"export_data answers ({rows:,} rows), rows/s", f"{rows / export_seconds:,.0f}", f"({export_seconds:.1f}s)")
-    figure("raw COPY TO of the same rows, rows/s", f"{rows / copy_to:,.0f}", f"ratio {copy_to / export_seconds:.2f}; goal >= 0.5")
+    figure("raw COPY TO of the same rows, rows/s", f"{rows / copy_to:,.0f}",
+           f"ratio {copy_to / export_seconds:.2f}; goal >= 0.5")
     figure("export peak memory: a tenth / all of the rows", f"{small_rss:.0f} / {rss:.0f} MB", "goal: flat")
 
     # The table's own rows for the raw COPY FROM, in a file: held in memory they would count in the
@@ -358,13 +363,17 @@ def bench_transfer() -> None:
         started = time.perf_counter()
         cursor.copy_expert("COPY ask_answer FROM STDIN", table)
         copy_from = time.perf_counter() - started
-    figure("import_data answers into an empty table, rows/s", f"{rows / import_seconds:,.0f}", f"({import_seconds:.1f}s)")
-    figure("raw COPY FROM of the same rows, rows/s", f"{rows / copy_from:,.0f}", f"ratio {copy_from / import_seconds:.2f}; goal >= 0.5")
+    figure("import_data answers into an empty table, rows/s", f"{rows / import_seconds:,.0f}",
+           f"({import_seconds:.1f}s)")
+    figure("raw COPY FROM of the same rows, rows/s", f"{rows / copy_from:,.0f}",
+           f"ratio {copy_from / import_seconds:.2f}; goal >= 0.5")
     figure("import peak memory (1M rows)", f"{import_rss:.0f} MB")
-    figure("import_data of the same file again (writes nothing)", f"{again_seconds:.1f}s", f"{rows / again_seconds:,.0f} rows/s")
+    figure("import_data of the same file again (writes nothing)", f"{again_seconds:.1f}s",
+           f"{rows / again_seconds:,.0f} rows/s")
 
 
-SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders, "backup": bench_backup, "transfer": bench_transfer}
+SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders,
+            "backup": bench_backup, "transfer": bench_transfer}
 
 
 def main(argv: list[str]) -> None:

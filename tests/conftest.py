@@ -99,6 +99,7 @@ def smtp(settings):
     settings.EMAIL_BACKEND = "post_office.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
     settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
-    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {"default": "django.core.mail.backends.smtp.EmailBackend"}}
+    smtp_backend = "django.core.mail.backends.smtp.EmailBackend"
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {"default": smtp_backend}}
     yield server
     server.stop()

@@ -14,7 +14,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A test may schedule extra jobs for its subprocesses (JSON list of CRONJOBS entries).
 CRONJOBS = [*CRONJOBS, *[tuple(entry) for entry in json.loads(os.environ.get("TEST_EXTRA_CRONJOBS", "[]"))]]
 # Static files straight from the apps, so tests need no collectstatic (the smoke test runs that).
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STORAGES = {**STORAGES,  # noqa: F405
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 WHITENOISE_USE_FINDERS = True
 
 # A test may point a child process's mail delivery at its own SMTP server.

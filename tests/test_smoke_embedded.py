@@ -13,14 +13,16 @@ pytestmark = pytest.mark.slow
 
 def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "MEMCACHED_SERVERS", "DJANGO_SETTINGS_MODULE"}}
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "MEMCACHED_SERVERS", "DJANGO_SETTINGS_MODULE"}}
     env.update(ASK_VAR_DIR=str(tmp_path / "var"), ASK_PORT=str(port))
     base = f"http://127.0.0.1:{port}"
     for attempt in ("first run", "second run"):
         proc = subprocess.Popen([str(ROOT / "scripts/run")], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            wait_for(lambda: answers(base + "/") or proc.poll() is not None, 180, interval=0.5, what=f"scripts/run ({attempt})")
+            wait_for(lambda: answers(base + "/") or proc.poll() is not None, 180, interval=0.5,
+                     what=f"scripts/run ({attempt})")
             assert proc.poll() is None, f"scripts/run exited on its {attempt}: {proc.stderr.read()}"
             status, html = http_get(base + "/")
             assert status == 200 and "New questions" in html

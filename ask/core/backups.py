@@ -92,7 +92,7 @@ def backup_create(*, keep_daily: int, keep_weekly: int, dry_run: bool = False) -
     vendor = connection.vendor
     final = backup_dir / f"{settings.SITE_NAME}-{timezone.now():%Y%m%d-%H%M%S}{SUFFIX[vendor]}"
     if dry_run:
-        return BackupResult(final, 0, 0.0, [p for p in backups_rotate(backup_dir, keep_daily, keep_weekly, dry_run=True)])
+        return BackupResult(final, 0, 0.0, backups_rotate(backup_dir, keep_daily, keep_weekly, dry_run=True))
     partial = final.with_name(final.name + ".partial")
     started = time.perf_counter()
     try:
@@ -229,7 +229,8 @@ def backup_verify(*, path: Path) -> dict[str, int]:
     subprocess.run(["dropdb", "--if-exists", scratch], env=admin, capture_output=True)
     _run(["createdb", scratch], "createdb (scratch database)")
     try:
-        _run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={scratch}", str(path)], "pg_restore into scratch")
+        _run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={scratch}", str(path)],
+             "pg_restore into scratch")
         expected, restored = dump_row_counts(path), table_row_counts(scratch)
         wrong = {t: (n, restored.get(t)) for t, n in expected.items() if restored.get(t) != n}
         if wrong:

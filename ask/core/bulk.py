@@ -1,12 +1,11 @@
-"""Bulk writes: rows by COPY on PostgreSQL (executemany elsewhere, same rows either way), the one
-text encoding of values, and deletes in batches."""
+"""Bulk writes: rows by COPY on PostgreSQL (executemany elsewhere, same rows either way), and the
+one text encoding of values (exports and COPY)."""
 import io
 import json
 from datetime import datetime, time
 from typing import Callable
 
-from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db import connection
 
 # Rows per COPY: 20,000 rows of a few hundred bytes ≈ 5 MB of buffer, ≈ 0.3 s per round trip.
 CHUNK_ROWS = 20_000
@@ -107,31 +106,9 @@ def reserve_ids(table: str, count: int) -> list[int]:
         return []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
+                           [count])
             return [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # SQLite: one writer at a time
         start = cursor.fetchone()[0] + 1
         return list(range(start, start + count))
-
-
-def delete_in_batches(queryset: QuerySet, *, batch_size: int, locked: bool = False,
-                      on_batch: Callable[[list], None] | None = None) -> int:
-    """Delete the queryset's rows batch_size at a time, each batch in a transaction of its own, so a
-    large delete holds no lock and writes no WAL for long. Returns how many of the queryset's own
-    rows went (rows deleted by cascade are not counted); on_batch(ids) is called after each batch.
-
-    locked: pick each batch with FOR UPDATE SKIP LOCKED, so the queryset's conditions are checked
-    again under the row lock and rows another transaction is changing are left for the next run.
-    """
-    deleted, model = 0, queryset.model
-    while True:
-        with transaction.atomic():
-            batch = queryset.order_by("pk")
-            if locked:
-                batch = batch.select_for_update(of=("self",), skip_locked=True)
-            ids = list(batch.values_list("pk", flat=True)[:batch_size])
-            if not ids:
-                return deleted
-            deleted += model.objects.filter(pk__in=ids).delete()[1].get(model._meta.label, 0)
-        if on_batch:
-            on_batch(ids)

@@ -1,7 +1,7 @@
 """Health of the site's dependencies, for /healthz: the database is vital, the rest only degrades.
 
-Core checks the database and the cache; other parts of the site add theirs with register() from
-their AppConfig.ready() (the job framework adds "jobs"), so this module names none of them.
+Core checks the database, the cache and the scheduled jobs (the job framework's jobs_health); the
+domain apps may add theirs with register() from their AppConfig.ready(), so this module names none.
 """
 import secrets
 import time
@@ -60,8 +60,11 @@ def register(name: str, probe: Probe, *, vital: bool = False, needs_database: bo
 
 
 def register_defaults() -> None:
+    from ask.jobs.selectors import jobs_health
+
     register("database", _database, vital=True, needs_database=False)
     register("cache", _cache, needs_database=False)
+    register("jobs", jobs_health)
 
 
 def health_report() -> tuple[str, dict]:

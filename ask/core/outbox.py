@@ -13,7 +13,7 @@ from django.utils import timezone
 from post_office import mail
 from post_office.models import STATUS, Email, Log
 
-from ask.core.bulk import delete_in_batches
+from ask.jobs.batches import delete_in_batches
 
 logger = logging.getLogger(__name__)
 

@@ -59,7 +59,8 @@ def read_rows(path: Path, spec: Spec, fmt: str) -> Iterator[Row]:
                 if not cells:
                     continue
                 if len(cells) != len(header):
-                    yield Row(line, {"_line": ",".join(cells)}, {"_error": ("", f"{len(cells)} fields, the header has {len(header)}")})
+                    reason = f"{len(cells)} fields, the header has {len(header)}"
+                    yield Row(line, {"_line": ",".join(cells)}, {"_error": ("", reason)})
                     continue
                 yield Row(line, dict(zip(header, cells)))
         except csv.Error as error:
@@ -79,7 +80,8 @@ def read_rows(path: Path, spec: Spec, fmt: str) -> Iterator[Row]:
             got = set(data) if isinstance(data, dict) else set()
             reason = "; ".join(filter(None, [
                 (columns - got) and f"missing fields: {', '.join(sorted(columns - got))}",
-                (got - columns) and f"unexpected fields: {', '.join(sorted(got - columns))}"])) or "values must be strings"
+                (got - columns) and f"unexpected fields: {', '.join(sorted(got - columns))}",
+            ])) or "values must be strings"
             yield Row(number, {"_line": line.rstrip("\n")}, {"_error": ("", reason)})
             continue
         yield Row(number, data)
@@ -109,6 +111,7 @@ def write_rejects(rejected: list, path: Path, spec: Spec, fmt: str) -> None:
                 writer.writerow([line, field_name, reason, *(raw.get(c, raw.get("_line", "")) for c in spec.columns)])
         else:
             for line, field_name, reason, raw in rejected:
-                out.write(json.dumps({"_line": line, "_field": field_name, "_reason": reason, **raw}, ensure_ascii=False) + "\n")
+                record = {"_line": line, "_field": field_name, "_reason": reason, **raw}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

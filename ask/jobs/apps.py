@@ -7,9 +7,3 @@ class JobsConfig(AppConfig):
     name = "ask.jobs"
     label = "jobs"
     verbose_name = "Background jobs"
-
-    def ready(self) -> None:
-        from ask.core import health
-        from ask.jobs.selectors import jobs_health
-
-        health.register("jobs", jobs_health)

@@ -67,7 +67,8 @@ class JobContext:
         if self.verbosity >= 3:
             self.stdout.write(message)
 
-    def progress(self, iterable: Iterable[T], *, total: int | None = None, desc: str = "", unit: str = "rows") -> Iterable[T]:
+    def progress(self, iterable: Iterable[T], *, total: int | None = None, desc: str = "",
+                 unit: str = "rows") -> Iterable[T]:
         """A progress bar on stderr when a person watches (a terminal), nothing under cron."""
         if self.verbosity < 1 or not self.stderr.isatty():
             return iterable

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from ask.core.bulk import delete_in_batches
+from ask.jobs.batches import delete_in_batches
 from ask.jobs.models import JobRun
 
 logger = logging.getLogger(__name__)

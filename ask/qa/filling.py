@@ -106,7 +106,8 @@ def qa_clear() -> dict:
             for model in (AnswerVote, QuestionVote, ImportedPost, Answer, Question.tags.through, Question, Tag,
                           SidebarSnapshot):
                 model.objects.all().delete()
-        counts["users"] = User.objects.filter(email__endswith="@" + FILL_EMAIL_DOMAIN).delete()[1].get("accounts.User", 0)
+        made = User.objects.filter(email__endswith="@" + FILL_EMAIL_DOMAIN)
+        counts["users"] = made.delete()[1].get("accounts.User", 0)
     transaction.on_commit(lambda: bump(LISTS_VERSION))
     return counts
 

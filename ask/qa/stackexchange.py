@@ -63,7 +63,8 @@ def _when(raw: str | None) -> datetime:
 
 def _clean(html: str) -> tuple[str, str]:
     """(plain text for search, safe HTML for display) of a post body."""
-    safe = nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+    safe = nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto"},
                      link_rel="nofollow noopener")
     return nh3.clean(html or "", tags=set()), safe
 
@@ -194,7 +195,8 @@ class Importer:
             mapping = ImportedPost.objects.filter(source=self.source)
             questions = {str(p): q for p, q in mapping.exclude(question_id=None).values_list("post_id", "question_id")}
             answers = {str(p): a for p, a in mapping.exclude(answer_id=None).values_list("post_id", "answer_id")}
-            QuestionVote.objects.filter(question_id__in=questions.values(), user__email__endswith=f"@{self.source}.invalid",
+            QuestionVote.objects.filter(question_id__in=questions.values(),
+                                        user__email__endswith=f"@{self.source}.invalid",
                                         user__email__startswith="se-voter-").delete()
             AnswerVote.objects.filter(answer_id__in=answers.values(), user__email__endswith=f"@{self.source}.invalid",
                                       user__email__startswith="se-voter-").delete()
@@ -204,9 +206,11 @@ class Importer:
             for post, values in per_post.items():
                 for k, value in enumerate(values):
                     if post in questions:
-                        qv.append(QuestionVote(question_id=questions[post], user_id=voters[k], value=value, created_at=_when(None)))
+                        qv.append(QuestionVote(question_id=questions[post], user_id=voters[k], value=value,
+                                               created_at=_when(None)))
                     elif post in answers:
-                        av.append(AnswerVote(answer_id=answers[post], user_id=voters[k], value=value, created_at=_when(None)))
+                        av.append(AnswerVote(answer_id=answers[post], user_id=voters[k], value=value,
+                                             created_at=_when(None)))
             QuestionVote.objects.bulk_create(qv, batch_size=5000)
             AnswerVote.objects.bulk_create(av, batch_size=5000)
             self.report.votes = len(qv) + len(av)

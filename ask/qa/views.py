@@ -28,7 +28,8 @@ def _lists_version(**kwargs) -> list[str]:
 
 def _question_list(request: HttpRequest, questions, *, title: str, heading: str, extra: dict | None = None):
     page = page_of(questions, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE)
-    return render(request, "ask/question_list.html", {"page": page, "title": title, "heading": heading, **(extra or {})})
+    return render(request, "ask/question_list.html",
+                  {"page": page, "title": title, "heading": heading, **(extra or {})})
 
 
 @require_GET

@@ -14,7 +14,8 @@ TOP_TAGS = 10
 
 def hottest_urls() -> list[str]:
     pages = min(LIST_PAGES, max(1, -(-Question.objects.count() // QUESTIONS_PER_PAGE)))
-    urls = [f"{reverse(name)}?page={n}" if n > 1 else reverse(name) for name in ("home", "hot") for n in range(1, pages + 1)]
+    urls = [f"{reverse(name)}?page={n}" if n > 1 else reverse(name)
+            for name in ("home", "hot") for n in range(1, pages + 1)]
     urls += [reverse("tag", args=[tag["name"]]) for tag in sidebar()["tags"][:TOP_TAGS]]
     urls += [reverse("question", args=[pk]) for pk in
              Question.objects.order_by("-rating", "-id").values_list("pk", flat=True)[:TOP_QUESTIONS]]

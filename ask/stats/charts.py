@@ -8,7 +8,8 @@ def line_chart(title: str, days: list[dict], series: dict[str, str], *, percent:
     chart = pygal.Line(
         title=title, style=CleanStyle, js=[], disable_xml_declaration=True, show_dots=len(days) <= 31,
         x_label_rotation=30, show_minor_x_labels=False, height=300, width=800, explicit_size=False,
-        value_formatter=(lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:,.1f}" if isinstance(v, float) else f"{v:,}"),
+        value_formatter=(lambda v: f"{v:.0%}") if percent
+        else (lambda v: f"{v:,.1f}" if isinstance(v, float) else f"{v:,}"),
     )
     labels = [day["day"].strftime("%b %d") for day in days]
     chart.x_labels = labels

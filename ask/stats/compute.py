@@ -44,8 +44,10 @@ def site_days(since: date, until: date) -> dict[date, dict]:
         for (day,), row in _per_day(queryset.filter(_in_range(field, since, until)), field, n=Count("pk")).items():
             figures[day][name] = row["n"]
     active: dict[date, set] = defaultdict(set)
-    for queryset, field, user in ((Question.objects, "created_at", "author_id"), (Answer.objects, "created_at", "author_id"),
-                                  (QuestionVote.objects, "created_at", "user_id"), (AnswerVote.objects, "created_at", "user_id")):
+    for queryset, field, user in ((Question.objects, "created_at", "author_id"),
+                                  (Answer.objects, "created_at", "author_id"),
+                                  (QuestionVote.objects, "created_at", "user_id"),
+                                  (AnswerVote.objects, "created_at", "user_id")):
         for (day, user_id) in _per_day(queryset.filter(_in_range(field, since, until)), field, user):
             active[day].add(user_id)
     for day, users in active.items():
@@ -71,7 +73,8 @@ def order_days(since: date, until: date) -> dict[tuple, dict]:
     placed = Order.objects.filter(_in_range("created_at", since, until))
     for (day,), row in _per_day(placed, "created_at", n=Count("pk")).items():
         figures[(day, ALL)]["placed"] = row["n"]
-    for (day, restaurant), row in _per_day(placed, "created_at", "items__dish__restaurant", n=Count("pk", distinct=True)).items():
+    per_restaurant = _per_day(placed, "created_at", "items__dish__restaurant", n=Count("pk", distinct=True))
+    for (day, restaurant), row in per_restaurant.items():
         figures[(day, restaurant)]["placed"] = row["n"]
 
     cancelled = OrderEvent.objects.filter(_in_range("at", since, until), to_status=OrderStatus.CANCELLED)

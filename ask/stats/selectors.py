@@ -7,6 +7,7 @@ from ask.stats.models import OrdersDay, SiteDay
 
 SITE_FIELDS = ["new_users", "activations", "questions", "answers", "votes", "active_users"]
 ORDER_FIELDS = ["placed", "delivered", "cancelled", "revenue", "avg_minutes", "p95_minutes", "late_share"]
+COUNTED = ("placed", "delivered", "cancelled", "revenue")  # figures that are 0, not unknown, on a day without rows
 PERIODS = (30, 90, 365)
 
 
@@ -23,6 +24,6 @@ def last_days(days: int) -> list[dict]:
         for field in SITE_FIELDS:
             row[field] = getattr(site.get(day), field, 0) if day in site else 0
         for field in ORDER_FIELDS:
-            row[field] = getattr(orders[day], field) if day in orders else (0 if field in ("placed", "delivered", "cancelled", "revenue") else None)
+            row[field] = getattr(orders[day], field) if day in orders else (0 if field in COUNTED else None)
         result.append(row)
     return result

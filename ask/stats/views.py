@@ -10,7 +10,8 @@ from ask.stats.charts import line_chart
 from ask.stats.selectors import ORDER_FIELDS, PERIODS, SITE_FIELDS, last_days
 
 CHARTS = [
-    ("Q&A activity", {"questions": "questions", "answers": "answers", "votes": "votes", "active users": "active_users"}, False),
+    ("Q&A activity", {"questions": "questions", "answers": "answers", "votes": "votes",
+                      "active users": "active_users"}, False),
     ("Members", {"new users": "new_users", "activations": "activations"}, False),
     ("Orders", {"placed": "placed", "delivered": "delivered", "cancelled": "cancelled"}, False),
     ("Revenue of delivered orders", {"revenue": "revenue"}, False),

@@ -22,7 +22,8 @@ def sign_up_at(expired_ago: timedelta, **fields) -> User:
     """An account that signed up and got one key which expired `expired_ago` before now."""
     expires = timezone.now() - expired_ago
     user = UserFactory(**{"is_active": False, "date_joined": expires - LIFETIME, **fields})
-    ActivationKey.objects.create(user=user, key_hash=f"{user.pk:064d}", created_at=expires - LIFETIME, expires_at=expires)
+    ActivationKey.objects.create(user=user, key_hash=f"{user.pk:064d}", created_at=expires - LIFETIME,
+                                 expires_at=expires)
     return user
 
 

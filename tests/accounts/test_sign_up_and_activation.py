@@ -142,7 +142,8 @@ def test_resend_is_rate_limited_per_address_and_per_client(client, settings):
         return client.post("/accounts/activate/resend/", {"email": email}, REMOTE_ADDR=client_ip).status_code
 
     # One address from three clients: its own limit (2 an hour), whatever the case of the address.
-    assert [resend(e, f"10.0.0.{n}") for n, e in enumerate(["ada@example.com", "ADA@example.com", "ada@example.com"])] == [302, 302, 429]
+    emails = ["ada@example.com", "ADA@example.com", "ada@example.com"]
+    assert [resend(e, f"10.0.0.{n}") for n, e in enumerate(emails)] == [302, 302, 429]
     # One client asking for five addresses: the client's limit (4 an hour).
     assert [resend(f"x{n}@example.com", "10.9.9.9") for n in range(5)] == [302, 302, 302, 302, 429]
     assert resend("y@example.com", "10.1.2.3") == 302, "other clients and addresses are not affected"

@@ -91,7 +91,8 @@ def test_a_rejected_ticket_rejects_the_order(frozen_clock):
     dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
     order = place([dish, DishFactory()], eta_minutes=40)
     process()
-    ticket_report(ticket=Ticket.objects.get(restaurant=dish.restaurant), status=TicketStatus.REJECTED, reason="out of fish")
+    ticket_report(ticket=Ticket.objects.get(restaurant=dish.restaurant), status=TicketStatus.REJECTED,
+                  reason="out of fish")
     process()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.COOKING_REJECTED
 
@@ -102,7 +103,8 @@ def test_the_processor_cancels_an_order_whose_eta_passed_before_cooking(frozen_c
     process()
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED and order.next_check_at is None
-    assert OrderEvent.objects.filter(order=order, to_status="cancelled").get().reason.startswith("the delivery time passed")
+    cancellation = OrderEvent.objects.filter(order=order, to_status="cancelled").get()
+    assert cancellation.reason.startswith("the delivery time passed")
 
 
 def test_the_customer_cancels_only_before_cooking(frozen_clock):

@@ -52,7 +52,8 @@ def test_order_from_two_restaurants_to_delivered(live_server, browser, settings)
         order_url = customer.url
 
         process()  # ETA within the lead time: tickets to both kitchens
-        for page, email, slug in ((pasta_cook, "cook@pasta.example.com", "pasta"), (wok_cook, "cook@wok.example.com", "wok")):
+        for page, email, slug in ((pasta_cook, "cook@pasta.example.com", "pasta"),
+                                  (wok_cook, "cook@wok.example.com", "wok")):
             log_in(page, base, email)
             page.goto(f"{base}/orders/staff/{slug}/")
             page.get_by_role("button", name="Mark cooking").click()

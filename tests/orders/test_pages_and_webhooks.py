@@ -86,7 +86,8 @@ def test_the_menu_fragment_is_dropped_when_staff_change_a_dish_in_the_admin(clie
 
 
 def test_a_late_order_shows_the_minutes_late(customer, frozen_clock):
-    order = order_place(customer=customer.user, cart={DishFactory().pk: 1}, eta=START + timedelta(minutes=40), address="x")
+    order = order_place(customer=customer.user, cart={DishFactory().pk: 1}, eta=START + timedelta(minutes=40),
+                        address="x")
     Order.objects.filter(pk=order.pk).update(delayed_minutes=12)
     assert "12 minutes late" in customer.get(f"/orders/{order.pk}/").content.decode()
 
@@ -102,8 +103,10 @@ def test_staff_see_and_mark_only_their_own_restaurants_tickets(frozen_clock):
     page = client.get(f"/orders/staff/{mine.slug}/").content.decode()
     assert f"Order {my_ticket.order_id}" in page and f"Order {their_ticket.order_id}" not in page
     assert client.get(f"/orders/staff/{theirs.slug}/").status_code == 404
-    assert client.post(f"/orders/staff/{theirs.slug}/tickets/{their_ticket.pk}/", {"status": "cooking"}).status_code == 404
-    assert client.post(f"/orders/staff/{mine.slug}/tickets/{their_ticket.pk}/", {"status": "cooking"}).status_code == 404
+    assert client.post(f"/orders/staff/{theirs.slug}/tickets/{their_ticket.pk}/",
+                       {"status": "cooking"}).status_code == 404
+    assert client.post(f"/orders/staff/{mine.slug}/tickets/{their_ticket.pk}/",
+                       {"status": "cooking"}).status_code == 404
     client.post(f"/orders/staff/{mine.slug}/tickets/{my_ticket.pk}/", {"status": "cooking"})
     client.post(f"/orders/staff/{mine.slug}/tickets/{my_ticket.pk}/", {"status": "cooked"})
     assert Ticket.objects.get(pk=my_ticket.pk).status == "cooked"
@@ -128,10 +131,12 @@ def test_restaurant_webhook_answers_each_bad_input_clearly(frozen_clock):
     assert post_hook(url, {"external_id": ticket.external_id, "status": "eaten"}).status_code == 400
     assert post_hook(url, {"external_id": "K-nope", "status": "cooking"}).status_code == 404
     other = RestaurantFactory(integration="pushed")
-    assert post_hook(f"/orders/hooks/restaurants/{other.slug}/", {"external_id": ticket.external_id, "status": "cooking"}).status_code == 404
+    other_url = f"/orders/hooks/restaurants/{other.slug}/"
+    assert post_hook(other_url, {"external_id": ticket.external_id, "status": "cooking"}).status_code == 404
     ok = post_hook(url, {"external_id": ticket.external_id, "status": "cooked"})
     assert ok.status_code == 200 and ok.json() == {"external_id": ticket.external_id, "status": "cooked"}
-    assert post_hook(url, {"external_id": ticket.external_id, "status": "cooked"}).status_code == 200, "repeating is a no-op"
+    again = post_hook(url, {"external_id": ticket.external_id, "status": "cooked"})
+    assert again.status_code == 200, "repeating is a no-op"
     assert post_hook(url, {"external_id": ticket.external_id, "status": "cooking"}).status_code == 409
     assert Client().get(url).status_code == 405
 
@@ -147,7 +152,9 @@ def test_courier_webhook_follows_a_pushed_delivery(frozen_clock, settings):
     url = "/orders/hooks/courier/"
     assert post_hook(url, {"external_id": delivery.external_id, "status": "picked_up"}, token="nope").status_code == 403
     assert post_hook(url, {"external_id": "D-unknown", "status": "picked_up"}, token="courier-token").status_code == 404
-    assert post_hook(url, {"external_id": delivery.external_id, "status": "delivered"}, token="courier-token").status_code == 200
-    assert post_hook(url, {"external_id": delivery.external_id, "status": "picked_up"}, token="courier-token").status_code == 409
+    assert post_hook(url, {"external_id": delivery.external_id, "status": "delivered"},
+                     token="courier-token").status_code == 200
+    assert post_hook(url, {"external_id": delivery.external_id, "status": "picked_up"},
+                     token="courier-token").status_code == 409
     orders_process_pass(batch_size=10)
     assert Order.objects.get().status == "delivered"

@@ -23,7 +23,8 @@ def due_orders(count: int) -> None:
     orders = Order.objects.bulk_create([
         Order(customer=customer, eta=now + timedelta(minutes=40), total=Decimal("19.00"), address="x",
               created_at=now, next_check_at=now) for _ in range(count)])
-    OrderItem.objects.bulk_create([OrderItem(order=o, dish=d, quantity=1, price=d.price) for o in orders for d in dishes])
+    OrderItem.objects.bulk_create([OrderItem(order=o, dish=d, quantity=1, price=d.price)
+                                   for o in orders for d in dishes])
 
 
 def test_three_processors_at_once_process_every_order_once_with_no_duplicate_calls(var_dir):
@@ -31,7 +32,8 @@ def test_three_processors_at_once_process_every_order_once_with_no_duplicate_cal
     env = process_env(var_dir)
     procs = [start_manage("process_orders", "--loop", "--max-seconds", "20", "--interval", "0.3", env=env)
              for _ in range(3)]
-    wait_for(lambda: not Order.objects.filter(status="not_started").exists(), 60, interval=0.5, what="all orders cooking")
+    wait_for(lambda: not Order.objects.filter(status="not_started").exists(), 60, interval=0.5,
+             what="all orders cooking")
     for proc in procs:
         proc.send_signal(signal.SIGTERM)  # loop jobs end cleanly after their pass
     for proc in procs:

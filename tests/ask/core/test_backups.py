@@ -21,7 +21,8 @@ def backup_dir(tmp_path, settings):
 def content_of(database: str, env: dict) -> str:
     """Every row of the Q&A and account tables, ordered: equal strings mean equal content."""
     query = ("SELECT string_agg(t::text, '|' ORDER BY t::text) FROM (SELECT id, title, rating FROM ask_question) t;"
-             "SELECT string_agg(t::text, '|' ORDER BY t::text) FROM (SELECT id, email, display_name FROM accounts_user) t;")
+             "SELECT string_agg(t::text, '|' ORDER BY t::text)"
+             " FROM (SELECT id, email, display_name FROM accounts_user) t;")
     return subprocess.run(["psql", "-At", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-c", query],
                           capture_output=True, text=True, check=True, env=env).stdout
 

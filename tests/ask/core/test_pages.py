@@ -35,7 +35,8 @@ def test_an_unknown_address_gets_the_friendly_404_page(client):
 @pytest.mark.django_db
 def test_logging_in_with_e_mail_and_password_lands_logged_in(client):
     user = UserFactory(email="ada@example.com")
-    response = client.post("/accounts/login/", {"username": "ada@example.com", "password": "secret-pass-1"}, follow=True)
+    response = client.post("/accounts/login/", {"username": "ada@example.com", "password": "secret-pass-1"},
+                           follow=True)
     assert response.status_code == 200 and response.context["user"] == user
 
 

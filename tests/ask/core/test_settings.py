@@ -14,7 +14,8 @@ SHOW_SETTINGS = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'db_name': str(s.DATABASES['default']['NAME']),"
     " 'cache': s.CACHES['default']['BACKEND'], 'location': s.CACHES['default']['LOCATION'],"
-    " 'mail': s.POST_OFFICE['BACKENDS']['default'], 'queue': s.EMAIL_BACKEND, 'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE']}))"
+    " 'mail': s.POST_OFFICE['BACKENDS']['default'], 'queue': s.EMAIL_BACKEND,"
+    " 'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE']}))"
 )
 
 
@@ -80,7 +81,8 @@ def test_a_per_process_cache_is_refused_by_a_system_check(settings):
 
 
 def test_a_bad_boolean_in_the_environment_names_the_variable(var_dir):
-    clean = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "ask.settings", "ASK_VAR_DIR": str(var_dir), "DEBUG": "maybe"}
+    clean = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "ask.settings", "ASK_VAR_DIR": str(var_dir),
+             "DEBUG": "maybe"}
     out = subprocess.run([PYTHON, "manage.py", "check"], env=clean, cwd=ROOT, capture_output=True, text=True)
     assert out.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in out.stderr

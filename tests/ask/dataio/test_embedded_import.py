@@ -15,7 +15,8 @@ MODELS = ["users", "tags", "questions", "answers", "votes", "restaurants", "dish
 
 
 def manage(var_dir, *args) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "MEMCACHED_SERVERS", "DJANGO_SETTINGS_MODULE"}}
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "MEMCACHED_SERVERS", "DJANGO_SETTINGS_MODULE"}}
     env.update(ASK_VAR_DIR=str(var_dir), LOG_LEVEL="ERROR")
     done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
@@ -26,7 +27,8 @@ def manage(var_dir, *args) -> str:
 def counters(var_dir) -> list:
     with sqlite3.connect(var_dir / "ask.sqlite3") as db:
         return db.execute("SELECT q.id, q.rating, q.answer_count, q.has_accepted, "
-                          "(SELECT group_concat(a.id || ':' || a.rating, ',') FROM ask_answer a WHERE a.question_id = q.id) "
+                          "(SELECT group_concat(a.id || ':' || a.rating, ',') FROM ask_answer a "
+                          "WHERE a.question_id = q.id) "
                           "FROM ask_question q ORDER BY q.id").fetchall()
 
 

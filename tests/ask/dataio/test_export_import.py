@@ -36,12 +36,14 @@ def wipe() -> None:
     User.objects.all().delete()
 
 
-@pytest.mark.parametrize("fmt,suffix", [("csv", ".csv"), ("jsonl", ".jsonl"), ("csv", ".csv.gz"), ("jsonl", ".jsonl.gz")])
+@pytest.mark.parametrize("fmt,suffix", [("csv", ".csv"), ("jsonl", ".jsonl"), ("csv", ".csv.gz"),
+                                        ("jsonl", ".jsonl.gz")])
 def test_export_import_into_an_empty_database_export_again_gives_identical_files(tmp_path, fmt, suffix):
     call_command("fill_db", "3", "--seed", "2", stdout=StringIO())
     call_command("fill_orders", "40", "--seed", "2", stdout=StringIO())
     first = {model: export(model, tmp_path / f"{model}{suffix}", fmt) for model in QA + SHOP}
-    counts = (Question.objects.count(), Answer.objects.count(), QuestionVote.objects.count() + AnswerVote.objects.count(), Order.objects.count())
+    counts = (Question.objects.count(), Answer.objects.count(),
+              QuestionVote.objects.count() + AnswerVote.objects.count(), Order.objects.count())
     ratings = dict(Question.objects.values_list("pk", "rating"))
     wipe()
     for model in QA + SHOP:
@@ -85,7 +87,8 @@ def test_a_file_that_cannot_be_read_writes_nothing_and_says_why(tmp_path, conten
 
 def test_wrong_encoding_names_the_line(tmp_path):
     path = tmp_path / "users.csv"
-    path.write_bytes((HEADER + GOOD).encode() + "bob@example.com,Böb,true,2026-01-01T00:00:00+00:00,\n".encode("latin-1"))
+    latin_1_line = "bob@example.com,Böb,true,2026-01-01T00:00:00+00:00,\n".encode("latin-1")
+    path.write_bytes((HEADER + GOOD).encode() + latin_1_line)
     with pytest.raises(CommandError, match=r"line 3: not UTF-8 text"):
         import_("users", path, "--atomic")
     assert not User.objects.exists()

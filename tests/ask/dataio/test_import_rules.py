@@ -126,10 +126,13 @@ def test_a_display_name_of_another_user_is_rejected_whatever_its_case(tmp_path):
     ("orders", "id,customer,eta,status,total,address,delivery_provider,created_at,delivered_at,delayed_minutes,items",
      f'1,a@b.c,{WHEN},lost,1.00,Here,polled,{WHEN},,0,"[]"', "status,'lost' is not one of not_started"),
     ("orders", "id,customer,eta,status,total,address,delivery_provider,created_at,delivered_at,delayed_minutes,items",
-     f'1,a@b.c,{WHEN},cooking,1.00,Here,polled,{WHEN},,-5,"[]"', "delayed_minutes,Ensure this value is greater than or equal to 0."),
+     f'1,a@b.c,{WHEN},cooking,1.00,Here,polled,{WHEN},,-5,"[]"',
+     "delayed_minutes,Ensure this value is greater than or equal to 0."),
     ("orders", "id,customer,eta,status,total,address,delivery_provider,created_at,delivered_at,delayed_minutes,items",
-     f'1,a@b.c,{WHEN},cooking,123456789012,Here,polled,{WHEN},,0,"[]"', "total,Ensure that there are no more than 10 digits"),
-    ("answers", ANSWERS.strip(), f"99999999999999999999,1,a@b.c,Text,{WHEN},false", "id,Ensure this value is less than or equal to"),
+     f'1,a@b.c,{WHEN},cooking,123456789012,Here,polled,{WHEN},,0,"[]"',
+     "total,Ensure that there are no more than 10 digits"),
+    ("answers", ANSWERS.strip(), f"99999999999999999999,1,a@b.c,Text,{WHEN},false",
+     "id,Ensure this value is less than or equal to"),
 ])
 def test_a_value_the_column_cannot_hold_is_rejected_naming_the_field(tmp_path, model, header, row, reason):
     path = write(tmp_path / f"{model}.csv", f"{header}\n{row}\n")

@@ -212,7 +212,8 @@ def test_a_progress_bar_shows_on_a_terminal_and_never_under_cron(var_dir):
 
 @pytest.mark.django_db(transaction=True)
 def test_sigterm_stops_a_loop_job_cleanly_after_its_current_pass(var_dir):
-    proc = start_manage("sample_job", "--loop", "--max-seconds", "30", "--interval", "0.2", "--rows", "1", env=process_env(var_dir))
+    proc = start_manage("sample_job", "--loop", "--max-seconds", "30", "--interval", "0.2", "--rows", "1",
+                        env=process_env(var_dir))
     wait_for(lambda: JobRun.objects.filter(status="running").exists(), 20, what="the run to start")
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)

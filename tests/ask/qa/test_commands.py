@@ -35,7 +35,8 @@ def test_fill_db_writes_the_promised_rows_with_consistent_ratings_and_dates():
         assert answer.rating == (answer.total or 0)
     late = Answer.objects.filter(created_at__lt=models_question_created()).count()
     assert late == 0, "every answer comes after its question"
-    assert not QuestionVote.objects.filter(user_id=models_author_of_question()).exists(), "nobody votes for their own post"
+    own_votes = QuestionVote.objects.filter(user_id=models_author_of_question())
+    assert not own_votes.exists(), "nobody votes for their own post"
     assert "fixed 0 wrong counters" in run("recalc_ratings")
     assert Question.objects.filter(search_vector__isnull=False).count() == 200, "the search trigger ran for COPY"
 

@@ -22,13 +22,15 @@ def run(folder: Path) -> str:
 
 def test_a_dump_becomes_questions_answers_tags_votes_and_the_accepted_answer():
     out = run(DUMP)
-    assert "2 new questions, 2 new answers" in out and "1 posts of type 5" in out and "1 answers to unknown questions" in out
+    assert ("2 new questions, 2 new answers" in out and "1 posts of type 5" in out
+            and "1 answers to unknown questions" in out)
     eggs = Question.objects.get(title="Boiling eggs")
     assert eggs.author.display_name == "Eggbert" and eggs.rating == 2 and eggs.answer_count == 2 and eggs.has_accepted
     assert sorted(eggs.tags.values_list("name", flat=True)) == ["boiling", "eggs"]
     assert "<script" not in eggs.text_html and "How do I boil an egg?" in eggs.text_html
     accepted = Answer.objects.get(is_accepted=True)
-    assert accepted.rating == 3 and "<strong>minutes</strong>" in accepted.text_html and accepted.author.display_name == "Baker"
+    assert (accepted.rating == 3 and "<strong>minutes</strong>" in accepted.text_html
+            and accepted.author.display_name == "Baker")
     assert Question.objects.get(title="Flat bread").rating == -1
     assert Answer.objects.get(text__contains="Steam").author.display_name == "user7", "a placeholder for a missing user"
     assert not User.objects.get(display_name="Eggbert").has_usable_password()

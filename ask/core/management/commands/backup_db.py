@@ -18,9 +18,11 @@ class Command(JobCommand):
 
     def add_job_arguments(self, parser) -> None:
         parser.add_argument("--keep-daily", type=positive_int, default=settings.BACKUP_KEEP_DAILY,
-                            help=f"Days to keep a backup of (default BACKUP_KEEP_DAILY = {settings.BACKUP_KEEP_DAILY}).")
+                            help=f"Days to keep a backup of (default BACKUP_KEEP_DAILY = "
+                                 f"{settings.BACKUP_KEEP_DAILY}).")
         parser.add_argument("--keep-weekly", type=positive_int, default=settings.BACKUP_KEEP_WEEKLY,
-                            help=f"Weeks to keep a backup of (default BACKUP_KEEP_WEEKLY = {settings.BACKUP_KEEP_WEEKLY}).")
+                            help=f"Weeks to keep a backup of (default BACKUP_KEEP_WEEKLY = "
+                                 f"{settings.BACKUP_KEEP_WEEKLY}).")
 
     def run(self, job) -> str:
         result = backup_create(keep_daily=job.options["keep_daily"], keep_weekly=job.options["keep_weekly"],

@@ -50,7 +50,8 @@ class Command(BaseCommand):
         for state in states:
             status = state.last_status.upper() if state.last_status != "ok" else "ok"
             rows.append([
-                " ".join(state.scheduled.argv), state.scheduled.schedule, _when(state.last_run and state.last_run.started_at),
+                " ".join(state.scheduled.argv), state.scheduled.schedule,
+                _when(state.last_run and state.last_run.started_at),
                 _duration(state.last_run), status, _when(state.last_success and state.last_success.started_at),
                 "STALE" if state.stale else "",
             ])

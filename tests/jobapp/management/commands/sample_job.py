@@ -33,7 +33,8 @@ class Command(JobCommand):
     def _one_pass(self, job) -> int:
         job.count("passes")
         rows = range(job.options["rows"])
-        for start in job.progress(range(0, len(rows), job.batch_size), total=-(-len(rows) // job.batch_size), unit="batches"):
+        starts = range(0, len(rows), job.batch_size)
+        for start in job.progress(starts, total=-(-len(rows) // job.batch_size), unit="batches"):
             batch = rows[start:start + job.batch_size]
             for row in batch:
                 job.detail(f"row {row}")
