@@ -41,6 +41,6 @@ class Command(JobCommand):
         job.count("rejected", len(outcome.report.rejected))
         for line in outcome.rejected_lines(SHOWN_REJECTS):
             job.stderr.write(line)
-        if outcome.failure():
-            raise CommandError(outcome.failure())
+        if failure := outcome.failure():
+            raise CommandError(failure)
         return outcome.summary()
