@@ -304,14 +304,20 @@ def bench_backup() -> None:
     figure("backup_db (dump, list, checksum, rotate)", f"{ours:.1f}s", f"{ours / bare:.2f}x; goal <= 1.2x")
 
 
+# Runs argv from a small Python process and prints its peak memory. Linux carries a process's peak
+# across fork and exec, so a child started by this (large) process would report our own peak.
+_RSS_SHIM = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL);"
+             " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
 def _peak_rss_mb(argv: list[str]) -> tuple[float, float]:
     """Run a child process; returns (seconds, its peak resident memory in MB)."""
     import subprocess
 
     started = time.perf_counter()
-    pid = subprocess.Popen(argv, env={**os.environ, "LOG_LEVEL": "ERROR"}, stdout=subprocess.DEVNULL).pid
-    _, _, usage = os.wait4(pid, 0)
-    return time.perf_counter() - started, usage.ru_maxrss / 1024
+    shim = subprocess.run([sys.executable, "-c", _RSS_SHIM, *argv], env={**os.environ, "LOG_LEVEL": "ERROR"},
+                          stdout=subprocess.PIPE, check=True, text=True)
+    return time.perf_counter() - started, int(shim.stdout.split()[-1]) / 1024
 
 
 def bench_transfer() -> None:
