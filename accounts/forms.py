@@ -1,8 +1,11 @@
 """Forms of the accounts app: sign-up, log-in, resend, profile settings, and the admin's forms."""
 from django import forms
-from django.contrib.auth.forms import AdminUserCreationForm, AuthenticationForm, BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminUserCreationForm, AuthenticationForm, BaseUserCreationForm, SetPasswordForm, UserChangeForm,
+)
 
 from accounts.models import User
+from accounts.selectors import pending_sign_up
 
 
 class SignUpForm(BaseUserCreationForm):
@@ -13,10 +16,35 @@ class SignUpForm(BaseUserCreationForm):
         fields = ["email", "display_name"]
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        email = self.cleaned_data["email"].strip().lower()
+        # A never-activated sign-up of this address is replaced by this one (accounts.services.user_sign_up):
+        # validating against it as the instance lets its address and display name count as free.
+        self.instance = pending_sign_up(email) or self.instance
+        return email
 
     def clean_display_name(self) -> str:
         return self.cleaned_data["display_name"].strip()
+
+
+class ActivationForm(forms.Form):
+    """The activation page's POST; with a user, it also asks for a new password (SetPasswordForm's fields)."""
+
+    def __init__(self, user: User | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password_form = SetPasswordForm(user, *args, **kwargs) if user is not None else None
+        if self.password_form:
+            self.fields.update(self.password_form.fields)
+
+    def clean(self):
+        if self.password_form and not self.password_form.is_valid():
+            for field, errors in self.password_form.errors.items():
+                for error in errors:
+                    self.add_error(None if field == "__all__" else field, error)
+        return self.cleaned_data
+
+    @property
+    def new_password(self) -> str | None:
+        return self.password_form.cleaned_data.get("new_password1") if self.password_form else None
 
 
 class LoginForm(AuthenticationForm):

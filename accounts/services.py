@@ -1,6 +1,7 @@
 """Sign-up, activation, resend and profile settings: the account workflows, each in one transaction."""
 import logging
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from accounts.cache_keys import activation_key
 from accounts.models import ActivationKey, User
+from accounts.selectors import pending_sign_up
 from ask.core.outbox import mail_queue
 from ask.core.tokens import token_hash, token_new
 
@@ -23,7 +25,8 @@ ActivationUrl = Callable[[str], str]  # key -> absolute link for the mail
 
 
 class ActivationError(Exception):
-    """Why a key did not activate: malformed, unknown, used, replaced, expired or deactivated."""
+    """Why a key did not activate: malformed, unknown, used, replaced, expired, deactivated, or
+    "password needed" (activation outside the signing-up browser without a new password)."""
 
     def __init__(self, reason: str, user: User | None = None) -> None:
         super().__init__(reason)
@@ -31,13 +34,32 @@ class ActivationError(Exception):
         self.user = user
 
 
-def user_sign_up(*, email: str, display_name: str, password: str, activation_url: ActivationUrl) -> User:
-    """Create an inactive user and queue the activation mail; nothing of either if one fails."""
+@dataclass
+class SignUp:
+    user: User
+    key_hash: str  # of the key just mailed; the signing-up browser's session keeps it (see account_activate)
+
+
+def user_sign_up(*, email: str, display_name: str, password: str, activation_url: ActivationUrl) -> SignUp:
+    """Create an inactive user and queue the activation mail; nothing of either if one fails.
+
+    A pending sign-up of the same address (never activated) is replaced: its name and password give
+    way to this one's and its keys stop working, so whoever signed up first with somebody else's
+    address holds nothing once the owner signs up.
+    """
     with transaction.atomic():
-        user = User.objects.create_user(email=email, display_name=display_name, password=password, is_active=False)
-        _activation_mail_queue(user, activation_url(_key_issue(user)))
+        user = User.objects.select_for_update().filter(pk=getattr(pending_sign_up(email), "pk", None)).first()
+        if user is None:
+            user = User.objects.create_user(email=email, display_name=display_name, password=password,
+                                            is_active=False)
+        else:
+            user.display_name, user.date_joined = display_name, timezone.now()
+            user.set_password(password)
+            user.save(update_fields=["display_name", "date_joined", "password"])
+        key = _key_issue(user)
+        _activation_mail_queue(user, activation_url(key))
     logger.info("sign-up of user %s", user.pk)
-    return user
+    return SignUp(user=user, key_hash=token_hash(key))
 
 
 def activation_resend(*, email: str, activation_url: ActivationUrl) -> None:
@@ -56,8 +78,47 @@ def activation_resend(*, email: str, activation_url: ActivationUrl) -> None:
         _activation_mail_queue(user, activation_url(_key_issue(user)))
 
 
-def account_activate(*, key: str) -> User:
+def activation_pending(*, key: str) -> User:
+    """The user a still-valid key would activate; raises ActivationError saying why there is none."""
+    return _usable_key(key, lock=False).user
+
+
+def password_kept(*, key: str, signed_up_key_hash: str | None) -> bool:
+    """Whether the sign-up's password may stay: only when the key is activated in the browser that
+    signed up (its session holds the key's hash). Anywhere else (another device, a resend, a link
+    somebody else's sign-up triggered) the password was chosen by whoever signed up, who need not own
+    the address, so activation asks for a new one."""
+    return bool(signed_up_key_hash) and KEY_FORMAT.match(key) is not None and token_hash(key) == signed_up_key_hash
+
+
+def account_activate(*, key: str, signed_up_key_hash: str | None = None, new_password: str | None = None) -> User:
     """Activate the account the key was mailed for; raises ActivationError saying why not.
+
+    Unless password_kept(), new_password is required and replaces the sign-up's password.
+    """
+    keep = password_kept(key=key, signed_up_key_hash=signed_up_key_hash)
+    if not keep and not new_password:
+        raise ActivationError("password needed")
+    now = timezone.now()
+    with transaction.atomic():
+        record = _usable_key(key, lock=True)
+        user = record.user
+        user.is_active, user.activated_at = True, now
+        fields = ["is_active", "activated_at"]
+        if not keep:
+            user.set_password(new_password)
+            fields.append("password")
+        user.save(update_fields=fields)
+        record.used_at = now
+        record.save(update_fields=["used_at"])
+        key_hash = record.key_hash
+        transaction.on_commit(lambda: cache.delete(activation_key(key_hash)))
+    logger.info("activation of user %s (password %s)", user.pk, "kept" if keep else "set at activation")
+    return user
+
+
+def _usable_key(key: str, *, lock: bool) -> ActivationKey:
+    """The key's record if it may activate now, else ActivationError with the reason.
 
     The cache maps the key to its user so a hit goes straight to that user's keys; the database
     stays the authority, so a replaced or used key never works, whatever the cache holds.
@@ -66,29 +127,23 @@ def account_activate(*, key: str) -> User:
         raise ActivationError("malformed")
     key_hash = token_hash(key)
     user_id = cache.get(activation_key(key_hash))
-    now = timezone.now()
-    with transaction.atomic():
-        keys = ActivationKey.objects.select_for_update().select_related("user")
-        record = keys.filter(user_id=user_id, key_hash=key_hash).first() if user_id else None
-        record = record or keys.filter(key_hash=key_hash).first()
-        if record is None:
-            raise ActivationError("unknown")
-        user = record.user
-        if record.used_at:
-            raise ActivationError("used", user)
-        if record.replaced_at:
-            raise ActivationError("replaced", user)
-        if record.expires_at <= now:
-            raise ActivationError("expired", user)
-        if user.activated_at is not None and not user.is_active:
-            raise ActivationError("deactivated", user)  # an admin switched it off; a key must not undo that
-        user.is_active, user.activated_at = True, now
-        user.save(update_fields=["is_active", "activated_at"])
-        record.used_at = now
-        record.save(update_fields=["used_at"])
-        transaction.on_commit(lambda: cache.delete(activation_key(key_hash)))
-    logger.info("activation of user %s", user.pk)
-    return user
+    keys = ActivationKey.objects.select_related("user")
+    if lock:
+        keys = keys.select_for_update()
+    record = keys.filter(user_id=user_id, key_hash=key_hash).first() if isinstance(user_id, int) else None
+    record = record or keys.filter(key_hash=key_hash).first()
+    if record is None:
+        raise ActivationError("unknown")
+    user = record.user
+    if record.used_at:
+        raise ActivationError("used", user)
+    if record.replaced_at:
+        raise ActivationError("replaced", user)
+    if record.expires_at <= timezone.now():
+        raise ActivationError("expired", user)
+    if user.activated_at is not None and not user.is_active:
+        raise ActivationError("deactivated", user)  # an admin switched it off; a key must not undo that
+    return record
 
 
 def _key_issue(user: User) -> str:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("signup/done/", views.sign_up_done, name="sign_up_done"),
     path("activate/resend/", views.resend, name="resend"),
     path("activate/resend/done/", views.resend_done, name="resend_done"),
+    path("activate/", views.activate_confirm, name="activate_confirm"),
     path("activate/<str:key>/", views.activate, name="activate"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("", include("django.contrib.auth.urls")),

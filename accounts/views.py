@@ -9,12 +9,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
-from accounts.forms import ProfileForm, ResendForm, SignUpForm
-from accounts.services import ActivationError, account_activate, activation_resend, profile_update, user_sign_up
+from accounts.forms import ActivationForm, ProfileForm, ResendForm, SignUpForm
+from accounts.services import (
+    KEY_FORMAT, ActivationError, account_activate, activation_pending, activation_resend, password_kept,
+    profile_update, user_sign_up,
+)
 
-# HTTP status of each reason an activation link did not work.
-ACTIVATION_FAILURE_STATUS = {"malformed": 400, "unknown": 404, "used": 410, "replaced": 410, "expired": 410,
-                             "deactivated": 403}
+# HTTP status of each reason an activation link did not work ("missing": no key in the session).
+ACTIVATION_FAILURE_STATUS = {"malformed": 400, "missing": 400, "unknown": 404, "used": 410, "replaced": 410,
+                             "expired": 410, "deactivated": 403}
+SESSION_KEY = "activation_key"  # the key of the link opened in this browser, until it is used
+SESSION_SIGNED_UP = "signed_up_key_hash"  # the hash of the key this browser's sign-up mailed
 
 
 def _activation_url(request: HttpRequest):
@@ -25,11 +30,12 @@ def _activation_url(request: HttpRequest):
 def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user_sign_up(
+        signed_up = user_sign_up(
             email=form.cleaned_data["email"], display_name=form.cleaned_data["display_name"],
             password=form.cleaned_data["password1"], activation_url=_activation_url(request),
         )
         request.session["signed_up_email"] = form.cleaned_data["email"]
+        request.session[SESSION_SIGNED_UP] = signed_up.key_hash
         return redirect("sign_up_done")
     return render(request, "accounts/sign_up.html", {"form": form})
 
@@ -41,14 +47,45 @@ def sign_up_done(request: HttpRequest) -> HttpResponse:
 
 
 def activate(request: HttpRequest, key: str) -> HttpResponse:
+    """The mailed link: keeps the key in the session and moves it out of the address bar (and the
+    Referer and later access-log lines) to the confirmation page. Activating takes a POST there, so
+    a link an attacker sends cannot log anybody into the attacker's account by being opened."""
+    if not KEY_FORMAT.match(key):
+        return _activation_failed(request, "malformed")
+    request.session[SESSION_KEY] = key
+    return redirect("activate_confirm")
+
+
+@require_http_methods(["GET", "POST"])
+def activate_confirm(request: HttpRequest) -> HttpResponse:
+    key = request.session.get(SESSION_KEY, "")
+    if not key:
+        return _activation_failed(request, "missing")
     try:
-        user = account_activate(key=key)
+        pending = activation_pending(key=key)
     except ActivationError as failure:
-        return render(request, "accounts/activation_failed.html", {"reason": failure.reason},
-                      status=ACTIVATION_FAILURE_STATUS[failure.reason])
-    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    messages.success(request, f"Welcome, {user.display_name}: your account is active.")
-    return redirect("home")
+        return _activation_failed(request, failure.reason)
+    signed_up = request.session.get(SESSION_SIGNED_UP)
+    needs_password = not password_kept(key=key, signed_up_key_hash=signed_up)
+    form = ActivationForm(pending if needs_password else None, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = account_activate(key=key, signed_up_key_hash=signed_up, new_password=form.new_password)
+        except ActivationError as failure:
+            return _activation_failed(request, failure.reason)
+        for name in (SESSION_KEY, SESSION_SIGNED_UP):
+            request.session.pop(name, None)
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        messages.success(request, f"Welcome, {user.display_name}: your account is active.")
+        return redirect("home")
+    return render(request, "accounts/activate_confirm.html",
+                  {"form": form, "pending": pending, "needs_password": needs_password},
+                  status=400 if form.errors else 200)
+
+
+def _activation_failed(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "accounts/activation_failed.html", {"reason": reason},
+                  status=ACTIVATION_FAILURE_STATUS[reason])
 
 
 def _address(group: str, request: HttpRequest) -> str:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "ask.qa.apps.QaConfig",
     "orders.apps.OrdersConfig",
     "ask.stats.apps.StatsConfig",
+    "ask.demo.apps.DemoConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

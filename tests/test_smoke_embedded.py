@@ -35,6 +35,10 @@ def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
             assert css[0] == 200 and ".site-header" in css[1]
             if attempt == "first run":
                 assert "fill.example.com" not in html and "asked" in html, "the demo questions are there"
+                password_file = tmp_path / "var" / "demo-password"
+                email, password = password_file.read_text().split()
+                assert email == "demo@example.com" and password != "demo-password"
+                assert password_file.stat().st_mode & 0o077 == 0, "readable by the site's user only"
                 sign_up(base, "newcomer@example.com")
                 mail_dir = tmp_path / "var" / "mail"
                 def activation_mailed() -> bool:
@@ -47,6 +51,7 @@ def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
             proc.send_signal(signal.SIGTERM)  # as a service manager stops it
             proc.wait(90)
     assert (tmp_path / "var" / "ask.sqlite3").exists()
+    assert (tmp_path / "var" / "demo-password").read_text().split()[1] == password, "the second start kept it"
 
 
 def sign_up(base: str, email: str) -> None:

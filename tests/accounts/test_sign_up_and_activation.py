@@ -33,6 +33,16 @@ def sign_up(client, django_capture_on_commit_callbacks):
     return post
 
 
+def activate(client, link: str, password: str | None = None):
+    """Open the mailed link, then confirm on the page it leads to (a POST, with a new password if given)."""
+    opened = client.get(link)
+    if opened.status_code != 302:
+        return opened
+    assert opened["Location"] == "/accounts/activate/" and "/activate/" + link.split("/")[-2] not in opened["Location"]
+    fields = {"new_password1": password, "new_password2": password} if password else {}
+    return client.post("/accounts/activate/", fields)
+
+
 def queued_links(to: str) -> list[str]:
     return [LINK.search(e.message).group(1) for e in Email.objects.filter(to=[to]).order_by("pk")]
 
@@ -57,7 +67,8 @@ def test_the_whole_flow_from_sign_up_to_logged_in(client, smtp, sign_up):
     call_command("send_queued_mail", stdout=StringIO())
     (body,) = smtp.bodies()
     link = LINK.search(body.replace("=\n", "")).group(1)
-    response = client.get(link, follow=True)
+    assert activate(client, link).status_code == 302
+    response = client.get("/")
     assert response.status_code == 200
     assert response.context["user"].email == "ada@example.com"
     assert "your account is active" in response.content.decode()
@@ -86,9 +97,9 @@ def test_e_mail_and_display_name_are_unique_whatever_their_case(client, sign_up)
 def test_an_activation_link_works_once(client, sign_up):
     sign_up()
     (link,) = queued_links("ada@example.com")
-    assert client.get(link).status_code == 302
+    assert activate(client, link).status_code == 302
     client.logout()
-    again = client.get(link)
+    again = activate(client, link)
     assert again.status_code == 410 and "This link was used already" in again.content.decode()
     assert "_auth_user_id" not in client.session
 
@@ -98,7 +109,7 @@ def test_an_activation_link_works_once(client, sign_up):
     ("A" * 43, 404, "This activation link is not known"),
 ])
 def test_malformed_and_unknown_keys_get_a_clear_page_offering_resend(client, key, status, text):
-    response = client.get(f"/accounts/activate/{key}/")
+    response = client.get(f"/accounts/activate/{key}/", follow=True)
     assert response.status_code == status
     html = response.content.decode()
     assert text in html and 'href="/accounts/activate/resend/"' in html
@@ -108,7 +119,7 @@ def test_an_expired_key_is_refused_right_at_its_expiry(client, sign_up):
     sign_up()
     (link,) = queued_links("ada@example.com")
     ActivationKey.objects.update(expires_at=timezone.now() - timedelta(microseconds=1))
-    response = client.get(link)
+    response = activate(client, link)
     assert response.status_code == 410 and "has expired" in response.content.decode()
     assert not User.objects.get().is_active
 
@@ -119,9 +130,9 @@ def test_resend_replaces_the_key_and_the_old_link_stops_working(client, sign_up)
     assert client.post("/accounts/activate/resend/", {"email": "Ada@Example.com"}).status_code == 302
     first, new = queued_links("ada@example.com")
     assert first == old and new != old
-    response = client.get(old)
+    response = activate(client, old)
     assert response.status_code == 410 and "A newer activation link was sent" in response.content.decode()
-    assert client.get(new).status_code == 302
+    assert activate(client, new, password="a new pass 4 ada").status_code == 302, "a resent key asks for one"
     assert User.objects.get().is_active
 
 
@@ -154,7 +165,7 @@ def test_activation_works_with_memcached_stopped(client, settings, memcached, si
     sign_up()
     (link,) = queued_links("ada@example.com")
     memcached.stop()
-    assert client.get(link).status_code == 302
+    assert activate(client, link).status_code == 302
     assert User.objects.get().is_active
 
 
@@ -162,14 +173,14 @@ def test_activation_works_from_the_database_when_the_cache_lost_the_key(client, 
     sign_up()
     (link,) = queued_links("ada@example.com")
     cache.clear()
-    assert client.get(link).status_code == 302
+    assert activate(client, link).status_code == 302
 
 
 def test_a_key_cannot_reactivate_an_account_an_admin_deactivated(client, sign_up):
     sign_up()
     (link,) = queued_links("ada@example.com")
     User.objects.update(activated_at=timezone.now(), is_active=False)
-    response = client.get(link)
+    response = activate(client, link)
     assert response.status_code == 403 and not User.objects.get().is_active
 
 
@@ -222,3 +233,62 @@ def test_password_change_with_the_sites_pages(client):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("a much better pass")
+
+
+# --- Pre-account takeover and log-in CSRF (security findings 2 and 8) ------------------------------
+
+@pytest.fixture
+def attacker(django_capture_on_commit_callbacks):
+    """Another browser, which signs up with somebody else's address and a password of its choosing."""
+    from django.test import Client
+
+    other = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        other.post("/accounts/signup/", {"email": "ada@example.com", "display_name": "Mallory",
+                                         "password1": "attacker pass 77", "password2": "attacker pass 77"})
+    return other
+
+
+def test_activation_after_a_resend_asks_for_a_new_password_and_the_sign_ups_stops_working(client, attacker):
+    assert client.post("/accounts/activate/resend/", {"email": "ada@example.com"}).status_code == 302
+    link = queued_links("ada@example.com")[-1]
+    client.get(link)
+    page = client.get("/accounts/activate/")
+    assert page.status_code == 200 and 'name="new_password1"' in page.content.decode()
+    refused = client.post("/accounts/activate/", {})
+    assert refused.status_code == 400 and not User.objects.get().is_active, "no activation without a new password"
+    assert activate(client, link, password="the owners own pass").status_code == 302
+    user = User.objects.get()
+    assert user.is_active and user.check_password("the owners own pass")
+    assert not user.check_password("attacker pass 77")
+    assert attacker.post("/accounts/login/", {"username": "ada@example.com",
+                                              "password": "attacker pass 77"}).status_code == 200
+
+
+def test_the_owners_sign_up_replaces_a_pending_one_and_activates_with_the_owners_password(client, sign_up, attacker):
+    (attackers_link,) = queued_links("ada@example.com")
+    response = sign_up(display_name="Ada", password="the owners own pass")
+    assert response.status_code == 302, "a pending sign-up does not block the owner"
+    user = User.objects.get()
+    assert user.display_name == "Ada" and not user.check_password("attacker pass 77")
+    assert activate(attacker, attackers_link, password="attacker pass 78").status_code == 410, "its key was replaced"
+    owners_link = queued_links("ada@example.com")[-1]
+    assert activate(client, owners_link).status_code == 302, "the signing-up browser keeps its password"
+    user.refresh_from_db()
+    assert user.is_active and user.check_password("the owners own pass")
+
+
+def test_opening_a_link_activates_nobody_and_logs_nobody_in(client, attacker):
+    (link,) = queued_links("ada@example.com")
+    victim = client
+    assert victim.get(link).status_code == 302
+    confirm = victim.get("/accounts/activate/")
+    assert "ada@example.com" in confirm.content.decode(), "the page says whose account it is"
+    assert not User.objects.get().is_active and "_auth_user_id" not in victim.session
+    assert victim.get("/accounts/activate/", {"key": link.split("/")[-2]}).status_code == 200
+    assert not User.objects.get().is_active, "only a POST activates"
+
+
+def test_the_confirmation_page_without_an_opened_link_says_what_to_do(client):
+    response = client.post("/accounts/activate/")
+    assert response.status_code == 400 and "Open the link from the activation e-mail" in response.content.decode()

@@ -28,5 +28,7 @@ def test_sign_up_then_follow_the_mailed_link_and_land_logged_in(live_server, pag
     link = re.search(r"http://\S+/accounts/activate/[A-Za-z0-9_-]+/", text).group(0)
 
     page.goto(link)
+    assert "/activate/" + link.split("/")[-2] not in page.url, "the key left the address bar"
+    page.get_by_role("button", name="Activate my account").click()
     assert page.locator(".user-name").inner_text() == "Grace"
     assert "your account is active" in page.locator(".messages").inner_text()
