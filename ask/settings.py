@@ -157,7 +157,7 @@ else:
     # File cache, not local memory: cron jobs (other processes) write what web workers read.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "ask.core.cache_backend.SignedFileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "KEY_PREFIX": SITE_NAME,
             "TIMEOUT": 300,

@@ -30,7 +30,7 @@ def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
             report = json.loads(body)
             assert status == 200 and report["status"] == "ok", body
             assert report["checks"]["database"]["detail"] == "sqlite"
-            assert report["checks"]["cache"]["detail"] == "FileBasedCache"
+            assert report["checks"]["cache"]["detail"] == "SignedFileBasedCache"
             css = http_get(base + "/static/ask/css/site.css")
             assert css[0] == 200 and ".site-header" in css[1]
             if attempt == "first run":

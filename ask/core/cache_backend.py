@@ -1,5 +1,6 @@
-"""Django's PyMemcacheCache, faster on every request.
+"""The site's cache backends: Django's, storing signed JSON instead of pickles (ask.core.cache_codec).
 
+PersistentPyMemcacheCache is Django's PyMemcacheCache, faster on every request:
 - Keeps its connections between requests. Django closes every cache at the end of each request;
   for pymemcache that means disconnect_all(), so each request opened a new TCP connection
   (measured: a connect and a close per page) and forgot which servers were dead, paying a timeout
@@ -8,10 +9,16 @@
   key, a fifth of a cached page; with one server it does not hash at all. The choice is the same in
   every process, which is all rendezvous hashing needs.
 """
+import time
 import zlib
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.memcached import PyMemcacheCache
+from django.core.files import locks
 from pymemcache.client.rendezvous import RendezvousHash
+
+from ask.core.cache_codec import MISS, SignedJsonSerde, decode, encode
 
 
 class Crc32RendezvousHash(RendezvousHash):
@@ -25,7 +32,69 @@ class Crc32RendezvousHash(RendezvousHash):
 class PersistentPyMemcacheCache(PyMemcacheCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
-        self._options = {"hasher": Crc32RendezvousHash, **self._options}
+        self._options = {"hasher": Crc32RendezvousHash, **self._options, "serde": SignedJsonSerde()}
 
     def close(self, **kwargs) -> None:
         pass
+
+
+class SignedFileBasedCache(FileBasedCache):
+    """Django's file cache (the embedded site's) with the same signed JSON instead of pickle.
+
+    A file holds a line with the expiry (Unix time, or "none"), a line with the codec's flags, then
+    the zlib-compressed value.
+    """
+
+    def get(self, key, default=None, version=None):
+        try:
+            with open(self._key_to_file(key, version), "rb") as f:
+                if not self._is_expired(f):
+                    value = self._read_value(f, key)
+                    return default if value is MISS else value
+        except FileNotFoundError:
+            pass
+        return default
+
+    def _read_value(self, f, key):
+        try:
+            flags = int(f.readline())
+            return decode(zlib.decompress(f.read()), flags, key=key)
+        except (ValueError, zlib.error):
+            return decode(b"", -1, key=key)  # logged and refused like any foreign value
+
+    def _write_content(self, file, timeout, value):
+        expiry = self.get_backend_timeout(timeout)
+        data, flags = encode(value)
+        file.write(f"{'none' if expiry is None else repr(expiry)}\n{flags}\n".encode("ascii"))
+        file.write(zlib.compress(data))
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            with open(self._key_to_file(key, version), "r+b") as f:
+                try:
+                    locks.lock(f, locks.LOCK_EX)
+                    if self._is_expired(f):
+                        return False
+                    value = self._read_value(f, key)
+                    if value is MISS:
+                        return False
+                    f.seek(0)
+                    f.truncate()
+                    self._write_content(f, timeout, value)
+                    return True
+                finally:
+                    locks.unlock(f)
+        except FileNotFoundError:
+            return False
+
+    def _is_expired(self, f):
+        line = f.readline().strip()
+        try:
+            expiry = None if line == b"none" else float(line)
+        except ValueError:
+            expiry = 0  # empty, or a file of another format (Django's pickles): expired
+        if expiry is not None and expiry < time.time():
+            f.close()
+            self._delete(f.name)
+            return True
+        return False

@@ -29,7 +29,7 @@ def test_nothing_configured_runs_embedded_on_sqlite_file_cache_and_file_mail(var
     shown = settings_for({}, var_dir)
     assert shown["db"] == "django.db.backends.sqlite3"
     assert shown["db_name"] == str(var_dir / "ask.sqlite3")
-    assert shown["cache"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert shown["cache"] == "ask.core.cache_backend.SignedFileBasedCache"
     assert shown["location"] == str(var_dir / "cache")
     assert shown["queue"] == "post_office.EmailBackend"
     assert shown["mail"] == "django.core.mail.backends.filebased.EmailBackend"
