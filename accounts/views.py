@@ -75,7 +75,7 @@ def activate_confirm(request: HttpRequest) -> HttpResponse:
             return _activation_failed(request, failure.reason)
         for name in (SESSION_KEY, SESSION_SIGNED_UP):
             request.session.pop(name, None)
-        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        login(request, user, backend=settings.SITE_AUTH_BACKEND)
         messages.success(request, f"Welcome, {user.display_name}: your account is active.")
         return redirect("home")
     return render(request, "accounts/activate_confirm.html",

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_crontab",
     "post_office",  # after ask.core: its send_queued_mail job replaces post_office's command of that name
     "django_ratelimit",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a refused log-in into the lock-out page
 ]
 
 ROOT_URLCONF = "ask.urls"
@@ -220,7 +222,24 @@ POST_OFFICE = {
 # --- Accounts -------------------------------------------------------------------------------------
 ACCOUNT_ACTIVATION_DAYS = env_int("ACCOUNT_ACTIVATION_DAYS", 7)  # an activation key is valid this long
 ACCOUNTS_CLEANUP_GRACE_DAYS = env_int("ACCOUNTS_CLEANUP_GRACE_DAYS", 7)  # after expiry, before deletion
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrDisplayNameBackend"]
+SITE_AUTH_BACKEND = "accounts.backends.EmailOrDisplayNameBackend"
+# django-axes first: it refuses a locked-out account or client before any password is hashed.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", SITE_AUTH_BACKEND]
+# Log-in throttling (django-axes, counted in the database so every web host sees every try): after
+# AXES_FAILURE_LIMIT failed log-ins of one account, or from one client address, further tries are
+# refused (429) for AXES_COOLOFF_MINUTES; a success resets that account's count.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.throttle.account_of_attempt"
+AXES_CLIENT_IP_CALLABLE = "ask.core.clients.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # failed attempts are what throttling needs; no table of every log-in
+AXES_VERBOSE = False
+# How many proxies of ours stand in front of the site (nginx: 1); see ask.core.clients.
+ASK_TRUSTED_PROXIES = env_int("ASK_TRUSTED_PROXIES", 0)
+RATELIMIT_IP_META_KEY = "ask.core.clients.client_ip"
 # Rate limits (django-ratelimit, counted in the shared cache; an outage lets requests through).
 ACCOUNTS_RESEND_RATE_PER_ADDRESS = env_str("ACCOUNTS_RESEND_RATE_PER_ADDRESS", "3/h")
 ACCOUNTS_RESEND_RATE_PER_CLIENT = env_str("ACCOUNTS_RESEND_RATE_PER_CLIENT", "10/h")
