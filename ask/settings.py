@@ -16,7 +16,7 @@ from ask.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the site writes at run time (SQLite, file cache, mail, backups, locks) lives here.
 VAR_DIR = Path(env_str("ASK_VAR_DIR", str(BASE_DIR / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)  # made readable by the site's user only
 
 # Names this installation: it prefixes cache keys, job locks and the crontab comment, so two sites
 # (or production and staging) sharing one PostgreSQL, Memcached or user crontab stay apart.
@@ -201,7 +201,7 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 else:
-    DELIVERY_EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    DELIVERY_EMAIL_BACKEND = "ask.core.mail_files.PrivateFileEmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ask <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -288,6 +288,10 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Backups --------------------------------------------------------------------------------------
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+# The key that signs backups (ask.core.backup_signing), kept outside BACKUP_DIR; the same on every host
+# that makes or checks backups. BACKUP_SIGNING_KEY (the value) wins over the file.
+BACKUP_SIGNING_KEY = env_str("BACKUP_SIGNING_KEY")
+BACKUP_SIGNING_KEY_FILE = Path(env_str("BACKUP_SIGNING_KEY_FILE", str(VAR_DIR / "backup-signing-key")))
 # pg_dump's compression: most of a dump's time goes into it (655 MB: 16.8 s at the default, 2.0 s
 # uncompressed); 1 keeps most of the size gain for a fraction of the time.
 BACKUP_COMPRESSION = env_int("BACKUP_COMPRESSION", 1)

@@ -1,6 +1,7 @@
 """Database backups: written under a temporary name and renamed when complete, with a SHA-256
-file beside each, checked to be readable, rotated, restored only after the checksum matches, and
-verified by a restore into a scratch database."""
+file and a signature beside each (ask.core.backup_signing), all readable by the site's user only,
+checked to be readable, rotated, restored only when checksum and signature match, and verified by a
+restore into a scratch database as a role without any rights beyond that database."""
 import hashlib
 import os
 import re
@@ -8,12 +9,17 @@ import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg2
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from psycopg2 import sql
+
+from ask.core.backup_signing import SignatureError, backup_sign, signature_path, signature_verify
+from ask.core.private_files import make_private, private_dir, private_open, private_write
 
 SUFFIX = {"postgresql": ".dump", "sqlite": ".sqlite3"}
 
@@ -22,6 +28,7 @@ class BackupError(Exception):
     """A backup cannot be made, checked or restored; the message says which file and what to do."""
 NAME = re.compile(r"^(?P<site>.+)-(?P<stamp>\d{8}-\d{6})\.(dump|sqlite3)$")
 CHUNK = 1024 * 1024
+CLOCK_SLACK = timedelta(minutes=5)  # a backup dated later than now + this was not made here
 
 
 @dataclass
@@ -58,15 +65,35 @@ def checksum_path(path: Path) -> Path:
 
 
 def checksum_verify(path: Path) -> None:
-    """Raise BackupError unless the backup matches the SHA-256 written beside it."""
+    """Raise BackupError unless the backup matches its SHA-256 and its signature, and is not dated
+    in the future."""
     if not path.is_file():
         raise BackupError(f"{path}: no such backup file.")
+    stamp = _stamp_of(path)
+    if stamp and stamp > _now_utc() + CLOCK_SLACK:
+        raise BackupError(f"{path}: dated {stamp:%Y-%m-%d %H:%M} UTC, in the future; refusing it.")
     sums = checksum_path(path)
     if not sums.is_file():
         raise BackupError(f"{path}: its checksum file {sums.name} is missing; refusing to use it.")
-    expected = sums.read_text().split()[0]
+    expected = (sums.read_text().split() or [""])[0]
     if sha256_of(path) != expected:
         raise BackupError(f"{path}: SHA-256 does not match {sums.name}; the backup is damaged.")
+    try:
+        signature_verify(path, expected)
+    except SignatureError as error:
+        raise BackupError(str(error)) from None
+
+
+def _now_utc() -> datetime:
+    return timezone.now().replace(tzinfo=None)  # backup names carry UTC (timezone.now()) without a zone
+
+
+def _stamp_of(path: Path) -> datetime | None:
+    match = NAME.match(path.name)
+    try:
+        return datetime.strptime(match.group("stamp"), "%Y%m%d-%H%M%S") if match else None
+    except ValueError:
+        return None
 
 
 def pg_dump_compatible(server_version_num: int, pg_dump_version: str) -> None:
@@ -87,8 +114,7 @@ def _server_version_num() -> int:
 
 def backup_create(*, keep_daily: int, keep_weekly: int, dry_run: bool = False) -> BackupResult:
     """Write a new backup into BACKUP_DIR, check it, write its checksum, then rotate."""
-    backup_dir = Path(settings.BACKUP_DIR)
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir = private_dir(Path(settings.BACKUP_DIR))
     vendor = connection.vendor
     final = backup_dir / f"{settings.SITE_NAME}-{timezone.now():%Y%m%d-%H%M%S}{SUFFIX[vendor]}"
     if dry_run:
@@ -96,6 +122,7 @@ def backup_create(*, keep_daily: int, keep_weekly: int, dry_run: bool = False) -
     partial = final.with_name(final.name + ".partial")
     started = time.perf_counter()
     try:
+        private_open(partial, "wb", replace=True).close()  # pg_dump and SQLite write into it: 0600 from the start
         if vendor == "postgresql":
             version = subprocess.run(["pg_dump", "--version"], capture_output=True, text=True, check=True).stdout
             pg_dump_compatible(_server_version_num(), version)
@@ -104,9 +131,11 @@ def backup_create(*, keep_daily: int, keep_weekly: int, dry_run: bool = False) -
             _run(["pg_restore", "--list", str(partial)], "pg_restore --list (checking the new dump)")
         else:
             _sqlite_backup(Path(_db()["NAME"]), partial)
+        make_private(partial)
         digest = sha256_of(partial)
         os.replace(partial, final)
-        checksum_path(final).write_text(f"{digest}  {final.name}\n")
+        private_write(checksum_path(final), f"{digest}  {final.name}\n")
+        backup_sign(final, digest)
     finally:
         partial.unlink(missing_ok=True)
     deleted = backups_rotate(backup_dir, keep_daily, keep_weekly)
@@ -129,12 +158,14 @@ def _sqlite_backup(source: Path, target: Path) -> None:
 
 
 def backups_list(backup_dir: Path) -> list[tuple[datetime, Path]]:
-    """This site's complete backups, newest first (partial files and other sites' are left alone)."""
+    """This site's complete backups, newest first (partial files and other sites' are left alone, and
+    so are files dated in the future: no backup of ours has such a name, and it must not pass for newest)."""
     found = []
+    latest = _now_utc() + CLOCK_SLACK
     for path in backup_dir.glob(f"{settings.SITE_NAME}-*"):
-        match = NAME.match(path.name)
-        if match and match.group("site") == settings.SITE_NAME:
-            found.append((datetime.strptime(match.group("stamp"), "%Y%m%d-%H%M%S"), path))
+        match, stamp = NAME.match(path.name), _stamp_of(path)
+        if match and match.group("site") == settings.SITE_NAME and stamp and stamp <= latest:
+            found.append((stamp, path))
     return sorted(found, reverse=True)
 
 
@@ -160,6 +191,7 @@ def backups_rotate(backup_dir: Path, keep_daily: int, keep_weekly: int, *, dry_r
         for path in doomed:
             path.unlink(missing_ok=True)
             checksum_path(path).unlink(missing_ok=True)
+            signature_path(path).unlink(missing_ok=True)
     return doomed
 
 
@@ -203,16 +235,37 @@ def dump_row_counts(path: Path) -> dict[str, int]:
     return counts
 
 
-def table_row_counts(database: str) -> dict[str, int]:
-    env = {**_pg_env(), "PGDATABASE": database}
-    tables = subprocess.run(["psql", "-At", "-c", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"],
-                            env=env, capture_output=True, text=True, check=True).stdout.split()
-    if not tables:
-        return {}
-    query = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM public.\"{t}\"" for t in tables)
-    out = subprocess.run(["psql", "-At", "-F", "\t", "-c", query], env=env, capture_output=True, text=True,
-                         check=True).stdout
-    return {name: int(count) for name, count in (line.split("\t") for line in out.splitlines())}
+def _connect(database: str):
+    db = _db()
+    return psycopg2.connect(dbname=database, user=db.get("USER") or None, password=db.get("PASSWORD") or None,
+                            host=db.get("HOST") or None, port=db.get("PORT") or None)
+
+
+def table_row_counts(database: str, *, role: str | None = None) -> dict[str, int]:
+    """Rows per table of the database's public schema (as role, when given); every name quoted."""
+    with _connect(database) as conn, conn.cursor() as cursor:
+        if role:
+            cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        tables = [row[0] for row in cursor.fetchall()]
+        counts = {}
+        for table in tables:
+            cursor.execute(sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table)))
+            counts[table] = cursor.fetchone()[0]
+    conn.close()
+    return counts
+
+
+def verify_role() -> str:
+    """The role a verification restores as: no superuser, no rights but on its scratch database, so
+    whatever a dump's functions and constraints try (COPY ... TO PROGRAM, reading files) is refused."""
+    role = f"{settings.SITE_NAME}_backup_verify"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                                   "NOBYPASSRLS").format(sql.Identifier(role)).as_string(cursor.connection))
+    return role
 
 
 def backup_verify(*, path: Path) -> dict[str, int]:
@@ -223,20 +276,20 @@ def backup_verify(*, path: Path) -> dict[str, int]:
             if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError(f"{path}: fails SQLite's integrity check.")
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+            return {t: db.execute(f'SELECT count(*) FROM "{t.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+                    for t in tables}
     scratch = f"{_db()['NAME']}_verify"
+    role = verify_role()
     admin = {**_pg_env(), "PGDATABASE": "postgres"}
     subprocess.run(["dropdb", "--if-exists", scratch], env=admin, capture_output=True)
-    _run(["createdb", scratch], "createdb (scratch database)")
+    _run(["createdb", f"--owner={role}", scratch], "createdb (scratch database)")
     try:
-        _run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={scratch}", str(path)],
-             "pg_restore into scratch")
-        expected, restored = dump_row_counts(path), table_row_counts(scratch)
+        _run(["pg_restore", f"--role={role}", "--no-owner", "--no-privileges", "--exit-on-error",
+              f"--dbname={scratch}", str(path)], "pg_restore into scratch")
+        expected, restored = dump_row_counts(path), table_row_counts(scratch, role=role)
         wrong = {t: (n, restored.get(t)) for t, n in expected.items() if restored.get(t) != n}
         if wrong:
             raise BackupError(f"{path}: restored row counts differ from the dump's: {wrong}")
         return expected
     finally:
-        subprocess.run(["dropdb", "--if-exists", scratch], env=admin, capture_output=True)
-
-
+        subprocess.run(["dropdb", "--if-exists", "--force", scratch], env=admin, capture_output=True)

@@ -15,6 +15,7 @@ from tests.support import manage, process_env
 @pytest.fixture
 def backup_dir(tmp_path, settings):
     settings.BACKUP_DIR = tmp_path / "backups"
+    settings.BACKUP_SIGNING_KEY_FILE = tmp_path / "keys" / "backup-signing-key"
     return settings.BACKUP_DIR
 
 
@@ -41,9 +42,10 @@ def test_backup_then_restore_into_an_empty_database_gives_the_same_rows(backup_d
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", target], env=env, check=True)
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", target], env=env, check=True)
     try:
-        refused = manage("restore_db", str(dump), "--database", target, env=process_env(var_dir))
+        env_of_host = process_env(var_dir, BACKUP_SIGNING_KEY_FILE=str(settings.BACKUP_SIGNING_KEY_FILE))
+        refused = manage("restore_db", str(dump), "--database", target, env=env_of_host)
         assert refused.returncode == 1 and "--yes" in refused.stderr
-        restored = manage("restore_db", str(dump), "--yes", "--database", target, env=process_env(var_dir))
+        restored = manage("restore_db", str(dump), "--yes", "--database", target, env=env_of_host)
         assert restored.returncode == 0, restored.stderr
         assert table_row_counts(target) == {t: n for t, n in table_row_counts(source).items() if t != "jobs_jobrun"} | {
             "jobs_jobrun": table_row_counts(target)["jobs_jobrun"]}

@@ -32,7 +32,7 @@ def test_nothing_configured_runs_embedded_on_sqlite_file_cache_and_file_mail(var
     assert shown["cache"] == "ask.core.cache_backend.SignedFileBasedCache"
     assert shown["location"] == str(var_dir / "cache")
     assert shown["queue"] == "post_office.EmailBackend"
-    assert shown["mail"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert shown["mail"] == "ask.core.mail_files.PrivateFileEmailBackend"
 
 
 def test_database_url_and_memcached_servers_switch_to_postgres_and_a_memcached_pool(var_dir):

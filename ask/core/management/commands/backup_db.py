@@ -2,12 +2,13 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ask.core.backup_signing import SignatureError
 from ask.core.backups import BackupError, backup_create
 from ask.jobs.command import JobCommand, positive_int
 
 
 class Command(JobCommand):
-    operator_errors = (BackupError,)
+    operator_errors = (BackupError, SignatureError)
     help = (
         "Back the database up into BACKUP_DIR: pg_dump in custom format (SQLite: its online backup "
         "API) under a temporary name, renamed when complete, checked with pg_restore --list, with a "

@@ -2,12 +2,13 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from ask.core.backup_signing import SignatureError
 from ask.core.backups import BackupError, backup_restore
 from ask.jobs.command import JobCommand
 
 
 class Command(JobCommand):
-    operator_errors = (BackupError,)
+    operator_errors = (BackupError, SignatureError)
     help = (
         "Restore a backup made by backup_db over the site's database (or --database NAME on the same "
         "server). Verifies the SHA-256 first and refuses a damaged file; refuses to run without --yes. "

@@ -1,11 +1,12 @@
 from pathlib import Path
 
+from ask.core.backup_signing import SignatureError
 from ask.core.backups import BackupError, backup_verify, newest_backup
 from ask.jobs.command import JobCommand
 
 
 class Command(JobCommand):
-    operator_errors = (BackupError,)
+    operator_errors = (BackupError, SignatureError)
     help = (
         "Check a backup (the newest, or FILE): its SHA-256, then a restore into a scratch database "
         "whose rows per table must equal the dump's own. Weekly, so a broken backup is noticed."
