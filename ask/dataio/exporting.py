@@ -5,6 +5,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +16,29 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from ask.core.bulk import as_text
+from ask.core.private_files import private_open
 from ask.dataio.specs import SPECS, Spec, format_of
 
 CHUNK = 2000  # rows per query: ≈ 1–2 MB of text for questions, one index range scan each
+# CSV formula injection: a spreadsheet runs a cell that starts with one of these (=HYPERLINK(...),
+# +cmd|...). Such a text cell is written with a leading apostrophe unless export_data --raw; plain
+# numbers ("-3", "+1.5") stay as they are, since a spreadsheet reads them as numbers and runs nothing.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+
+
+def formula_neutralised(value: str) -> str:
+    if value and value.startswith(FORMULA_START) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _sql_neutralised(column: str) -> str:
+    """formula_neutralised() in SQL, for the COPY path; the regular expression runs only on the few
+    cells that start with a trigger character."""
+    cell = f"q.{connection.ops.quote_name(column)}::text"
+    return (f"CASE WHEN left({cell}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
+            f"AND {cell} !~ '^[+-]?[0-9]+(\\.[0-9]+)?$' THEN '''' || {cell} ELSE {cell} END")
 
 
 def chunks(queryset: QuerySet, fields: list[str]) -> Iterator[list[dict]]:
@@ -50,12 +71,15 @@ def copy_timestamp(column: str) -> str:
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
 
 
-def _copy_csv(spec: Spec, out: TextIO, since: datetime | None) -> int:
+def _copy_csv(spec: Spec, out: TextIO, since: datetime | None, raw: bool) -> int:
     where, params = ("", [])
     if since and spec.copy_since:
         where, params = f"WHERE {spec.copy_since} >= %s", [since]
     with connection.cursor() as cursor:
         query = cursor.mogrify(spec.copy_select.format(where=where), params).decode()
+        if not raw:
+            names = ", ".join(connection.ops.quote_name(c) for c in spec.columns)
+            query = f"SELECT {', '.join(_sql_neutralised(c) for c in spec.columns)} FROM ({query}) AS q({names})"
         out.write(",".join(spec.columns) + "\n")
         out.flush()
         # Bytes straight through to the file (or gzip): no decoding and encoding again on the way.
@@ -65,16 +89,17 @@ def _copy_csv(spec: Spec, out: TextIO, since: datetime | None) -> int:
 
 
 def export_rows(name: str, out: TextIO, fmt: str, since: datetime | None = None,
-                on_rows: Callable[[int], None] | None = None) -> int:
-    """Write every row of the spec `name` to out; returns how many. on_rows(n) reports progress."""
+                on_rows: Callable[[int], None] | None = None, raw: bool = False) -> int:
+    """Write every row of the spec `name` to out; returns how many. on_rows(n) reports progress.
+    CSV cells that a spreadsheet would run as formulas are neutralised unless raw."""
     spec = SPECS[name]
     columns = list(spec.columns)
     if fmt == "csv" and spec.copy_select and connection.vendor == "postgresql":
-        return _copy_csv(spec, out, since)
+        return _copy_csv(spec, out, since, raw)
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        write = writer.writerow
+        write = writer.writerow if raw else (lambda row: writer.writerow([formula_neutralised(v) for v in row]))
     else:
         def write(row: list[str]) -> None:
             out.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False) + "\n")
@@ -94,29 +119,32 @@ class ExportResult:
 
 
 def data_export(*, name: str, output: str, fmt: str | None, compress: bool, since: datetime | None,
-                on_rows: Callable[[int], None] | None = None) -> ExportResult:
+                on_rows: Callable[[int], None] | None = None, raw: bool = False) -> ExportResult:
     """Export to output ("-": stdout). A file is written under FILE.partial and renamed when
-    complete, so a reader never finds half an export under the real name."""
+    complete, so a reader never finds half an export under the real name; the partial file is made
+    0600 with O_EXCL|O_NOFOLLOW, so a link planted under that name (a shared folder) is refused, never
+    written through."""
     fmt = fmt or (format_of(Path(output)) if output != "-" else "csv")
     compress = compress or output.endswith(".gz")
     if output == "-":
-        count = _export_to(sys.stdout.buffer, name, fmt, compress, since, on_rows)
+        count = _export_to(sys.stdout.buffer, name, fmt, compress, since, on_rows, raw)
         return ExportResult(count, "stdout")
     target = Path(output)
     partial = target.with_name(target.name + ".partial")
+    binary = private_open(partial, "wb", replace=True)
     try:
-        with partial.open("wb") as binary:
-            count = _export_to(binary, name, fmt, compress, since, on_rows)
+        with binary:
+            count = _export_to(binary, name, fmt, compress, since, on_rows, raw)
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
     return ExportResult(count, str(target))
 
 
-def _export_to(binary, name: str, fmt: str, compress: bool, since, on_rows) -> int:
+def _export_to(binary, name: str, fmt: str, compress: bool, since, on_rows, raw_values: bool) -> int:
     raw = gzip.GzipFile(fileobj=binary, mode="wb", mtime=0) if compress else binary
     text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-    count = export_rows(name, text, fmt, since, on_rows)
+    count = export_rows(name, text, fmt, since, on_rows, raw=raw_values)
     text.detach()  # flushes; the caller's binary stream stays open (stdout) or is closed by the caller
     if compress:
         raw.close()  # writes gzip's trailer (the binary stream under it stays open)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from ask.core.private_files import private_open
 from ask.dataio.specs import BadValue, Spec
 
 
@@ -103,7 +104,7 @@ def parse(row: Row, spec: Spec) -> tuple[str, str] | None:
 
 def write_rejects(rejected: list, path: Path, spec: Spec, fmt: str) -> None:
     """rejected: (line, field, reason, raw row) of each bad row, in line order."""
-    with path.open("w", encoding="utf-8", newline="") as out:
+    with private_open(path, "w", replace=True, newline="") as out:  # never through a planted link
         if fmt == "csv":
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(["line", "field", "reason", *spec.columns])

@@ -1,5 +1,6 @@
 from django.core.management.base import CommandError
 
+from ask.core.private_files import UnsafePath
 from ask.dataio.exporting import data_export
 from ask.dataio.specs import SPECS, BadValue, read_datetime
 from ask.jobs.command import JobCommand
@@ -7,6 +8,7 @@ from ask.jobs.command import JobCommand
 
 class Command(JobCommand):
     exclusive = False  # read-only: exports of several models may run at once
+    operator_errors = (UnsafePath,)
 
     @property
     def help(self) -> str:
@@ -21,6 +23,9 @@ class Command(JobCommand):
         parser.add_argument("--output", "-o", default="-", help="File to write (default: stdout); .gz compresses.")
         parser.add_argument("--gzip", action="store_true", help="Compress with gzip (also to stdout).")
         parser.add_argument("--since", help="Only rows created from this moment on (ISO 8601 with offset).")
+        parser.add_argument("--raw", action="store_true",
+                            help="CSV: write text starting with = + - @ tab or CR as it is, for import_data. By "
+                                 "default such a cell gets a leading ' so a spreadsheet shows it, never runs it.")
 
     def run(self, job) -> str:
         options = job.options
@@ -32,7 +37,8 @@ class Command(JobCommand):
             job.stdout = job.stderr  # the data owns stdout; the summary line goes to stderr
         meter = job.meter(total=None, desc=options["model"], unit="rows")
         result = data_export(name=options["model"], output=options["output"], fmt=options["format"],
-                             compress=options["gzip"], since=since, on_rows=meter.update)
+                             compress=options["gzip"], since=since, on_rows=meter.update,
+                             raw=options["raw"])
         meter.close()
         job.count("rows", result.rows)
         return f"exported {result.rows:,} {options['model']} to {result.target}"

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from ask.core.private_files import UnsafePath
 from ask.dataio.importing import FileProblem, data_import
 from ask.dataio.specs import SPECS
 from ask.jobs.command import JobCommand
@@ -11,7 +12,7 @@ SHOWN_REJECTS = 20  # rejected rows named on stderr; all of them are in the reje
 
 class Command(JobCommand):
     changes_data = True
-    operator_errors = (FileProblem,)
+    operator_errors = (FileProblem, UnsafePath)
 
     @property
     def help(self) -> str:
