@@ -14,6 +14,7 @@ from accounts.models import User
 
 def account_of_attempt(request, credentials: dict | None) -> str:
     typed = ((credentials or {}).get("username") or (request.POST.get("username", "") if request else "")).strip()
+    typed = typed[:254]  # the longest address there is; axes keeps the name in a 255-character column
     if not typed:
         return ""
     email = User.objects.filter(Q(email__iexact=typed) | Q(display_name__iexact=typed)).values_list(

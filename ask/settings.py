@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ask.core.hostile_input.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -253,6 +254,7 @@ USE_TZ = True
 # --- Orders ---------------------------------------------------------------------------------------
 ORDERS_LEAD_MINUTES = env_int("ORDERS_LEAD_MINUTES", 45)  # cooking starts this long before the ETA
 ORDERS_MIN_NOTICE_MINUTES = env_int("ORDERS_MIN_NOTICE_MINUTES", 30)  # the earliest ETA, from now
+ORDERS_MAX_DAYS_AHEAD = env_int("ORDERS_MAX_DAYS_AHEAD", 14)  # the latest ETA, from now
 ORDERS_POLL_SECONDS = env_int("ORDERS_POLL_SECONDS", 20)  # how often a waiting order is looked at again
 ORDERS_BATCH_SIZE = env_int("ORDERS_BATCH_SIZE", 100)  # orders one processor claims per pass
 ORDERS_DELIVERY_WEBHOOK_TOKEN = env_str("ORDERS_DELIVERY_WEBHOOK_TOKEN")  # the pushing courier's token

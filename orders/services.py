@@ -90,6 +90,8 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
         raise OrderRefused("The cart is empty.")
     if eta < now + timedelta(minutes=settings.ORDERS_MIN_NOTICE_MINUTES):
         raise OrderRefused(f"Choose a delivery time at least {settings.ORDERS_MIN_NOTICE_MINUTES} minutes from now.")
+    if eta > now + timedelta(days=settings.ORDERS_MAX_DAYS_AHEAD):
+        raise OrderRefused(f"Choose a delivery time within the next {settings.ORDERS_MAX_DAYS_AHEAD} days.")
     with transaction.atomic():
         dishes = {d.pk: d for d in Dish.objects.select_related("restaurant").filter(pk__in=cart, available=True)}
         missing = set(cart) - set(dishes)

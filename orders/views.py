@@ -1,6 +1,7 @@
 """Pages of food ordering (menu, cart, checkout, orders, staff) and the webhooks of outside systems."""
 import json
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from ask.core.params import whole_number
 from ask.core.tokens import token_hash, token_matches
 from orders import cart, selectors
 from orders.models import Delivery, Order, Restaurant, Ticket
@@ -25,18 +27,14 @@ def menu(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/menu.html", {"restaurants": selectors.menu()})
 
 
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.lstrip("-").isdigit() and len(raw) < 10 else None
-
-
 @require_POST
 def cart_update(request: HttpRequest) -> HttpResponse:
     """Add a dish (button "add" = dish id, with qty-ID) or set a quantity (0 removes)."""
-    dish_id = _int(request.POST.get("add") or request.POST.get("set"))
+    dish_id = whole_number(request.POST.get("add") or request.POST.get("set"))
     if dish_id is None:
         messages.error(request, "Choose a dish.")
         return redirect("orders:menu")
-    quantity = _int(request.POST.get(f"qty-{dish_id}", "1"))
+    quantity = whole_number(request.POST.get(f"qty-{dish_id}", "1"), signed=True)
     if quantity is None or quantity < 0:
         messages.error(request, "A quantity is a whole number.")
         return redirect("orders:cart")
@@ -57,11 +55,14 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 
 
 def _parse_eta(raw: str) -> datetime | None:
+    """The delivery time asked for, or None when it is no time at all or one no clock reaches
+    (9999-12-31T23:59-14:00 overflows on the way to UTC)."""
     try:
-        naive = datetime.fromisoformat(raw)
-    except ValueError:
+        moment = datetime.fromisoformat(raw)
+        moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        return moment.astimezone(dt_timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return timezone.make_aware(naive) if timezone.is_naive(naive) else naive
 
 
 @login_required

@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
+from ask.core.params import whole_number
 from ask.stats.charts import line_chart
 from ask.stats.selectors import ORDER_FIELDS, PERIODS, SITE_FIELDS, last_days
 
@@ -21,10 +22,10 @@ CHARTS = [
 
 
 def _days(request: HttpRequest) -> int:
-    raw = request.GET.get("days", "30")
-    if not raw.isdigit() or int(raw) not in PERIODS:
+    days = whole_number(request.GET.get("days", "30"))
+    if days not in PERIODS:
         raise Http404("Choose 30, 90 or 365 days.")
-    return int(raw)
+    return days
 
 
 @staff_member_required
