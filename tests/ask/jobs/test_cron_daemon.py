@@ -37,6 +37,7 @@ def test_cron_runs_a_crontab_txt_line_and_the_run_is_recorded(user_crontab, var_
     env = process_env(var_dir)
     env_file = var_dir / "env"
     env_file.write_text(f"DATABASE_URL={env['DATABASE_URL']}\nASK_VAR_DIR={var_dir}\n")
+    env_file.chmod(0o600)  # cron-job refuses an environment file others can read
     text = (ROOT / "crontab.txt").read_text()
     text = re.sub(r"^ASK_HOME=.*$", f"ASK_HOME={ROOT}\nASK_ENV_FILE={env_file}", text, flags=re.M)
     text = re.sub(r"^MAILTO=.*$", "MAILTO=\"\"", text, flags=re.M)

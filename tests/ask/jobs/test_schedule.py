@@ -112,6 +112,7 @@ def test_an_installed_crontab_line_runs_its_job_through_the_wrapper(fake_crontab
     env_file = var_dir / "env"
     env = process_env(var_dir)
     env_file.write_text(f"DATABASE_URL={env['DATABASE_URL']}\nASK_VAR_DIR={var_dir}\n")
+    env_file.chmod(0o600)  # cron-job refuses an environment file others can read
     result = subprocess.run(["/bin/sh", "-c", command], env={"PATH": "/usr/bin:/bin", "ASK_ENV_FILE": str(env_file)},
                             capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
