@@ -18,6 +18,7 @@ from typing import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 from ask.core.cache_keys import anonymous_page
 
@@ -99,6 +100,7 @@ def cache_for_anonymous(*, timeout: int, version_keys: Callable[..., list[str]])
                 cache.set(page_key, (current, response.content, response["Content-Type"]), timeout)
                 local_pages.put(page_key, response.content, response["Content-Type"])
                 response["X-Cache"] = "miss"
+                patch_vary_headers(response, ["Cookie"])
             return response
 
         return wrapped
@@ -109,4 +111,5 @@ def cache_for_anonymous(*, timeout: int, version_keys: Callable[..., list[str]])
 def _cached_response(content: bytes, content_type: str, source: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["X-Cache"] = source
+    response["Vary"] = "Cookie"  # what we send a visitor with a session differs: shared caches must know
     return response

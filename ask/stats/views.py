@@ -32,7 +32,8 @@ def _days(request: HttpRequest) -> int:
 def stats_page(request: HttpRequest) -> HttpResponse:
     days = _days(request)
     rows = last_days(days)
-    charts = [{"title": title, "svg": mark_safe(line_chart(title, rows, series, percent=percent)),
+    charts = [{"title": title, "svg": mark_safe(line_chart(title, rows, series, percent=percent,
+                                                                 nonce=str(request.csp_nonce))),
                "fields": list(series.values()), "labels": list(series)} for title, series, percent in CHARTS]
     for chart in charts:
         chart["rows"] = [{"day": row["day"], "values": [row[f] for f in chart["fields"]]} for row in reversed(rows)]
