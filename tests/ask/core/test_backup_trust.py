@@ -19,13 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PG = {"PATH": "/usr/bin:/bin"}
 
 
-@pytest.fixture
-def backup_dir(tmp_path, settings):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    settings.BACKUP_SIGNING_KEY_FILE = tmp_path / "keys" / "backup-signing-key"
-    return settings.BACKUP_DIR
-
-
 def psql(database: str, script: str) -> None:
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-qc",
                     script], env=PG, check=True, capture_output=True)

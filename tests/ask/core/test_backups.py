@@ -12,13 +12,6 @@ from ask.core.backups import BackupError, backups_to_keep, checksum_path, pg_dum
 from tests.support import manage, process_env
 
 
-@pytest.fixture
-def backup_dir(tmp_path, settings):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    settings.BACKUP_SIGNING_KEY_FILE = tmp_path / "keys" / "backup-signing-key"
-    return settings.BACKUP_DIR
-
-
 def content_of(database: str, env: dict) -> str:
     """Every row of the Q&A and account tables, ordered: equal strings mean equal content."""
     query = ("SELECT string_agg(t::text, '|' ORDER BY t::text) FROM (SELECT id, title, rating FROM ask_question) t;"
