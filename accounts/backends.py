@@ -4,12 +4,17 @@ from django.contrib.auth.backends import ModelBackend
 from accounts.models import User
 
 
+def user_of_login_name(name: str) -> User | None:
+    """The user a log-in name means: an e-mail address when it has an @, else a display name."""
+    field = "email__iexact" if "@" in name else "display_name__iexact"
+    return User.objects.filter(**{field: name.strip()}).first()
+
+
 class EmailOrDisplayNameBackend(ModelBackend):
     def authenticate(self, request, username: str | None = None, password: str | None = None, **kwargs):
         if not username or password is None:
             return None
-        field = "email__iexact" if "@" in username else "display_name__iexact"
-        user = User.objects.filter(**{field: username.strip()}).first()
+        user = user_of_login_name(username)
         if user is None:
             User().set_password(password)  # same work as a real check, so timing does not tell
             return None

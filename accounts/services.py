@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.cache_keys import activation_key
 from accounts.models import ActivationKey, User
-from accounts.selectors import pending_sign_up
+from accounts.selectors import pending_sign_ups
 from ask.core.outbox import mail_queue
 from ask.core.tokens import token_hash, token_new
 
@@ -48,7 +48,7 @@ def user_sign_up(*, email: str, display_name: str, password: str, activation_url
     address holds nothing once the owner signs up.
     """
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=getattr(pending_sign_up(email), "pk", None)).first()
+        user = pending_sign_ups(email).select_for_update().first()
         if user is None:
             user = User.objects.create_user(email=email, display_name=display_name, password=password,
                                             is_active=False)
@@ -68,11 +68,7 @@ def activation_resend(*, email: str, activation_url: ActivationUrl) -> None:
     Does nothing, silently, for any other address: the caller answers the same either way.
     """
     with transaction.atomic():
-        user = (
-            User.objects.select_for_update()
-            .filter(email__iexact=email.strip(), is_active=False, activated_at=None)
-            .first()
-        )
+        user = pending_sign_ups(email).select_for_update().first()
         if user is None:
             return
         _activation_mail_queue(user, activation_url(_key_issue(user)))

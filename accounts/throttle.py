@@ -6,10 +6,9 @@ ends by itself. One account has several spellings here (its e-mail or display na
 each is counted under the account's e-mail address; a name with no account counts as typed, lowered.
 """
 from django.conf import settings
-from django.db.models import Q
 from django.shortcuts import render
 
-from accounts.models import User
+from accounts.backends import user_of_login_name
 
 
 def account_of_attempt(request, credentials: dict | None) -> str:
@@ -17,9 +16,8 @@ def account_of_attempt(request, credentials: dict | None) -> str:
     typed = typed[:254]  # the longest address there is; axes keeps the name in a 255-character column
     if not typed:
         return ""
-    email = User.objects.filter(Q(email__iexact=typed) | Q(display_name__iexact=typed)).values_list(
-        "email", flat=True).first()
-    return (email or typed).lower()
+    user = user_of_login_name(typed)  # the backend's own reading of the name
+    return (user.email if user else typed).lower()
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -88,8 +88,8 @@ def _now_utc() -> datetime:
     return timezone.now().replace(tzinfo=None)  # backup names carry UTC (timezone.now()) without a zone
 
 
-def _stamp_of(path: Path) -> datetime | None:
-    match = NAME.match(path.name)
+def _stamp_of(path: Path, match: re.Match | None = None) -> datetime | None:
+    match = match or NAME.match(path.name)
     try:
         return datetime.strptime(match.group("stamp"), "%Y%m%d-%H%M%S") if match else None
     except ValueError:
@@ -163,7 +163,8 @@ def backups_list(backup_dir: Path) -> list[tuple[datetime, Path]]:
     found = []
     latest = _now_utc() + CLOCK_SLACK
     for path in backup_dir.glob(f"{settings.SITE_NAME}-*"):
-        match, stamp = NAME.match(path.name), _stamp_of(path)
+        match = NAME.match(path.name)
+        stamp = _stamp_of(path, match)
         if match and match.group("site") == settings.SITE_NAME and stamp and stamp <= latest:
             found.append((stamp, path))
     return sorted(found, reverse=True)

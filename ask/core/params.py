@@ -20,7 +20,3 @@ def whole_number(raw: str | None, *, signed: bool = False) -> int | None:
         return None
     return -int(digits) if negative else int(digits)
 
-
-def printable(raw: str) -> str:
-    """Text without NUL and other control characters (PostgreSQL refuses NUL in any string)."""
-    return "".join(ch for ch in raw if ch >= " " or ch in "\t\n")
