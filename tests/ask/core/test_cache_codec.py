@@ -26,8 +26,9 @@ class Payload:
 
 
 def raw_memcached() -> RawClient:
+    """A client of its own, waiting for each reply (pymemcache's default noreply would race the site's read)."""
     host, port = cache._servers[0].rsplit(":", 1)
-    return RawClient((host, int(port)))
+    return RawClient((host, int(port)), default_noreply=False)
 
 
 def test_a_pickle_planted_under_a_page_key_in_memcached_runs_nothing_and_reads_as_a_miss(client, tmp_path):

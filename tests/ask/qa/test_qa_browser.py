@@ -1,5 +1,6 @@
 """In a real browser: one user asks, a second answers and votes, the author accepts."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import UserFactory
 
@@ -47,7 +48,8 @@ def walk_through(base: str, asker, helper) -> None:
     helper.get_by_role("button", name="Post your answer").click()
     assert "Your answer was posted." in helper.locator(".messages").inner_text()
     helper.locator(".post.question .vote-up").click()  # by script: no page load
-    helper.wait_for_function("document.querySelector('.post.question .rating').textContent === '1'")
+    # expect() polls without eval: a string predicate is refused by the page's CSP (no 'unsafe-eval')
+    expect(helper.locator(".post.question .rating")).to_have_text("1")
     assert "active" in helper.locator(".post.question .vote-up").get_attribute("class")
 
     asker.goto(question_url)
