@@ -167,6 +167,7 @@ def _activation_mail_queue(user: User, url: str) -> None:
         to=user.email,
         subject=render_to_string("accounts/email/activation_subject.txt", context).strip(),
         body=render_to_string("accounts/email/activation.txt", context),
+        one_time_link=True,
     )
 
 

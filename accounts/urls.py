@@ -12,6 +12,7 @@ urlpatterns = [
     path("activate/", views.activate_confirm, name="activate_confirm"),
     path("activate/<str:key>/", views.activate, name="activate"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("", include("django.contrib.auth.urls")),
 ]
 

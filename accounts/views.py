@@ -2,24 +2,32 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
 
-from accounts.forms import ActivationForm, ProfileForm, ResendForm, SignUpForm
+from accounts.forms import ActivationForm, PasswordResetForm, ProfileForm, ResendForm, SignUpForm
 from accounts.services import (
     KEY_FORMAT, ActivationError, account_activate, activation_pending, activation_resend, password_kept,
     profile_update, user_sign_up,
 )
+from ask.core.rate_limits import Limit, over_limit, posted_email, too_many_requests
 
 # HTTP status of each reason an activation link did not work ("missing": no key in the session).
 ACTIVATION_FAILURE_STATUS = {"malformed": 400, "missing": 400, "unknown": 404, "used": 410, "replaced": 410,
                              "expired": 410, "deactivated": 403}
 SESSION_KEY = "activation_key"  # the key of the link opened in this browser, until it is used
 SESSION_SIGNED_UP = "signed_up_key_hash"  # the hash of the key this browser's sign-up mailed
+
+
+def _over_limit(request: HttpRequest, action: str) -> bool:
+    """Count a sign-up, resend or reset per address and per client (ACCOUNTS_<ACTION>_RATE_PER_*)."""
+    rate = f"ACCOUNTS_{action.upper()}_RATE_PER_"
+    return over_limit(request, Limit(f"accounts.{action}.address", posted_email, getattr(settings, rate + "ADDRESS")),
+                      Limit(f"accounts.{action}.client", "ip", getattr(settings, rate + "CLIENT")))
 
 
 def _activation_url(request: HttpRequest):
@@ -30,6 +38,8 @@ def _activation_url(request: HttpRequest):
 def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if _over_limit(request, "sign_up"):
+            return too_many_requests(request, what="another sign-up")
         signed_up = user_sign_up(
             email=form.cleaned_data["email"], display_name=form.cleaned_data["display_name"],
             password=form.cleaned_data["password1"], activation_url=_activation_url(request),
@@ -88,25 +98,27 @@ def _activation_failed(request: HttpRequest, reason: str) -> HttpResponse:
                   status=ACTIVATION_FAILURE_STATUS[reason])
 
 
-def _address(group: str, request: HttpRequest) -> str:
-    return request.POST.get("email", "").strip().lower()
-
-
 @require_http_methods(["GET", "POST"])
 def resend(request: HttpRequest) -> HttpResponse:
     form = ResendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        limited = [
-            is_ratelimited(request, group="accounts.resend.address", key=_address,
-                           rate=settings.ACCOUNTS_RESEND_RATE_PER_ADDRESS, increment=True),
-            is_ratelimited(request, group="accounts.resend.client", key="ip",
-                           rate=settings.ACCOUNTS_RESEND_RATE_PER_CLIENT, increment=True),
-        ]
-        if any(limited):
-            return render(request, "accounts/rate_limited.html", status=429)
+        if _over_limit(request, "resend"):
+            return too_many_requests(request, what="another activation link")
         activation_resend(email=form.cleaned_data["email"], activation_url=_activation_url(request))
         return redirect("resend_done")
     return render(request, "accounts/resend.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's page, limited like resend (per address and per client) and with the site's form:
+    the mail goes through the outbox as a one-time link, and imported members can set a password."""
+
+    form_class = PasswordResetForm
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if _over_limit(request, "reset"):
+            return too_many_requests(request, what="another password reset link")
+        return super().post(request, *args, **kwargs)
 
 
 def resend_done(request: HttpRequest) -> HttpResponse:

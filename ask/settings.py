@@ -214,7 +214,8 @@ MAIL_MAX_TRIES = env_int("MAIL_MAX_TRIES", 8)  # deliveries tried before a mail 
 MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)  # 1, 2, 4, 8 ... minutes between tries
 MAIL_RETENTION_DAYS = env_int("MAIL_RETENTION_DAYS", 30)  # sent and failed mail kept this long
 POST_OFFICE = {
-    "BACKENDS": {"default": DELIVERY_EMAIL_BACKEND},
+    # one_time_link: the same delivery, for mail whose body ask.core.outbox redacts once it is sent
+    "BACKENDS": {"default": DELIVERY_EMAIL_BACKEND, "one_time_link": DELIVERY_EMAIL_BACKEND},
     "DEFAULT_PRIORITY": "medium",  # queued, never sent inside the request ("now" would)
     "MAX_RETRIES": MAIL_MAX_TRIES - 1,
     "RETRY_INTERVAL": timedelta(seconds=MAIL_RETRY_BASE_SECONDS),  # ask.core.outbox doubles it per try
@@ -248,6 +249,12 @@ RATELIMIT_IP_META_KEY = "ask.core.clients.client_ip"
 # Rate limits (django-ratelimit, counted in the shared cache; an outage lets requests through).
 ACCOUNTS_RESEND_RATE_PER_ADDRESS = env_str("ACCOUNTS_RESEND_RATE_PER_ADDRESS", "3/h")
 ACCOUNTS_RESEND_RATE_PER_CLIENT = env_str("ACCOUNTS_RESEND_RATE_PER_CLIENT", "10/h")
+ACCOUNTS_RESET_RATE_PER_ADDRESS = env_str("ACCOUNTS_RESET_RATE_PER_ADDRESS", "3/h")
+ACCOUNTS_RESET_RATE_PER_CLIENT = env_str("ACCOUNTS_RESET_RATE_PER_CLIENT", "10/h")
+ACCOUNTS_SIGN_UP_RATE_PER_ADDRESS = env_str("ACCOUNTS_SIGN_UP_RATE_PER_ADDRESS", "3/h")
+ACCOUNTS_SIGN_UP_RATE_PER_CLIENT = env_str("ACCOUNTS_SIGN_UP_RATE_PER_CLIENT", "10/h")
+QA_ANSWER_RATE_PER_MEMBER = env_str("QA_ANSWER_RATE_PER_MEMBER", "20/h")
+QA_ANSWER_RATE_PER_CLIENT = env_str("QA_ANSWER_RATE_PER_CLIENT", "60/h")
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -100,6 +100,7 @@ def smtp(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
     settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
     smtp_backend = "django.core.mail.backends.smtp.EmailBackend"
-    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {"default": smtp_backend}}
+    backends = {"default": smtp_backend, "one_time_link": smtp_backend}
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": backends}
     yield server
     server.stop()

@@ -22,4 +22,5 @@ WHITENOISE_USE_FINDERS = True
 if os.environ.get("TEST_POST_OFFICE"):
     _smtp = json.loads(os.environ["TEST_POST_OFFICE"])
     EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS = _smtp["host"], _smtp["port"], False
-    POST_OFFICE = {**POST_OFFICE, "BACKENDS": {"default": "django.core.mail.backends.smtp.EmailBackend"}}  # noqa: F405
+    _backend = "django.core.mail.backends.smtp.EmailBackend"
+    POST_OFFICE = {**POST_OFFICE, "BACKENDS": {"default": _backend, "one_time_link": _backend}}  # noqa: F405

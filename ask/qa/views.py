@@ -1,4 +1,5 @@
 """Pages of the Q&A site: thin views over ask.qa.selectors and ask.qa.services."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from ask.core.caching import cache_for_anonymous
 from ask.core.pagination import page_of
+from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import selectors, services
 from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION, question_version
 from ask.qa.forms import AnswerForm, QuestionForm
@@ -81,6 +83,10 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = AnswerForm(request.POST)
     if not form.is_valid():
         return _question_page(request, pk, form, status=400)
+    # Each answer mails the asker: a limit per member and per client keeps a script from flooding them.
+    if over_limit(request, Limit("qa.answer.member", "user", settings.QA_ANSWER_RATE_PER_MEMBER),
+                  Limit("qa.answer.client", "ip", settings.QA_ANSWER_RATE_PER_CLIENT)):
+        return too_many_requests(request, what="another answer")
     created = services.answer_create(author=request.user, question=shown, text=form.cleaned_data["text"],
                                      question_url=request.build_absolute_uri(services.question_url(shown)))
     messages.success(request, "Your answer was posted.")

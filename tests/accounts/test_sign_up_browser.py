@@ -10,8 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_sign_up_then_follow_the_mailed_link_and_land_logged_in(live_server, page, settings, tmp_path):
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
-    settings.POST_OFFICE = {**settings.POST_OFFICE,
-                            "BACKENDS": {"default": "ask.core.mail_files.PrivateFileEmailBackend"}}
+    files = "ask.core.mail_files.PrivateFileEmailBackend"
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {"default": files, "one_time_link": files}}
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Sign up").click()
     page.get_by_label("E-mail address").fill("grace@example.com")

@@ -14,7 +14,7 @@ from ask.core.private_files import UnsafePath, private_open, private_write
 def test_mail_files_are_private_whatever_the_umask(settings, tmp_path):
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
     backend = "ask.core.mail_files.PrivateFileEmailBackend"
-    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {"default": backend}}
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {"default": backend, "one_time_link": backend}}
     old = os.umask(0)
     try:
         send(recipients=["ada@example.com"], sender="ask@example.com", subject="Reset", message="a reset link")
