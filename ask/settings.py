@@ -243,6 +243,10 @@ AXES_CLIENT_IP_CALLABLE = "ask.core.clients.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # failed attempts are what throttling needs; no table of every log-in
 AXES_VERBOSE = False
+# /healthz: the checks' details go to staff and to `Authorization: Bearer HEALTHZ_TOKEN` (monitoring);
+# each process reruns the checks at most every HEALTHZ_CACHE_SECONDS.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
+HEALTHZ_CACHE_SECONDS = float(env_str("HEALTHZ_CACHE_SECONDS", "5"))
 # How many proxies of ours stand in front of the site (nginx: 1); see ask.core.clients.
 ASK_TRUSTED_PROXIES = env_int("ASK_TRUSTED_PROXIES", 0)
 RATELIMIT_IP_META_KEY = "ask.core.clients.client_ip"

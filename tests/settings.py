@@ -8,6 +8,8 @@ from ask.settings import CRONJOBS, INSTALLED_APPS
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobapp"]
 # Pages straight from the shared cache, so a test sees a change at once (test_caching tests the local copy).
 ASK_PAGE_LOCAL_SECONDS = 0
+HEALTHZ_CACHE_SECONDS = 0  # tests/ask/core/test_health.py sets it where it is tested
+HEALTHZ_TOKEN = "test-healthz-token"
 
 # Faster hashing: tests create many users and never need a strong hash.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

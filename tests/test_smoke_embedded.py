@@ -15,7 +15,7 @@ def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "MEMCACHED_SERVERS", "DJANGO_SETTINGS_MODULE"}}
-    env.update(ASK_VAR_DIR=str(tmp_path / "var"), ASK_PORT=str(port))
+    env.update(ASK_VAR_DIR=str(tmp_path / "var"), ASK_PORT=str(port), HEALTHZ_TOKEN="smoke-token")
     base = f"http://127.0.0.1:{port}"
     for attempt in ("first run", "second run"):
         proc = subprocess.Popen([str(ROOT / "scripts/run")], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -26,7 +26,8 @@ def test_scripts_run_serves_the_embedded_site_and_can_run_again(tmp_path):
             assert proc.poll() is None, f"scripts/run exited on its {attempt}: {proc.stderr.read()}"
             status, html = http_get(base + "/")
             assert status == 200 and "New questions" in html
-            status, body = http_get(base + "/healthz")
+            assert json.loads(http_get(base + "/healthz")[1]) == {"status": "ok"}, "anonymous: the status only"
+            status, body = http_get(base + "/healthz", headers={"Authorization": "Bearer smoke-token"})
             report = json.loads(body)
             assert status == 200 and report["status"] == "ok", body
             assert report["checks"]["database"]["detail"] == "sqlite"

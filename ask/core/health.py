@@ -2,8 +2,13 @@
 
 Core checks the database, the cache and the scheduled jobs (the job framework's jobs_health); the
 domain apps may add theirs with register() from their AppConfig.ready(), so this module names none.
+
+A report runs some 25 queries, and /healthz is public (load balancers ask it every few seconds from
+every host, and so can anybody): recent_health_report() keeps each process's last report for
+HEALTHZ_CACHE_SECONDS, and one caller at a time runs a new one while the others wait for it.
 """
 import secrets
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -85,3 +90,26 @@ def health_report() -> tuple[str, dict]:
     else:
         status = DEGRADED
     return status, {"status": status, "checks": {name: asdict(c) for name, c in checks.items()}}
+
+
+class _RecentReport:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.at = float("-inf")
+        self.report: tuple[str, dict] | None = None
+
+    def clear(self) -> None:
+        with self.lock:
+            self.at, self.report = float("-inf"), None
+
+
+recent = _RecentReport()
+
+
+def recent_health_report() -> tuple[str, dict]:
+    """health_report(), at most once every HEALTHZ_CACHE_SECONDS in this process."""
+    with recent.lock:
+        if recent.report is None or time.monotonic() - recent.at >= settings.HEALTHZ_CACHE_SECONDS:
+            recent.report = health_report()
+            recent.at = time.monotonic()
+        return recent.report

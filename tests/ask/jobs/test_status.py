@@ -91,7 +91,7 @@ def test_jobs_shows_one_job_history_and_one_run_in_full(scheduled):
 @pytest.mark.django_db
 def test_healthz_reports_a_failed_job_as_degraded(client, scheduled):
     JobRunFactory(status="failed", error="RuntimeError: boom")
-    body = client.get("/healthz").json()
+    body = client.get("/healthz", HTTP_AUTHORIZATION="Bearer test-healthz-token").json()
     assert body["status"] == "degraded"
     assert "sample_job" in body["checks"]["jobs"]["data"]["problems"]
     JobRunFactory(status="ok")
