@@ -7,6 +7,7 @@ from django.contrib.auth.forms import (
 from django.template import loader
 
 from accounts.models import User
+from accounts.avatars import avatar_problem
 from accounts.selectors import pending_sign_up
 from ask.core.outbox import mail_queue
 
@@ -73,20 +74,51 @@ AVATAR_MAX_BYTES = 1024 * 1024
 
 
 class ProfileForm(forms.ModelForm):
-    """The member's own settings: display name, e-mail address, avatar."""
+    """The member's own settings: display name and avatar (the address has EmailChangeForm)."""
 
     class Meta:
         model = User
-        fields = ["display_name", "email", "avatar"]
+        fields = ["display_name", "avatar"]
+        help_texts = {"avatar": "A PNG, JPEG, GIF or WebP picture up to 1 MB; it is stored at 256 pixels a side."}
 
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+    def clean_display_name(self) -> str:
+        return self.cleaned_data["display_name"].strip()
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
-        if avatar and hasattr(avatar, "size") and avatar.size > AVATAR_MAX_BYTES:
-            raise forms.ValidationError("The picture is larger than 1 MB.")
+        if avatar and hasattr(avatar, "size"):
+            if avatar.size > AVATAR_MAX_BYTES:
+                raise forms.ValidationError("The picture is larger than 1 MB.")
+            problem = avatar_problem(avatar)
+            if problem:
+                raise forms.ValidationError(problem)
         return avatar
+
+
+class EmailChangeForm(forms.Form):
+    """A new address and the current password: a session alone cannot move the account elsewhere."""
+
+    new_email = forms.EmailField(label="New e-mail address", max_length=254)
+    password = forms.CharField(label="Your password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def __init__(self, user: User, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_new_email(self) -> str:
+        email = self.cleaned_data["new_email"].strip().lower()
+        if email == self.user.email.lower():
+            raise forms.ValidationError("This is your address already.")
+        if User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
+            raise forms.ValidationError("An account with this e-mail address exists already.")
+        return email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("This is not your current password.")
+        return password
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

@@ -1,9 +1,11 @@
 """The site's user: identified by e-mail, shown by a unique display name."""
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class UserManager(BaseUserManager):
@@ -72,6 +74,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.display_name
+
+    # Sessions end when the password or the e-mail address changes (Django's covers the password only):
+    # a new address logs out every other browser (accounts.email_change keeps the one that changed it).
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(None)
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret)
+
+    def _session_hash(self, secret: str | None) -> str:
+        return salted_hmac("accounts.User.get_session_auth_hash", f"{self.password}\0{self.email.lower()}",
+                           secret=secret, algorithm="sha256").hexdigest()
 
 
 class ActivationKey(models.Model):

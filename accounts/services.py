@@ -1,4 +1,5 @@
-"""Sign-up, activation, resend and profile settings: the account workflows, each in one transaction."""
+"""Sign-up, activation, resend and profile settings: the account workflows, each in one transaction
+(the e-mail address has accounts.email_change)."""
 import logging
 import re
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.avatars import avatar_file, avatar_forget
 from accounts.cache_keys import activation_key
 from accounts.models import ActivationKey, User
 from accounts.selectors import pending_sign_ups
@@ -171,14 +173,21 @@ def _activation_mail_queue(user: User, url: str) -> None:
     )
 
 
-def profile_update(*, user: User, display_name: str, email: str, avatar=None, clear_avatar: bool = False) -> User:
-    user.display_name, user.email = display_name.strip(), email.strip().lower()
-    fields = ["display_name", "email"]
-    if avatar:
-        user.avatar = avatar
-        fields.append("avatar")
-    elif clear_avatar:
-        user.avatar = None
-        fields.append("avatar")
-    user.save(update_fields=fields)
+def profile_update(*, user: User, display_name: str, avatar=None, clear_avatar: bool = False) -> User:
+    """Save the display name and the avatar (re-encoded, under a new random name; the old file goes)."""
+    user.display_name = display_name.strip()
+    fields = ["display_name"]
+    with transaction.atomic():
+        # From the row: a ModelForm's validation already put the upload on the instance.
+        old_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).first() or ""
+        if avatar:
+            encoded = avatar_file(avatar)
+            user.avatar.save(encoded.name, encoded, save=False)
+            fields.append("avatar")
+        elif clear_avatar:
+            user.avatar = None
+            fields.append("avatar")
+        user.save(update_fields=fields)
+        if "avatar" in fields:
+            avatar_forget(old_avatar)
     return user

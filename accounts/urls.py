@@ -19,4 +19,7 @@ urlpatterns = [
 # At the site's root (ask.urls), where the page has always been: /settings/.
 profile_patterns = [
     path("settings/", views.profile_settings, name="settings"),
+    path("settings/email/", views.email_change, name="email_change"),
+    path("settings/email/confirm/", views.email_change_confirm, name="email_change_confirm"),
+    path("settings/email/confirm/<str:token>/", views.email_change_link, name="email_change_link"),
 ]

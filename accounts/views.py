@@ -1,7 +1,7 @@
 """Sign-up, activation, resend and settings pages; log-in and password pages are Django's own views."""
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,7 +9,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import ActivationForm, PasswordResetForm, ProfileForm, ResendForm, SignUpForm
+from accounts.email_change import EmailChangeError, email_change_pending, email_change_request
+from accounts.email_change import email_change_confirm as email_change_confirm_service
+from accounts.forms import (
+    ActivationForm, EmailChangeForm, PasswordResetForm, ProfileForm, ResendForm, SignUpForm,
+)
 from accounts.services import (
     KEY_FORMAT, ActivationError, account_activate, activation_pending, activation_resend, password_kept,
     profile_update, user_sign_up,
@@ -21,6 +25,8 @@ ACTIVATION_FAILURE_STATUS = {"malformed": 400, "missing": 400, "unknown": 404, "
                              "expired": 410, "deactivated": 403}
 SESSION_KEY = "activation_key"  # the key of the link opened in this browser, until it is used
 SESSION_SIGNED_UP = "signed_up_key_hash"  # the hash of the key this browser's sign-up mailed
+SESSION_EMAIL_CHANGE = "email_change_token"  # the token of the address-change link opened here
+EMAIL_CHANGE_FAILURE_STATUS = {"invalid": 400, "expired": 410, "used": 410, "other_member": 403, "taken": 409}
 
 
 def _over_limit(request: HttpRequest, action: str) -> bool:
@@ -131,8 +137,53 @@ def profile_settings(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, request.FILES or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         profile_update(user=request.user, display_name=form.cleaned_data["display_name"],
-                       email=form.cleaned_data["email"], avatar=request.FILES.get("avatar"),
-                       clear_avatar=form.cleaned_data.get("avatar") is False)
+                       avatar=request.FILES.get("avatar"), clear_avatar=form.cleaned_data.get("avatar") is False)
         messages.success(request, "Your settings were saved.")
         return redirect("settings")
+    if form.errors:
+        request.user.refresh_from_db()  # the page shows the saved name, not the refused one
     return render(request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change(request: HttpRequest) -> HttpResponse:
+    """Ask for a new address: the current password, then a link mailed to the new address."""
+    form = EmailChangeForm(request.user, request.POST or None)
+    if request.method == "POST":
+        # Each try checks the password and may mail an address of the caller's choice: both limited.
+        if over_limit(request, Limit("accounts.email_change.member", "user", settings.ACCOUNTS_EMAIL_CHANGE_RATE)):
+            return too_many_requests(request, what="another change of address")
+        if form.is_valid():
+            email_change_request(user=request.user, new_email=form.cleaned_data["new_email"],
+                                 confirm_url=lambda token: request.build_absolute_uri(
+                                     reverse("email_change_link", args=[token])))
+            messages.success(request, f"We sent a link to {form.cleaned_data['new_email']}: your address "
+                                      "changes when you open it while logged in.")
+            return redirect("settings")
+    return render(request, "accounts/email_change.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def email_change_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The mailed link: the token goes to the session and out of the address bar (and access logs)."""
+    request.session[SESSION_EMAIL_CHANGE] = token
+    return redirect("email_change_confirm")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change_confirm(request: HttpRequest) -> HttpResponse:
+    token = request.session.get(SESSION_EMAIL_CHANGE, "")
+    try:
+        pending = email_change_pending(token=token, user=request.user)
+        if request.method == "POST":
+            user = email_change_confirm_service(token=token, user=request.user)
+            request.session.pop(SESSION_EMAIL_CHANGE, None)
+            update_session_auth_hash(request, user)  # this browser stays logged in; every other one is out
+            messages.success(request, f"Your e-mail address is now {user.email}.")
+            return redirect("settings")
+    except EmailChangeError as failure:
+        request.session.pop(SESSION_EMAIL_CHANGE, None)
+        return render(request, "accounts/email_change_failed.html", {"reason": failure.reason},
+                      status=EMAIL_CHANGE_FAILURE_STATUS[failure.reason])
+    return render(request, "accounts/email_change_confirm.html", {"pending": pending})

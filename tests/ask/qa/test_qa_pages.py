@@ -154,29 +154,6 @@ def test_profile_shows_questions_answers_and_rating(client):
     assert "Grace asks about sorting things" in html and "Rating <strong>7</strong>" in html
 
 
-def test_settings_change_name_email_and_avatar(member_client, settings, tmp_path):
-    import io
-
-    from PIL import Image
-
-    settings.MEDIA_ROOT = tmp_path
-    picture = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(picture, "PNG")
-    picture.seek(0)
-    picture.name = "me.png"
-    response = member_client.post("/settings/", {"display_name": "Renamed", "email": "NEW@example.com",
-                                                 "avatar": picture})
-    assert response.status_code == 302, response.context["form"].errors
-    member_client.user.refresh_from_db()
-    assert (member_client.user.display_name, member_client.user.email) == ("Renamed", "new@example.com")
-    assert member_client.user.avatar.name.startswith("avatars/")
-    not_an_image = io.BytesIO(b"plain text")
-    not_an_image.name = "x.png"
-    bad = member_client.post("/settings/", {"display_name": "Renamed", "email": "new@example.com",
-                                            "avatar": not_an_image})
-    assert bad.status_code == 400 and "avatar" in bad.context["form"].errors
-
-
 def test_search_page_and_suggestions(client):
     QuestionFactory(title="Parsing CSV files quickly", text="with the csv module")
     html = client.get("/search/?q=csv").content.decode()
