@@ -34,6 +34,7 @@ class UsersWriter(SpecWriter):
     def __init__(self, spec: Spec) -> None:
         super().__init__(spec)
         self.names: dict[str, str] = {}  # lower-case display name -> the e-mail that has it (this import)
+        self.active: dict[str, bool] = {}  # e-mail -> is_active, as the database or this import has it
 
     def refs(self, rows: list[Row]) -> Rejections:
         """Display names are unique whatever their case: one may not go to a second e-mail address."""
@@ -47,7 +48,24 @@ class UsersWriter(SpecWriter):
             name = value["display_name"].lower()
             if owner.setdefault(name, value["email"]) != value["email"]:
                 bad[index] = ("display_name", f"{value['display_name']!r} is the name of {owner[name]} already")
+        self._active_changes(values, bad)
         return bad
+
+    def _active_changes(self, values: list[dict], bad: Rejections) -> None:
+        """Without --change-active, a row may not activate or deactivate an account that exists."""
+        unknown = {v["email"] for v in values} - self.active.keys()
+        if unknown:
+            self.active.update(select_in(User, "email", unknown, ["email", "is_active"]))
+        for index, value in enumerate(values):
+            if index in bad:
+                continue
+            was = self.active.get(value["email"])
+            if was is not None and was != value["is_active"] and not self.change_active:
+                verb = "deactivate" if was else "activate"
+                bad[index] = ("is_active", f"would {verb} the existing account {value['email']}; "
+                                           "import_data --change-active allows it")
+            else:
+                self.active[value["email"]] = value["is_active"]
 
     def write(self, rows: list[Row], prepared: dict) -> None:
         values = [r.values for r in rows]

@@ -134,13 +134,15 @@ class ImportOutcome:
 
 
 def data_import(*, path: Path, model: str, fmt: str | None = None, atomic: bool = False, dry_run: bool = False,
-                rejects: Path | None = None, on_batch: Callable[[int], None] | None = None) -> ImportOutcome:
+                rejects: Path | None = None, on_batch: Callable[[int], None] | None = None,
+                change_active: bool = False) -> ImportOutcome:
     """Import a file written by export_data; bad rows go to the rejects file (default
     FILE.rejects.csv/.jsonl). Raises FileProblem for a file that is not there."""
     if not path.is_file():
         raise FileProblem(f"{path}: no such file.")
     spec, fmt = SPECS[model], fmt or format_of(path)
     writer, report = spec.writer(spec), ImportReport()
+    writer.change_active = change_active
     outcome = ImportOutcome(path, report, atomic, dry_run)
     try:
         import_file(path=path, spec=spec, writer=writer, fmt=fmt, atomic=atomic, dry_run=dry_run, report=report,

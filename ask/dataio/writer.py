@@ -30,6 +30,9 @@ class SpecWriter:
 
     # Tables the rows give explicit ids to: their id sequences are moved past them at the end.
     sequence_tables: tuple[str, ...] = ()
+    # import_data --change-active: rows may change whether existing accounts are active (the users
+    # spec rejects such rows otherwise, so a file cannot lock out an admin or revive a banned member).
+    change_active: bool = False
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec

@@ -205,6 +205,14 @@ def test_a_wrong_password_for_an_inactive_user_says_nothing_about_activation(cli
     assert "not activated" not in html and "Please enter a correct" in html
 
 
+def test_a_deactivated_account_is_named_so_only_after_its_right_password(client):
+    UserFactory(email="gone@example.com", is_active=False, activated_at=timezone.now())
+    wrong = client.post("/accounts/login/", {"username": "gone@example.com", "password": "wrong"}).content.decode()
+    assert "deactivated" not in wrong and "Please enter a correct" in wrong
+    right = client.post("/accounts/login/", {"username": "gone@example.com", "password": "secret-pass-1"})
+    assert "This account has been deactivated." in right.content.decode() and "_auth_user_id" not in client.session
+
+
 def test_a_deactivated_users_session_ends(client):
     user = UserFactory(display_name="Ada")
     client.force_login(user)

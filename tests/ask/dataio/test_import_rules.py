@@ -119,6 +119,29 @@ def test_a_display_name_of_another_user_is_rejected_whatever_its_case(tmp_path):
     assert User.objects.get(email="ada@example.com").display_name == "Ada Lovelace"
 
 
+def test_a_file_cannot_deactivate_an_admin_or_revive_a_banned_member_without_change_active(tmp_path):
+    """Security finding 18: import_data changed is_active of any account, superusers included."""
+    User.objects.create_superuser("root@example.com", "Root", password="x-long-pass-1")
+    UserFactory(email="banned@example.com", display_name="Banned", is_active=False)
+    UserFactory(email="ada@example.com", display_name="Ada")
+    path = write(tmp_path / "users.csv", "email,display_name,is_active,date_joined,activated_at\n"
+                 f"root@example.com,Root,false,{WHEN},\n"
+                 f"banned@example.com,Banned,true,{WHEN},\n"
+                 f"ada@example.com,Ada L,true,{WHEN},\n"
+                 f"new@example.com,New,false,{WHEN},\n")
+    with pytest.raises(CommandError, match="2 written.*2 rejected"):
+        import_("users", path)
+    reasons = rejects(path)
+    assert "is_active,would deactivate the existing account root@example.com; import_data --change-active" in reasons
+    assert "is_active,would activate the existing account banned@example.com" in reasons
+    assert User.objects.get(email="root@example.com").is_active
+    assert not User.objects.get(email="banned@example.com").is_active
+    assert User.objects.get(email="ada@example.com").display_name == "Ada L", "other changes still import"
+    import_("users", path, "--change-active")
+    assert not User.objects.get(email="root@example.com").is_active, "with the option, as the admin asked"
+    assert User.objects.get(email="root@example.com").is_superuser, "staff and superuser flags are never imported"
+
+
 @pytest.mark.parametrize("model,header,row,reason", [
     ("questions", "id,author,title,text,created_at,tags", f"1,a@b.c,{'T' * 201},Text,{WHEN},",
      "title,Ensure this value has at most 200 characters (it has 201)."),

@@ -28,6 +28,10 @@ class Command(JobCommand):
         parser.add_argument("file")
         parser.add_argument("--format", choices=["csv", "jsonl"], help="Default: from the file name.")
         parser.add_argument("--atomic", action="store_true", help="All or nothing: any rejected row writes nothing.")
+        parser.add_argument("--change-active", action="store_true",
+                            help="users: let rows activate or deactivate existing accounts (without it such rows are "
+                                 "rejected, so a file cannot lock out an admin). Staff and superuser flags are "
+                                 "never imported.")
         parser.add_argument("--rejects", help="Where to write rejected rows (default: FILE.rejects.csv/.jsonl).")
 
     def run(self, job) -> str:
@@ -35,7 +39,8 @@ class Command(JobCommand):
         meter = job.meter(total=None, desc=options["model"], unit="rows")
         outcome = data_import(path=Path(options["file"]), model=options["model"], fmt=options["format"],
                               atomic=options["atomic"], dry_run=job.dry_run, on_batch=meter.update,
-                              rejects=Path(options["rejects"]) if options["rejects"] else None)
+                              rejects=Path(options["rejects"]) if options["rejects"] else None,
+                              change_active=options["change_active"])
         meter.close()
         job.count("read", outcome.report.read)
         job.count("written" if not job.dry_run else "valid", outcome.report.written)
