@@ -193,9 +193,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- E-mail ---------------------------------------------------------------------------------------
-# Every mail goes into post_office's outbox table, in the transaction of the change that caused it;
-# the send_queued_mail job delivers it through the real backend: SMTP when EMAIL_HOST is set,
-# otherwise one file per mail under var/mail.
+# Every mail goes into post_office's outbox table in the transaction of the change that caused it; the
+# send_queued_mail job delivers it: SMTP when EMAIL_HOST is set, otherwise a file under var/mail.
 EMAIL_BACKEND = "post_office.EmailBackend"
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
@@ -231,9 +230,7 @@ ACCOUNTS_CLEANUP_GRACE_DAYS = env_int("ACCOUNTS_CLEANUP_GRACE_DAYS", 7)  # after
 SITE_AUTH_BACKEND = "accounts.backends.EmailOrDisplayNameBackend"
 # django-axes first: it refuses a locked-out account or client before any password is hashed.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", SITE_AUTH_BACKEND]
-# Log-in throttling (django-axes, counted in the database so every web host sees every try): after
-# AXES_FAILURE_LIMIT failed log-ins of one account, or from one client address, further tries are
-# refused (429) for AXES_COOLOFF_MINUTES; a success resets that account's count.
+# Log-in throttling (django-axes, counted in the database, so every host sees every try): README "Security".
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
@@ -243,8 +240,7 @@ AXES_CLIENT_IP_CALLABLE = "ask.core.clients.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # failed attempts are what throttling needs; no table of every log-in
 AXES_VERBOSE = False
-# /healthz: the checks' details go to staff and to `Authorization: Bearer HEALTHZ_TOKEN` (monitoring);
-# each process reruns the checks at most every HEALTHZ_CACHE_SECONDS.
+# /healthz: details for staff and `Authorization: Bearer HEALTHZ_TOKEN`; checks rerun every N seconds.
 HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 HEALTHZ_CACHE_SECONDS = float(env_str("HEALTHZ_CACHE_SECONDS", "5"))
 # How many proxies of ours stand in front of the site (nginx: 1); see ask.core.clients.
@@ -305,9 +301,7 @@ if HTTPS:
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is the admin's choice (SECURE_HSTS_PRELOAD=1)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Content-Security-Policy (django-csp): scripts only from the site's own files (site.js is one), no
-# inline script, no plugins, no framing, forms post only here. The statistics' inline SVG charts carry
-# a per-response nonce on their <style> (ask.stats.charts).
+# Content-Security-Policy (django-csp): README "Security"; chart <style>s carry a nonce (ask.stats.charts).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'none'"],
@@ -327,8 +321,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Backups --------------------------------------------------------------------------------------
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
-# The key that signs backups (ask.core.backup_signing), kept outside BACKUP_DIR; the same on every host
-# that makes or checks backups. BACKUP_SIGNING_KEY (the value) wins over the file.
+# The key signing backups (ask.core.backup_signing), outside BACKUP_DIR; BACKUP_SIGNING_KEY wins over the file.
 BACKUP_SIGNING_KEY = env_str("BACKUP_SIGNING_KEY")
 BACKUP_SIGNING_KEY_FILE = Path(env_str("BACKUP_SIGNING_KEY_FILE", str(VAR_DIR / "backup-signing-key")))
 # pg_dump's compression: most of a dump's time goes into it (655 MB: 16.8 s at the default, 2.0 s
