@@ -76,14 +76,12 @@ def email_change_confirm(*, token: str, user: User) -> User:
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         change = email_change_pending(token=token, user=locked)
-        if User.objects.filter(email__iexact=change.new_email).exclude(pk=locked.pk).exists():
-            raise EmailChangeError("taken")
         old_email = locked.email
         locked.email = change.new_email
         try:
             with transaction.atomic():
                 locked.save(update_fields=["email"])
-        except IntegrityError:  # taken in the meantime (the unique constraint decides)
+        except IntegrityError:  # taken since the request: the case-insensitive unique constraint decides
             raise EmailChangeError("taken") from None
         context = {"user": locked, "old_email": old_email, "new_email": change.new_email}
         mail_queue(to=old_email,
