@@ -354,41 +354,13 @@ LOGGING = {
 }
 
 # --- Background jobs ------------------------------------------------------------------------------
-# The one schedule (times in the server's time zone, UTC on our hosts). crontab.txt mirrors it line for
-# line and tests/jobs/test_schedule.py fails when they disagree. Each entry runs
-# `manage.py COMMAND ARGS` through ask.jobs.cron.run. Why each time is chosen: README.md ("Jobs").
-CRONJOBS = [
-    # Order processing: every minute, looping 55 s with a pass every 2 s when idle. Not exclusive:
-    # every host runs it, and SELECT ... FOR UPDATE SKIP LOCKED shares the orders among them.
-    ("* * * * *", "ask.jobs.cron.run", ["process_orders", "--loop", "--max-seconds", "55", "--interval", "2"]),
-    # Ticket statuses of polled restaurants' kitchens: every minute (one host at a time).
-    ("* * * * *", "ask.jobs.cron.run", ["sync_restaurants"]),
-    # Outgoing mail: every minute, looping for 55 s so a queued mail leaves within seconds. Exclusive:
-    # one sender across all hosts, so no mail goes out twice because two runs overlapped.
-    ("* * * * *", "ask.jobs.cron.run", ["send_queued_mail", "--loop", "--max-seconds", "55"]),
-    # Sidebar (popular tags, best members): every 10 minutes, at minute 3, 13, ... off the full hour.
-    ("3-59/10 * * * *", "ask.jobs.cron.run", ["calc_sidebar"]),
-    # Daily statistics (yesterday and today): hourly at minute 7, so today's figures are an hour old.
-    ("7 * * * *", "ask.jobs.cron.run", ["calc_stats"]),
-    # Expired sessions: daily at 03:17, a quiet hour, off the hour when other hosts' jobs start.
-    ("17 3 * * *", "ask.jobs.cron.run", ["clearsessions"]),
-    # Job history older than JOBS_RUN_RETENTION_DAYS: daily at 03:47, after clearsessions.
-    ("47 3 * * *", "ask.jobs.cron.run", ["prune_job_runs"]),
-    # Database backup: nightly at 02:30, the quietest hour; crontab.txt runs it through
-    # scripts/backup.sh (a 3 h timeout). Not with restore_db.
-    ("30 2 * * *", "ask.jobs.cron.run", ["backup_db"]),
-    # The newest backup restored into a scratch database and counted: Sundays at 04:47.
-    ("47 4 * * 0", "ask.jobs.cron.run", ["verify_backup"]),
-    # Abandoned sign-ups and expired activation keys: daily at 04:07, after the 03:xx housekeeping.
-    ("7 4 * * *", "ask.jobs.cron.run", ["cleanup_activations"]),
-    # Sent and given-up mail older than MAIL_RETENTION_DAYS: daily at 04:27.
-    ("27 4 * * *", "ask.jobs.cron.run", ["prune_mail"]),
-    # Counters rebuilt from the votes (a consistency check that also repairs): Sundays at 05:17, the
-    # quietest hour of the week; it locks one batch of questions at a time, briefly.
-    ("17 5 * * 0", "ask.jobs.cron.run", ["recalc_ratings"]),
-]
+# The one schedule, and why each time is chosen: ask/cronjobs.py.
+from ask.cronjobs import CRONJOBS  # noqa: E402,F401
+
 JOBS_RUN_RETENTION_DAYS = env_int("JOBS_RUN_RETENTION_DAYS", 90)  # prune_job_runs keeps this long
 JOBS_STALE_INTERVALS = env_int("JOBS_STALE_INTERVALS", 3)  # STALE after this many missed schedules
+# How often a running exclusive job asks whether it still holds its lock (ask.jobs.fencing).
+JOBS_LOCK_CHECK_SECONDS = float(env_str("JOBS_LOCK_CHECK_SECONDS", "2"))
 JOBS_LOCK_DIR = VAR_DIR / "locks"  # file locks for jobs when the database is SQLite
 
 # django-crontab: `manage.py crontab add|show|remove` installs CRONJOBS into the user's crontab.

@@ -10,10 +10,11 @@ connection (commit, rollback, close after an error) can drop them.
 import fcntl
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import Error, connection, connections
 
 # Advisory lock keys are per database; the site name keeps two sites on one database apart.
 RUN_LOCK_CLASS_ID_SPACE = 2**31
@@ -46,11 +47,27 @@ class PostgresLocks:
 
     def __init__(self) -> None:
         self._conn = connections.create_connection("default")
+        self._conn.inc_thread_sharing()  # the fence's watcher thread asks holds_job_lock()
+        self._use = threading.Lock()
 
     def _scalar(self, sql: str, params: list) -> object:
-        with self._conn.cursor() as cursor:
+        with self._use, self._conn.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()[0]
+
+    def holds_job_lock(self, job: str) -> bool:
+        """Whether this lock connection's server session still holds the job lock. False when the
+        connection is gone, or when it reaches another session each time (a transaction pooler)."""
+        key = job_lock_key(job)
+        try:
+            return bool(self._scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid = pg_backend_pid() AND objsubid = 1 AND classid = %s::bigint::oid"
+                " AND objid = %s::bigint::oid)",
+                [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF],
+            ))
+        except Error:
+            return False
 
     def try_job_lock(self, job: str) -> bool:
         return bool(self._scalar("SELECT pg_try_advisory_lock(%s)", [job_lock_key(job)]))
@@ -66,10 +83,15 @@ class PostgresLocks:
         # find the lock still taken and skip.
         try:
             if self._conn.connection is not None:
-                with self._conn.cursor() as cursor:
+                with self._use, self._conn.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock_all()")
+        except Error:  # InterfaceError ("connection already closed") is not a DatabaseError
+            pass  # the connection is gone, and its locks with it
         finally:
-            self._conn.close()
+            try:
+                self._conn.close()
+            except Error:
+                pass
 
 
 class FileLocks:
@@ -97,6 +119,9 @@ class FileLocks:
     def hold_run_lock(self, run_id: int) -> None:
         self._run_lock = run_lock_path(run_id)
         self._try(self._run_lock)
+
+    def holds_job_lock(self, job: str) -> bool:
+        return True  # a file lock ends only with its process
 
     def close(self) -> None:
         if self._run_lock is not None:

@@ -37,3 +37,19 @@ class JobRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class JobLease(models.Model):
+    """Which run of an exclusive job may write: the fence behind its advisory lock (ask.jobs.fencing).
+
+    A run that takes the job's lock writes its id here; every transaction of that run checks, at
+    commit and under this row's lock, that the id is still its own. A run whose lock was lost (its
+    lock connection killed, PostgreSQL restarted) and was taken over can therefore commit nothing more.
+    """
+
+    job = models.CharField(max_length=100, primary_key=True)
+    run_id = models.BigIntegerField()
+    taken_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.job}: run {self.run_id}"

@@ -11,7 +11,8 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from django.core.management.base import CommandError, OutputWrapper
 from tqdm import tqdm
 
-from ask.jobs.locks import open_locks
+from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
+from ask.jobs.locks import open_locks, uses_postgres
 from ask.jobs.models import JobRun
 from ask.jobs.services import job_run_finish, job_run_start
 
@@ -159,15 +160,37 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
             return
         run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
         locks.hold_run_lock(run.pk)
-        _run_recorded(ctx, run, work)
+        fence = (Fence(job=ctx.name, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(ctx.name))
+                 if exclusive and uses_postgres() else None)
+        _run_recorded(ctx, run, work, fence)
     finally:
         locks.close()
 
 
-def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None]) -> None:
+@contextmanager
+def _fenced(fence: Fence | None) -> Iterator[None]:
+    """The run's writes checked against its lease (exclusive jobs on PostgreSQL); see ask.jobs.fencing."""
+    if fence is None:
+        yield
+        return
+    fence.install()
     try:
-        with _sigterm_handled(ctx):
+        yield
+    finally:
+        fence.remove()
+
+
+def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None],
+                  fence: Fence | None = None) -> None:
+    try:
+        with _sigterm_handled(ctx), _fenced(fence):
             returned = work(ctx)
+            if fence is not None and not fence.lost.is_set() and not fence.still_locked():
+                fence.lost.set()  # lost after the watcher's last look: the run did not finish as the holder
+            if fence is not None and fence.lost.is_set():
+                raise LockLost(fence.reason())
+    except (LockLost, LockLostInterrupt) as exc:
+        _fail(ctx, run, str(exc), EXIT_FAILED)
     except CommandError as exc:  # the operator's mistake (bad file, bad option): no traceback
         job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=str(exc))
         raise
@@ -176,6 +199,8 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
     except KeyboardInterrupt:
         _fail(ctx, run, "interrupted (Ctrl-C)", EXIT_INTERRUPTED)
     except Exception as exc:
+        if fence is not None and fence.lost.is_set():  # the loss surfaced as the job's own error
+            _fail(ctx, run, fence.reason(), EXIT_FAILED)
         _fail(ctx, run, _one_line(exc), EXIT_FAILED, bug=exc)
     summary = _summary(ctx, returned)
     job_run_finish(run=run, status=JobRun.Status.OK, counters=ctx.counters, summary=summary)

@@ -1,9 +1,12 @@
+import os
 import time
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from ask.jobs.command import JobCommand
+from tests.jobapp.models import SampleRow
 
 
 class Command(JobCommand):
@@ -18,6 +21,7 @@ class Command(JobCommand):
         parser.add_argument("--fail", action="store_true", help="Raise an unexpected error.")
         parser.add_argument("--refuse", action="store_true", help="Raise a CommandError (operator error).")
         parser.add_argument("--touch", help="Append a line to this file when the work is done.")
+        parser.add_argument("--write", action="store_true", help="Write a SampleRow per batch, each in a transaction.")
 
     def run(self, job) -> str | None:
         if job.options["refuse"]:
@@ -41,4 +45,7 @@ class Command(JobCommand):
             job.count("rows", len(batch))
             job.info(f"batch of {len(batch)} rows")
             time.sleep(job.options["sleep"] / max(1, len(rows) // job.batch_size))
+            if job.options["write"] and not job.dry_run:
+                with transaction.atomic():
+                    SampleRow.objects.bulk_create([SampleRow(pid=os.getpid(), row=row) for row in batch])
         return 0
