@@ -10,6 +10,7 @@ connection (commit, rollback, close after an error) can drop them.
 import fcntl
 import hashlib
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -36,6 +37,19 @@ def run_lock_class_id() -> int:
 
 def run_lock_object_id(run_id: int) -> int:
     return run_id % RUN_LOCK_CLASS_ID_SPACE
+
+
+def unreachable_reason(exc: Exception) -> str:
+    """The driver's first line, shortened: "connection refused at 127.0.0.1:5432", "timeout expired"."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = re.match(r'connection to server at "([^"]+)"(?: \([^)]*\))?, port (\d+) failed: (.*)', text)
+    if where:
+        host, port, reason = where.groups()
+        reason = re.sub(r"^FATAL:\s+", "", reason)
+        if reason[1:2].islower():  # "Connection refused", not "SSL ..."
+            reason = reason[:1].lower() + reason[1:]
+        return f"{reason} at {host}:{port}"
+    return text
 
 
 def uses_postgres() -> bool:

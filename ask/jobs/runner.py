@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, TypeVar
 
+from django.conf import settings
 from django.core.management.base import CommandError, OutputWrapper
+from django.db import InterfaceError, OperationalError
 from tqdm import tqdm
 
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
-from ask.jobs.locks import open_locks, uses_postgres
+from ask.jobs.locks import open_locks, unreachable_reason, uses_postgres
 from ask.jobs.models import JobRun
 from ask.jobs.services import job_run_finish, job_run_start
 
@@ -20,6 +22,7 @@ logger = logging.getLogger("ask.jobs")
 T = TypeVar("T")
 
 EXIT_FAILED = 1
+EXIT_TEMPFAIL = 75  # the database could not be reached before any work (sysexits.h EX_TEMPFAIL)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 EXIT_TERMINATED = 143  # SIGTERM (e.g. the cron wrapper's timeout), as shells report it
 
@@ -153,18 +156,31 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
     arguments = {k: v for k, v in ctx.options.items() if _is_plain(v)}
     locks = open_locks()
     try:
-        if exclusive and not locks.try_job_lock(ctx.name):
-            job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True)
-            if ctx.verbosity >= 1:
-                ctx.stdout.write(f"{ctx.name}: already running elsewhere; skipped.")
-            return
-        run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
-        locks.hold_run_lock(run.pk)
+        try:
+            if exclusive and not locks.try_job_lock(ctx.name):
+                job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True)
+                if ctx.verbosity >= 1:
+                    ctx.stdout.write(f"{ctx.name}: already running elsewhere; skipped.")
+                return
+            run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
+            locks.hold_run_lock(run.pk)
+        except OperationalError as exc:  # before any work: the database is down or out of reach
+            _unreachable(ctx, exc)
         fence = (Fence(job=ctx.name, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(ctx.name))
                  if exclusive and uses_postgres() else None)
         _run_recorded(ctx, run, work, fence)
     finally:
         locks.close()
+
+
+def _unreachable(ctx: JobContext, exc: OperationalError) -> None:
+    """One line on stderr and in the job log, exit 75 (EX_TEMPFAIL: try again later); no run record
+    can be written, so the log file is the record."""
+    line = f"{ctx.name}: database unreachable: {unreachable_reason(exc)}; nothing done"
+    if settings.LOG_FILE:  # without a log file the log is stderr, which has the line already
+        logger.error(line)
+    ctx.stderr.write(line)
+    raise JobFailed(line, EXIT_TEMPFAIL) from None
 
 
 @contextmanager
@@ -201,6 +217,8 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
     except Exception as exc:
         if fence is not None and fence.lost.is_set():  # the loss surfaced as the job's own error
             _fail(ctx, run, fence.reason(), EXIT_FAILED)
+        if isinstance(exc, (OperationalError, InterfaceError)):  # the database went away mid-run
+            _fail(ctx, run, f"database connection lost: {unreachable_reason(exc)}", EXIT_FAILED, bug=exc)
         _fail(ctx, run, _one_line(exc), EXIT_FAILED, bug=exc)
     summary = _summary(ctx, returned)
     job_run_finish(run=run, status=JobRun.Status.OK, counters=ctx.counters, summary=summary)

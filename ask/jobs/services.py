@@ -2,9 +2,10 @@
 import logging
 import os
 import socket
+import time
 from datetime import timedelta
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, Error, connection
 from django.utils import timezone
 
 from ask.jobs.batches import delete_in_batches
@@ -14,6 +15,8 @@ logger = logging.getLogger(__name__)
 
 # Rows deleted per statement when pruning: 5,000 small rows ≈ a few MB of WAL and well under a second.
 PRUNE_BATCH_SIZE = 5000
+# How long a run whose database went away keeps trying to record its end (a restart takes seconds).
+RECORD_RETRY_SECONDS = 30
 
 
 def job_run_start(*, job: str, arguments: dict, dry_run: bool, skipped: bool = False) -> JobRun:
@@ -32,11 +35,14 @@ def job_run_start(*, job: str, arguments: dict, dry_run: bool, skipped: bool = F
 
 
 def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "", error: str = "") -> None:
-    """Close the record; retries once on a fresh connection if the job broke the old one."""
+    """Close the record. When the database went away under the run (a restart, a fail-over), keep
+    trying on a fresh connection for RECORD_RETRY_SECONDS, so the run is recorded as soon as it
+    answers; after that the run stays `running` and shows as dead (its run lock died with the server)."""
     run.status, run.counters, run.summary, run.error = status, counters, summary[:500], error
     run.finished_at = timezone.now()
     fields = ["status", "counters", "summary", "error", "finished_at"]
-    for attempt in (1, 2):
+    deadline, pause = time.monotonic() + RECORD_RETRY_SECONDS, 0.25
+    while True:
         try:
             if connection.in_atomic_block and connection.needs_rollback:
                 raise DatabaseError("connection left in a failed transaction")
@@ -46,12 +52,13 @@ def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "
                 run.pk = None
                 run.save()
             return
-        except DatabaseError:
-            if attempt == 2:
+        except Error:  # InterfaceError ("connection already closed") is not a DatabaseError
+            if connection.in_atomic_block or time.monotonic() >= deadline:
                 logger.exception("could not record the end of %s run %s", run.job, run.pk)
                 return
-            if not connection.in_atomic_block:
-                connection.close()
+            connection.close()
+            time.sleep(pause)
+            pause = min(pause * 2, 4)
 
 
 def job_runs_prune(*, older_than_days: int, dry_run: bool, batch_size: int = PRUNE_BATCH_SIZE) -> int:
