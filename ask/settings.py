@@ -5,6 +5,7 @@ under var/. README.md ("Configuration") lists every variable.
 """
 import os
 import secrets
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)  # made readable by the s
 # Names this installation: it prefixes cache keys, job locks and the crontab comment, so two sites
 # (or production and staging) sharing one PostgreSQL, Memcached or user crontab stay apart.
 SITE_NAME = env_str("ASK_SITE_NAME", "ask")
+# This host's name in job records and "already ran for 10:03 on web1" (default: the machine's name).
+HOST_NAME = env_str("ASK_HOSTNAME") or socket.gethostname()
 
 DEBUG = env_bool("DEBUG", False)  # off by default: the embedded site behaves like production.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")

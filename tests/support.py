@@ -42,11 +42,12 @@ def process_env(var_dir: Path, **overrides: str) -> dict:
     return {k: v for k, v in env.items() if v is not None}
 
 
-def manage(*args: str, env: dict, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=timeout, **kwargs,
-    )
+def manage(*args: str, env: dict, timeout: float = 60, wrapper: list[str] = (), python: bool = True,
+           **kwargs) -> subprocess.CompletedProcess:
+    """manage.py ARGS in a child process; wrapper goes before it (faketime ...), and python=False
+    runs wrapper ARGS alone (scripts/cron-job COMMAND)."""
+    argv = [*wrapper, PYTHON, str(ROOT / "manage.py"), *args] if python else [*wrapper, *args]
+    return subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 def start_manage(*args: str, env: dict, **kwargs) -> subprocess.Popen:

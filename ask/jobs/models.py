@@ -7,7 +7,8 @@ class JobRun(models.Model):
         RUNNING = "running"  # started and not finished; if its process died (kill -9) it is shown as dead
         OK = "ok"  # finished without error
         FAILED = "failed"  # raised, was terminated or interrupted; `error` says why
-        SKIPPED = "skipped"  # another run of the same job held the lock, so this one did nothing
+        SKIPPED = "skipped"  # another run held the lock or had claimed the slot, so this one did nothing
+        MISSED = "missed"  # no host ran this slot (written by catch_up_jobs; started_at is the slot)
 
     job = models.CharField(max_length=100)
     host = models.CharField(max_length=255)
@@ -20,6 +21,9 @@ class JobRun(models.Model):
     counters = models.JSONField(default=dict, blank=True)  # e.g. {"deleted": 120}
     summary = models.CharField(max_length=500, blank=True)
     error = models.TextField(blank=True)  # the one-line reason and, for bugs, the traceback
+    # The schedule time a scheduled run was started for (ask.jobs.slots); None for runs by hand.
+    slot = models.DateTimeField(null=True, blank=True)
+    catch_up = models.BooleanField(default=False)  # made up by catch_up_jobs for a missed slot
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -27,6 +31,14 @@ class JobRun(models.Model):
             # Serves "last run / last success of job X" (jobs command, /healthz) and pruning by age.
             models.Index(fields=["job", "status", "-started_at"], name="jobs_run_job_status_started"),
             models.Index(fields=["started_at"], name="jobs_run_started"),
+            models.Index(fields=["job", "slot"], name="jobs_run_job_slot"),
+        ]
+        constraints = [
+            # The claim of a slot: of the runs started for one schedule time, one works.
+            models.UniqueConstraint(
+                fields=["job", "slot"], name="jobs_run_one_per_slot",
+                condition=models.Q(slot__isnull=False) & ~models.Q(status__in=["skipped", "missed"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,8 @@ from tqdm import tqdm
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
 from ask.jobs.locks import open_locks, unreachable_reason, uses_postgres
 from ask.jobs.models import JobRun
-from ask.jobs.services import job_run_finish, job_run_start
+from ask.jobs.services import job_run_claim, job_run_finish, job_run_start
+from ask.jobs.slots import scheduled_slot
 
 logger = logging.getLogger("ask.jobs")
 T = TypeVar("T")
@@ -154,15 +155,23 @@ def _summary(ctx: JobContext, returned: str | None) -> str:
 def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], str | None]) -> None:
     """Run work(ctx) as job ctx.name; raises JobFailed (or the job's CommandError) on failure."""
     arguments = {k: v for k, v in ctx.options.items() if _is_plain(v)}
+    slot = scheduled_slot(ctx.name) if exclusive else None  # jobs on every host claim no slots
     locks = open_locks()
     try:
         try:
             if exclusive and not locks.try_job_lock(ctx.name):
-                job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True)
+                job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True, slot=slot)
                 if ctx.verbosity >= 1:
                     ctx.stdout.write(f"{ctx.name}: already running elsewhere; skipped.")
                 return
-            run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
+            if slot is None:
+                run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
+            else:
+                run, _holder = job_run_claim(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, slot=slot)
+                if run.status == JobRun.Status.SKIPPED:
+                    if ctx.verbosity >= 1:
+                        ctx.stdout.write(f"{ctx.name}: {run.summary}; skipped.")
+                    return
             locks.hold_run_lock(run.pk)
         except OperationalError as exc:  # before any work: the database is down or out of reach
             _unreachable(ctx, exc)

@@ -1,15 +1,16 @@
 """Writes to the job history: opening, closing and pruning JobRun records."""
 import logging
 import os
-import socket
 import time
 from datetime import timedelta
 
-from django.db import DatabaseError, Error, connection
+from django.conf import settings
+from django.db import DatabaseError, Error, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ask.jobs.batches import delete_in_batches
 from ask.jobs.models import JobRun
+from ask.jobs.slots import Slot
 
 logger = logging.getLogger(__name__)
 
@@ -19,19 +20,36 @@ PRUNE_BATCH_SIZE = 5000
 RECORD_RETRY_SECONDS = 30
 
 
-def job_run_start(*, job: str, arguments: dict, dry_run: bool, skipped: bool = False) -> JobRun:
+def job_run_start(*, job: str, arguments: dict, dry_run: bool, skipped: bool = False, slot: Slot | None = None,
+                  summary: str = "") -> JobRun:
     now = timezone.now()
     return JobRun.objects.create(
         job=job,
-        host=socket.gethostname(),
+        host=settings.HOST_NAME,
         pid=os.getpid(),
         arguments=arguments,
         dry_run=dry_run,
         started_at=now,
         finished_at=now if skipped else None,
         status=JobRun.Status.SKIPPED if skipped else JobRun.Status.RUNNING,
-        summary="already running elsewhere" if skipped else "",
+        summary=summary or ("already running elsewhere" if skipped else ""),
+        slot=slot.at if slot else None,
+        catch_up=bool(slot and slot.catch_up),
     )
+
+
+def job_run_claim(*, job: str, arguments: dict, dry_run: bool, slot: Slot) -> tuple[JobRun, JobRun | None]:
+    """Start a run for its slot: (the run, None), or (a skipped run, the run that has the slot)."""
+    try:
+        with transaction.atomic():
+            return job_run_start(job=job, arguments=arguments, dry_run=dry_run, slot=slot), None
+    except IntegrityError:  # jobs_run_one_per_slot: another host claimed it first
+        holder = JobRun.objects.filter(job=job, slot=slot.at).exclude(
+            status__in=[JobRun.Status.SKIPPED, JobRun.Status.MISSED]).first()
+        where = f" on {holder.host}" if holder else ""
+        summary = f"already ran for {slot.label}{where}"
+        return job_run_start(job=job, arguments=arguments, dry_run=dry_run, skipped=True, slot=slot,
+                             summary=summary), holder
 
 
 def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "", error: str = "") -> None:

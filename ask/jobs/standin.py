@@ -4,6 +4,7 @@ At the start of every minute it starts the CRONJOBS entries due then, each as it
 `manage.py` process, exactly as cron would; the jobs' own locks keep them from overlapping.
 Production uses cron (crontab.txt or `manage.py crontab add`), never this.
 """
+import os
 import subprocess
 import sys
 import threading
@@ -30,8 +31,9 @@ def schedule_run(*, stop: threading.Event, say) -> None:
             for job in due_jobs(now.replace(second=0, microsecond=0)):
                 say(f"{now:%H:%M} starting {' '.join(job.argv)}")
                 # A session of its own: Ctrl-C in the terminal reaches this process, not the jobs.
+                slot = {"ASK_JOB_SLOT": now.replace(second=0, microsecond=0).isoformat()}  # ask.jobs.slots
                 running.append(subprocess.Popen([sys.executable, manage, *job.argv, "--verbosity", "0"],
-                                                start_new_session=True))
+                                                env={**os.environ, **slot}, start_new_session=True))
             running = [proc for proc in running if proc.poll() is None]
             stop.wait(60 - datetime.now().second + 0.5)  # just after the start of the next minute
     finally:
