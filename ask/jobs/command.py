@@ -46,6 +46,12 @@ class JobCommand(BaseCommand):
     loops = False
     default_max_seconds = 55.0
     default_interval = 2.0
+    # What a scheduled slot that no host ran means (ask.jobs.slots): "once" (catch_up_jobs makes up
+    # one run) or "skip" (recorded as missed; the next scheduled run does the work anyway).
+    catch_up = "skip"
+    # How long a run normally takes at most; one still going after this shows OVERDUE in `manage.py
+    # jobs` and /healthz, before the cron wrapper's timeout kills it. Loop jobs: --max-seconds + 30.
+    expected_seconds: float | None = None
     # Exceptions of the job's services that are the operator's to fix (a bad file, a missing folder):
     # reported as CommandError, one line and no traceback, like a bad option.
     operator_errors: tuple[type[Exception], ...] = ()

@@ -36,6 +36,10 @@ class JobFailed(Exception):
         self.exit_code = exit_code
 
 
+class JobCheckFailed(Exception):
+    """A job's own check of its results failed (JobContext.expect): recorded failed, one line."""
+
+
 class JobTerminated(BaseException):
     """SIGTERM arrived. A BaseException, so a job's own `except Exception` cannot swallow it."""
 
@@ -84,6 +88,12 @@ class JobContext:
         if self.verbosity < 1 or not self.stderr.isatty():
             return _NoMeter()
         return tqdm(total=total, desc=desc or self.name, unit=unit, file=self.stderr._out, dynamic_ncols=True)
+
+    def expect(self, condition: bool, message: str) -> None:
+        """A job's assertion on what it found, before it writes: fails the run with "check failed:
+        message" (e.g. calc_sidebar finding no tags on a site with tagged questions)."""
+        if not condition:
+            raise JobCheckFailed(message)
 
     def say(self, message: str) -> None:
         """Normal output of the job (what --dry-run lists, for example): shown at verbosity 1 and up."""
@@ -216,6 +226,8 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
                 raise LockLost(fence.reason())
     except (LockLost, LockLostInterrupt) as exc:
         _fail(ctx, run, str(exc), EXIT_FAILED)
+    except JobCheckFailed as exc:
+        _fail(ctx, run, f"check failed: {exc}", EXIT_FAILED)
     except CommandError as exc:  # the operator's mistake (bad file, bad option): no traceback
         job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=str(exc))
         raise

@@ -1,9 +1,11 @@
 """Reads the site's schedule (settings.CRONJOBS) and answers when each job should last have run."""
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from croniter import croniter
 from django.conf import settings
+from django.core.management import get_commands, load_command_class
 
 RUNNER = "ask.jobs.cron.run"
 
@@ -39,3 +41,23 @@ def scheduled_jobs() -> list[ScheduledJob]:
 
 def schedule_of(command: str) -> list[ScheduledJob]:
     return [job for job in scheduled_jobs() if job.command == command]
+
+
+@dataclass(frozen=True)
+class JobTraits:
+    """What a job's command class declares about it (ask.jobs.command.JobCommand)."""
+
+    exclusive: bool = True
+    catch_up: str = "skip"  # what a missed slot means: "once" (made up once) or "skip"
+    expected_seconds: float | None = None  # a run still going after this is OVERDUE
+
+
+@functools.cache
+def job_traits(command: str) -> JobTraits:
+    app = get_commands().get(command)
+    job = load_command_class(app, command) if app else None
+    return JobTraits(
+        exclusive=getattr(job, "exclusive", True),
+        catch_up=getattr(job, "catch_up", "skip"),
+        expected_seconds=getattr(job, "expected_seconds", None),
+    )

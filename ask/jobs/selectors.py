@@ -6,10 +6,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from ask.jobs.locks import live_run_ids
+from ask.jobs.missed import Missed, missed_slots
 from ask.jobs.models import JobRun
-from ask.jobs.schedule import ScheduledJob, scheduled_jobs
+from ask.jobs.schedule import ScheduledJob, job_traits, scheduled_jobs
+from ask.jobs.slots import slot_label
 
 DEAD = "dead"  # shown instead of "running" when the run's process is gone
+# Records that are not runs of the job: skipped (another had the lock or the slot) and missed slots.
+NOT_RUNS = [JobRun.Status.SKIPPED, JobRun.Status.MISSED]
 
 
 @dataclass
@@ -19,6 +23,18 @@ class JobState:
     last_success: JobRun | None
     last_status: str  # ok / failed / running / dead / never
     stale: bool  # no success within JOBS_STALE_INTERVALS of its schedule
+    missed: Missed | None = None  # scheduled slots no host ran, not followed by a run
+    overdue_seconds: float | None = None  # the running run's bound, when it has run past it
+
+    @property
+    def notes(self) -> list[str]:
+        """STALE, MISSED 04:07, OVERDUE: the flags `manage.py jobs` shows beside the status."""
+        notes = ["STALE"] if self.stale else []
+        if self.missed:
+            notes.append(f"MISSED {', '.join(slot_label(slot) for slot in self.missed.current[-3:])}")
+        if self.overdue_seconds is not None:
+            notes.append("OVERDUE")
+        return notes
 
     @property
     def name(self) -> str:
@@ -31,6 +47,12 @@ class JobState:
             return f"last run failed at {self.last_run.finished_at:%Y-%m-%d %H:%M}: {reason}"
         if self.last_status == DEAD:
             return f"run {self.last_run.pk} on {self.last_run.host} died without finishing"
+        if self.overdue_seconds is not None:
+            running = (timezone.now() - self.last_run.started_at).total_seconds()
+            return (f"overdue: run {self.last_run.pk} on {self.last_run.host} has run {running:.0f}s, "
+                    f"longer than its {self.overdue_seconds:.0f}s")
+        if self.missed:
+            return self.missed.describe()
         if self.stale:
             since = f"{self.last_success.started_at:%Y-%m-%d %H:%M}" if self.last_success else "never"
             return f"stale: no success within {settings.JOBS_STALE_INTERVALS} intervals (last {since})"
@@ -45,30 +67,47 @@ def with_liveness(runs: list[JobRun]) -> dict[int, str]:
 
 
 def job_states(now: datetime | None = None) -> list[JobState]:
-    """One JobState per scheduled job; two indexed queries per job (a handful of jobs)."""
+    """One JobState per scheduled job; a few indexed queries per job (a handful of jobs)."""
     now = now or timezone.now()
     any_run_at = JobRun.objects.order_by("started_at").values_list("started_at", flat=True).first()
+    missed = missed_slots(now)
     states, last_runs = [], []
     for scheduled in scheduled_jobs():
         runs = JobRun.objects.filter(job=scheduled.command)
-        last_run = runs.exclude(status=JobRun.Status.SKIPPED).order_by("-started_at").first()
+        last_run = runs.exclude(status__in=NOT_RUNS).order_by("-started_at").first()
         last_success = runs.filter(status=JobRun.Status.OK).order_by("-started_at").first()
         deadline = scheduled.previous_fire(now, settings.JOBS_STALE_INTERVALS)
         # A job that never succeeded is judged from the first job run the site recorded (cron's start).
         judged_from = last_success.started_at if last_success else any_run_at
         stale = judged_from is not None and judged_from < deadline
-        states.append(JobState(scheduled, last_run, last_success, "never", stale))
+        job_missed = missed.get(scheduled.command)
+        states.append(JobState(scheduled, last_run, last_success, "never", stale,
+                               job_missed if job_missed and job_missed.current else None))
         if last_run:
             last_runs.append(last_run)
     shown = with_liveness(last_runs)
     for state in states:
         if state.last_run:
             state.last_status = shown[state.last_run.pk]
+            state.overdue_seconds = _overdue(state.last_run, state.last_status, now)
     return states
 
 
+def _overdue(run: JobRun, status: str, now: datetime) -> float | None:
+    """The run's bound if it is running past it: the job's expected_seconds, or for a loop run
+    its --max-seconds and half a minute."""
+    if status != JobRun.Status.RUNNING:
+        return None
+    bound = job_traits(run.job).expected_seconds
+    if run.arguments.get("loop") and run.arguments.get("max_seconds"):
+        bound = float(run.arguments["max_seconds"]) + 30
+    if bound is None or (now - run.started_at).total_seconds() <= bound:
+        return None
+    return bound
+
+
 def job_problems() -> dict[str, str]:
-    """Scheduled jobs that failed last, died, or are stale, each with a one-line reason."""
+    """Scheduled jobs that failed last, died, run overdue, missed a slot or are stale: a line each."""
     return {state.name: state.problem for state in job_states() if state.problem}
 
 

@@ -88,7 +88,7 @@ def job_runs_prune(*, older_than_days: int, dry_run: bool, batch_size: int = PRU
     keep: set[int] = set()
     for job in JobRun.objects.order_by().values_list("job", flat=True).distinct():
         runs = JobRun.objects.filter(job=job).order_by("-started_at", "-id").values_list("id", flat=True)
-        keep.update(runs.exclude(status=JobRun.Status.SKIPPED)[:1])
+        keep.update(runs.exclude(status__in=[JobRun.Status.SKIPPED, JobRun.Status.MISSED])[:1])
         keep.update(runs.filter(status=JobRun.Status.OK)[:1])
     old = JobRun.objects.filter(started_at__lt=cutoff).exclude(id__in=keep)
     if dry_run:

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.db.models import Count, Sum
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import User
 from ask.qa.cache_keys import SIDEBAR, SIDEBAR_FRAGMENT
-from ask.qa.models import AnswerVote, QuestionVote, SidebarSnapshot, Tag
+from ask.qa.models import AnswerVote, Question, QuestionVote, SidebarSnapshot, Tag
 
 TOP = 10
 POPULAR_TAG_DAYS = 90
@@ -41,10 +42,20 @@ def best_members(now: datetime) -> list[dict]:
     return [{"id": pk, "display_name": names[pk], "rating": -negative} for negative, pk in ranked if pk in names]
 
 
-def sidebar_calculate(*, dry_run: bool = False) -> dict:
-    """Compute the sidebar; store it in the snapshot row and the cache, and drop the old fragment."""
+def sidebar_calculate(*, dry_run: bool = False, expect=None) -> dict:
+    """Compute the sidebar; store it in the snapshot row and the cache, and drop the old fragment.
+
+    expect(condition, message), the job's check, is asked first whether an empty list of popular
+    tags is believable: tagged questions asked in the period by the database's clock make it a
+    fault (this host's clock wrong, a broken join), and the sidebar is not replaced by an empty one."""
     now = timezone.now()
     figures = {"tags": popular_tags(now), "members": best_members(now)}
+    if expect is not None and not figures["tags"]:
+        period = timedelta(days=POPULAR_TAG_DAYS)
+        tagged = Question.objects.filter(created_at__gte=Now() - period, tags__isnull=False).exists()
+        expect(not tagged, f"found no popular tags, yet tagged questions were asked in the last "
+                           f"{POPULAR_TAG_DAYS} days by the database's clock (is this host's clock "
+                           f"right? it says {now:%Y-%m-%d %H:%M}); the sidebar was left as it was")
     if not dry_run:
         SidebarSnapshot.objects.update_or_create(pk=1, defaults={"computed_at": now, **figures})
         cache.set(SIDEBAR, figures, timeout=None)

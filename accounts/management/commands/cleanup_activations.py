@@ -11,6 +11,8 @@ class Command(JobCommand):
         "newest activation key expired more than ACCOUNTS_CLEANUP_GRACE_DAYS ago) and expired keys. "
         "Never deletes an active account or one an admin deactivated. Logs every deleted user id."
     )
+    catch_up = "once"  # daily housekeeping: a day late is worse than a run at another hour
+    expected_seconds = 600
     changes_data = True
     default_batch_size = BATCH_SIZE
 

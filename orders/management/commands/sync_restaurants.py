@@ -7,6 +7,8 @@ class Command(JobCommand):
         "Ask the kitchens of polled restaurants where the tickets of cooking orders are, and record "
         "what changed (the processor then moves those orders on)."
     )
+    catch_up = "skip"  # every minute: the next minute does it
+    expected_seconds = 50
     default_batch_size = 500  # tickets per round of questions to the kitchens
 
     def run(self, job) -> str:

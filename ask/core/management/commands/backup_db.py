@@ -15,6 +15,8 @@ class Command(JobCommand):
         ".sha256 file beside it; then rotation keeps the newest backup of each of the last "
         "--keep-daily days and --keep-weekly ISO weeks. Fails loudly when pg_dump is older than the server."
     )
+    catch_up = "once"  # a night without a backup is the one you need
+    expected_seconds = 3600
     changes_data = True
 
     def add_job_arguments(self, parser) -> None:

@@ -12,6 +12,8 @@ class Command(JobCommand):
         "Delete expired sessions (replaces Django's clearsessions, so the daily run is locked and "
         "recorded like every other job)."
     )
+    catch_up = "once"  # daily housekeeping
+    expected_seconds = 600
 
     def run(self, job) -> str:
         if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":

@@ -12,6 +12,8 @@ class Command(JobCommand):
         "Delete sent and given-up mail older than MAIL_RETENTION_DAYS (default 30) from the outbox. "
         "Mail still waiting to be sent is never deleted."
     )
+    catch_up = "once"  # daily housekeeping
+    expected_seconds = 600
     changes_data = True
     default_batch_size = PRUNE_BATCH_SIZE
 

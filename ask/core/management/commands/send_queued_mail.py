@@ -9,6 +9,7 @@ class Command(JobCommand):
         "Fails when mail was given up or when no mail could be delivered. (Replaces post_office's "
         "command of the same name, so delivery is locked and recorded like every job.)"
     )
+    catch_up = "skip"  # every minute: the next minute sends it
     loops = True
     default_max_seconds = 55.0
     default_interval = 5.0

@@ -11,6 +11,8 @@ class Command(JobCommand):
         "Check a backup (the newest, or FILE): its SHA-256, then a restore into a scratch database "
         "whose rows per table must equal the dump's own. Weekly, so a broken backup is noticed."
     )
+    catch_up = "once"  # weekly: the next is a week away
+    expected_seconds = 1800
 
     def add_job_arguments(self, parser) -> None:
         parser.add_argument("file", nargs="?", help="The backup to check (default: the newest in BACKUP_DIR).")

@@ -25,7 +25,8 @@ def _table(rows: list[list[str]]) -> list[str]:
 class Command(BaseCommand):
     help = (
         "Show each scheduled job (settings.CRONJOBS) with its schedule, last run, duration, status and "
-        "last success, flagging STALE jobs; or one job's recent runs; or one run in full. Read-only."
+        "last success, flagging STALE and OVERDUE jobs and MISSED slots; or one job's recent runs; or one "
+        "run in full. Read-only."
     )
 
     def add_arguments(self, parser) -> None:
@@ -34,7 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=20, help="Runs shown for one job (default 20).")
         parser.add_argument(
             "--check", action="store_true",
-            help="Exit 1 when a scheduled job failed last, died or is stale (for monitoring).",
+            help="Exit 1 when a scheduled job failed last, died, runs overdue, missed a slot or is stale "
+                 "(for monitoring).",
         )
 
     def handle(self, *args, **options) -> None:
@@ -53,7 +55,7 @@ class Command(BaseCommand):
                 " ".join(state.scheduled.argv), state.scheduled.schedule,
                 _when(state.last_run and state.last_run.started_at),
                 _duration(state.last_run), status, _when(state.last_success and state.last_success.started_at),
-                "STALE" if state.stale else "",
+                " ".join(state.notes),
             ])
         for line in _table(rows):
             self.stdout.write(line)
@@ -70,6 +72,8 @@ class Command(BaseCommand):
         rows = [["RUN", "STARTED", "DURATION", "STATUS", "HOST", "PID", "SUMMARY / ERROR"]]
         for run, shown in runs:
             note = run.summary or (run.error.splitlines()[0] if run.error else "")
+            if run.catch_up:
+                shown = f"{shown} (catch-up)"
             rows.append([str(run.pk), _when(run.started_at), _duration(run), shown, run.host, str(run.pid), note[:100]])
         for line in _table(rows):
             self.stdout.write(line)
@@ -82,6 +86,7 @@ class Command(BaseCommand):
         for label, value in [
             ("run", run.pk), ("job", run.job), ("status", shown), ("host", run.host), ("pid", run.pid),
             ("started", _when(run.started_at)), ("finished", _when(run.finished_at)), ("duration", _duration(run)),
+            ("slot", _when(run.slot) + (" (catch-up)" if run.catch_up else "") if run.slot else "-"),
             ("dry run", "yes" if run.dry_run else "no"), ("arguments", json.dumps(run.arguments, sort_keys=True)),
             ("counters", json.dumps(run.counters, sort_keys=True)), ("summary", run.summary or "-"),
         ]:

@@ -9,6 +9,8 @@ class Command(JobCommand):
         "Delete job run records older than JOBS_RUN_RETENTION_DAYS (default 90), keeping each job's "
         "latest run and latest success however old."
     )
+    catch_up = "once"  # daily housekeeping
+    expected_seconds = 600
     changes_data = True
     default_batch_size = PRUNE_BATCH_SIZE
 

@@ -8,6 +8,8 @@ class Command(JobCommand):
         "Rebuild every denormalised counter (question and answer ratings, answer counts, accepted flags) "
         "from the votes and answers, in batches of questions, and report how many were wrong."
     )
+    catch_up = "once"  # weekly: the next is a week away
+    expected_seconds = 1800
     changes_data = True
     default_batch_size = RECALC_BATCH_SIZE
 

@@ -19,6 +19,8 @@ class Command(JobCommand):
         "Compute the daily statistics of the site and the orders (site time zone) and upsert them: by "
         "default yesterday and today (today's row refreshes each run); --since DATE recomputes from then."
     )
+    catch_up = "once"  # else today's figures stay an hour older
+    expected_seconds = 600
     changes_data = True
 
     def add_job_arguments(self, parser) -> None:

@@ -14,6 +14,9 @@ class Command(JobCommand):
     changes_data = True
     default_batch_size = 10
     loops = True
+    # Set per child process by tests of missed slots and duration bounds.
+    catch_up = os.environ.get("SAMPLE_JOB_CATCH_UP", "once")
+    expected_seconds = float(os.environ.get("SAMPLE_JOB_EXPECTED_SECONDS", 0)) or None
 
     def add_job_arguments(self, parser) -> None:
         parser.add_argument("--rows", type=int, default=30)
