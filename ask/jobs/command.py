@@ -4,7 +4,9 @@ A job sets a few class attributes and implements run(job); the base gives it loc
 record, uniform options, progress bars on a terminal, one stderr line and a non-zero exit on failure.
 """
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -32,6 +34,18 @@ def positive_float(raw: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{value} must be more than 0")
     return value
+
+
+def profile_file(raw: str) -> str:
+    """--profile FILE: refused before the run when its folder is missing or not writable."""
+    path = Path(raw).expanduser().resolve()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{raw} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"the folder {path.parent} is not writable")
+    return str(path)  # a string, so the run record's arguments keep it
 
 
 class JobCommand(BaseCommand):
@@ -102,6 +116,10 @@ class JobCommand(BaseCommand):
                 "--interval", type=positive_float, default=self.default_interval,
                 help=f"With --loop: pause after an idle pass (default {self.default_interval:g}s).",
             )
+        parser.add_argument(
+            "--profile", type=profile_file, metavar="FILE",
+            help="Write a cProfile profile of the run to FILE (read it with `python -m pstats FILE`).",
+        )
         self.add_job_arguments(parser)
 
     def add_job_arguments(self, parser) -> None:

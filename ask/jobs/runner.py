@@ -1,4 +1,5 @@
 """Runs one job: lock, run record, signals, output and exit status. JobCommand calls this."""
+import cProfile
 import logging
 import signal
 import threading
@@ -215,10 +216,27 @@ def _fenced(fence: Fence | None) -> Iterator[None]:
         fence.remove()
 
 
+@contextmanager
+def _profiled(ctx: JobContext) -> Iterator[None]:
+    """--profile FILE: the run's work under cProfile, written also when the run fails."""
+    path = ctx.options.get("profile")
+    if not path:
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(path)
+        ctx.say(f"{ctx.name}: profile written to {path} (`python -m pstats {path}`, then `sort cumtime`, `stats 20`)")
+
+
 def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None],
                   fence: Fence | None = None) -> None:
     try:
-        with _sigterm_handled(ctx), _fenced(fence):
+        with _sigterm_handled(ctx), _fenced(fence), _profiled(ctx):
             returned = work(ctx)
             if fence is not None and not fence.lost.is_set() and not fence.still_locked():
                 fence.lost.set()  # lost after the watcher's last look: the run did not finish as the holder
