@@ -135,6 +135,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A query stuck behind a lock must not hold a web worker forever; jobs override per session.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+    # DATABASE_URL through pgbouncer in transaction mode: no cursor may outlive its transaction.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_TRANSACTION_POOLER", False)
+# The jobs' advisory locks need a real session, which a transaction pooler does not keep: with
+# DATABASE_URL through one, point this at PostgreSQL itself (README "Jobs").
+JOBS_LOCK_DATABASE_URL = env_str("JOBS_LOCK_DATABASE_URL") or DATABASE_URL
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------------

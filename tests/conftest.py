@@ -1,8 +1,10 @@
 """Fixtures shared by every test: caches cleared, factories, real memcached and child processes."""
+import subprocess
+
 import pytest
 from django.core.cache import caches
 
-from tests.support import Memcached
+from tests.support import ROOT, Memcached, answers, free_port, process_env, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -104,3 +106,26 @@ def smtp(settings):
     settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": backends}
     yield server
     server.stop()
+
+
+@pytest.fixture
+def gunicorn_factory(var_dir):
+    """start(**env) -> base URL: gunicorn with one worker on the test database, stopped at the end."""
+    procs = []
+
+    def start(**env_overrides) -> str:
+        port = free_port()
+        env = process_env(var_dir, **env_overrides)
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "ask.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: answers(base + "/healthz"), 30, what="gunicorn")
+        return base
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)

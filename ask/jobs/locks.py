@@ -14,6 +14,7 @@ import re
 import threading
 from pathlib import Path
 
+import dj_database_url
 from django.conf import settings
 from django.db import Error, connection, connections
 
@@ -56,11 +57,25 @@ def uses_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+class LockNotExclusive(Exception):
+    """The lock connection keeps no session of its own (a transaction pooler): locks there lock nothing."""
+
+
+def lock_connection():
+    """A new connection for advisory locks: to JOBS_LOCK_DATABASE_URL, by default the site's database."""
+    if settings.JOBS_LOCK_DATABASE_URL == settings.DATABASE_URL:
+        return connections.create_connection("default")
+    default = connections["default"]
+    parsed = dj_database_url.parse(settings.JOBS_LOCK_DATABASE_URL)
+    own = {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+    return type(default)({**default.settings_dict, **own, "CONN_MAX_AGE": 0}, alias="jobs_lock")
+
+
 class PostgresLocks:
     """Session-level advisory locks on a dedicated connection."""
 
     def __init__(self) -> None:
-        self._conn = connections.create_connection("default")
+        self._conn = lock_connection()
         self._conn.inc_thread_sharing()  # the fence's watcher thread asks holds_job_lock()
         self._use = threading.Lock()
 
@@ -84,7 +99,30 @@ class PostgresLocks:
             return False
 
     def try_job_lock(self, job: str) -> bool:
-        return bool(self._scalar("SELECT pg_try_advisory_lock(%s)", [job_lock_key(job)]))
+        key = job_lock_key(job)
+        taken = bool(self._scalar("SELECT pg_try_advisory_lock(%s)", [key]))
+        if taken:
+            self._check_exclusive(key)
+        return taken
+
+    @staticmethod
+    def _check_exclusive(key: int) -> None:
+        """A second connection must not get the lock just taken. Through pgbouncer in transaction
+        mode it does (it is handed the same server session, or the lock has already left with it):
+        refuse, instead of running unlocked beside another host. Costs one connection per run."""
+        probe = lock_connection()
+        try:
+            with probe.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+                shared = cursor.fetchone()[0]
+                if shared:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        finally:
+            probe.close()
+        if shared:
+            raise LockNotExclusive(
+                "the job lock's connection keeps no session of its own (a transaction pooler such as "
+                "pgbouncer in transaction mode?); point JOBS_LOCK_DATABASE_URL at PostgreSQL itself")
 
     def hold_run_lock(self, run_id: int) -> None:
         self._scalar(

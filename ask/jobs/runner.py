@@ -15,7 +15,7 @@ from django.db import InterfaceError, OperationalError
 from tqdm import tqdm
 
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
-from ask.jobs.locks import open_locks, unreachable_reason, uses_postgres
+from ask.jobs.locks import LockNotExclusive, open_locks, unreachable_reason, uses_postgres
 from ask.jobs.models import JobRun
 from ask.jobs.services import job_run_claim, job_run_finish, job_run_start
 from ask.jobs.slots import scheduled_slot
@@ -186,6 +186,8 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
             locks.hold_run_lock(run.pk)
         except OperationalError as exc:  # before any work: the database is down or out of reach
             _unreachable(ctx, exc)
+        except LockNotExclusive as exc:
+            _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
         fence = (Fence(job=ctx.name, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(ctx.name))
                  if exclusive and uses_postgres() else None)
         _run_recorded(ctx, run, work, fence)
@@ -194,13 +196,17 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
 
 
 def _unreachable(ctx: JobContext, exc: OperationalError) -> None:
-    """One line on stderr and in the job log, exit 75 (EX_TEMPFAIL: try again later); no run record
-    can be written, so the log file is the record."""
-    line = f"{ctx.name}: database unreachable: {unreachable_reason(exc)}; nothing done"
+    """Exit 75 (EX_TEMPFAIL: try again later)."""
+    _refuse(ctx, f"{ctx.name}: database unreachable: {unreachable_reason(exc)}; nothing done", EXIT_TEMPFAIL)
+
+
+def _refuse(ctx: JobContext, line: str, exit_code: int) -> None:
+    """A run that could not start: one line on stderr and in the job log. No run record could be
+    written (or none was), so the log file is the record."""
     if settings.LOG_FILE:  # without a log file the log is stderr, which has the line already
         logger.error(line)
     ctx.stderr.write(line)
-    raise JobFailed(line, EXIT_TEMPFAIL) from None
+    raise JobFailed(line, exit_code) from None
 
 
 @contextmanager

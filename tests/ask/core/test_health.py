@@ -1,12 +1,10 @@
 """/healthz: 200 ok, 200 degraded when only the cache is down, 503 when the database is unreachable."""
-import subprocess
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import UserFactory
-from tests.support import ROOT, answers, free_port, http_get, process_env, wait_for
+from tests.support import free_port, http_get
 
 MONITOR = {"HTTP_AUTHORIZATION": "Bearer test-healthz-token"}  # tests/settings.py's HEALTHZ_TOKEN
 
@@ -41,28 +39,6 @@ def test_healthz_says_degraded_with_memcached_stopped(client, settings, memcache
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["cache"]["ok"] is False
     assert response.json()["checks"]["database"]["ok"] is True
-
-
-@pytest.fixture
-def gunicorn_factory(var_dir):
-    procs = []
-
-    def start(**env_overrides) -> str:
-        port = free_port()
-        env = process_env(var_dir, **env_overrides)
-        proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "ask.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        procs.append(proc)
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: answers(base + "/healthz"), 30, what="gunicorn")
-        return base
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(gunicorn_factory):
