@@ -13,7 +13,7 @@ from django.db import connection
 
 from tests.ask.core.test_health import MONITOR
 from tests.factories import QuestionFactory
-from tests.support import free_port, http_get, process_env, start_manage, wait_for
+from tests.support import free_port, http_get, manage, process_env, start_manage, wait_for
 from tests.support import test_database_url as direct_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -114,3 +114,12 @@ def test_jobs_whose_locks_would_go_through_pgbouncer_refuse_to_run_in_one_line(v
             [line] = err.strip().splitlines()
             assert "keeps no session of its own" in line and "JOBS_LOCK_DATABASE_URL" in line
     assert any(code == 1 for code, _, _ in results)
+
+
+def test_jobs_doctor_names_a_lock_connection_through_the_pooler(var_dir, pgbouncer):
+    through_pooler = manage("jobs", "--doctor", env=process_env(var_dir, DATABASE_URL=pgbouncer))
+    assert through_pooler.returncode == 1
+    assert "PROBLEM  lock connection: the job lock's connection keeps no session" in through_pooler.stdout
+    direct = manage("jobs", "--doctor", env=process_env(var_dir, DATABASE_URL=pgbouncer,
+                                                        JOBS_LOCK_DATABASE_URL=direct_url()))
+    assert "ok       lock connection: advisory locks on 127.0.0.1:5432 keep their session" in direct.stdout

@@ -4,6 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ask.jobs.doctor import diagnose
 from ask.jobs.models import JobRun
 from ask.jobs.selectors import job_history, job_states, with_liveness
 
@@ -34,12 +35,20 @@ class Command(BaseCommand):
         parser.add_argument("--run", type=int, metavar="ID", help="Show one run in full, with its error.")
         parser.add_argument("--limit", type=int, default=20, help="Runs shown for one job (default 20).")
         parser.add_argument(
+            "--doctor", action="store_true",
+            help="Check what breaks cron jobs in practice (the installed crontab against CRONJOBS, the cron "
+                 "daemon, the environment file, the virtualenv, the time zone, the lock connection) and say "
+                 "how to fix each; exit 1 when something is wrong. Run it as the web processes run.",
+        )
+        parser.add_argument(
             "--check", action="store_true",
             help="Exit 1 when a scheduled job failed last, died, runs overdue, missed a slot or is stale "
                  "(for monitoring).",
         )
 
     def handle(self, *args, **options) -> None:
+        if options["doctor"]:
+            return self._doctor()
         if options["run"] is not None:
             return self._show_run(options["run"])
         if options["job"]:
@@ -64,6 +73,16 @@ class Command(BaseCommand):
             for state in problems:
                 self.stderr.write(f"{state.name}: {state.problem}")
             raise CommandError(f"{len(problems)} job(s) need attention.", returncode=1)
+
+    def _doctor(self) -> None:
+        findings = diagnose()
+        for finding in findings:
+            self.stdout.write(f"{'ok' if finding.ok else 'PROBLEM':<8} {finding.check}: {finding.message}")
+            if not finding.ok and finding.fix:
+                self.stdout.write(f"{'':<8} fix: {finding.fix}")
+        problems = sum(not finding.ok for finding in findings)
+        if problems:
+            raise CommandError(f"{problems} problem(s) found.", returncode=1)
 
     def _show_history(self, job: str, limit: int) -> None:
         runs = job_history(job, limit)
