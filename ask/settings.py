@@ -376,5 +376,6 @@ JOBS_LOCK_DIR = VAR_DIR / "locks"  # file locks for jobs when the database is SQ
 CRONTAB_DJANGO_PROJECT_NAME = "ask"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
 CRONTAB_PYTHON_EXECUTABLE = f"{BASE_DIR / 'scripts' / 'cron-job'} --python"
+CRONTAB_COMMAND_PREFIX = "ASK_JOB_SCHEDULED=1"  # started by the schedule: the run claims its slot
 CRONTAB_COMMENT = f"django-cronjobs for {SITE_NAME}"
 CRONTAB_EXECUTABLE = env_str("CRONTAB_EXECUTABLE", "/usr/bin/crontab")

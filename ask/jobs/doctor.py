@@ -46,8 +46,19 @@ class CronLine:
 
 
 def diagnose() -> list[Finding]:
-    return [*check_crontab(), check_cron_daemon(), *check_environment(), check_virtualenv(),
-            check_time_zone(), check_lock_connection()]
+    """Every check, each on its own: one that cannot run (the database down, no pgrep) is a finding."""
+    checks = [("crontab", check_crontab), ("cron daemon", check_cron_daemon), ("environment file", check_environment),
+              ("virtualenv", check_virtualenv), ("time zone", check_time_zone),
+              ("lock connection", check_lock_connection)]
+    findings = []
+    for name, check in checks:
+        try:
+            found = check()
+        except Exception as exc:  # noqa: BLE001 - the doctor reports, it does not crash
+            found = Finding(name, False, f"could not check: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+                            if str(exc).strip() else f"could not check: {type(exc).__name__}")
+        findings += found if isinstance(found, list) else [found]
+    return findings
 
 
 # --- the installed schedule against CRONJOBS -------------------------------------------------------
@@ -166,10 +177,7 @@ def check_environment() -> list[Finding]:
     against the settings of this process, which runs as the web processes do."""
     env_file = Path(os.environ.get("ASK_ENV_FILE") or Path(settings.BASE_DIR) / ".env")
     findings = []
-    if not env_file.exists():
-        findings.append(Finding("environment file", True, f"{env_file} does not exist; cron jobs get the "
-                                "defaults and the crontab's own variables only"))
-    elif not os.access(env_file, os.R_OK):
+    if env_file.exists() and not os.access(env_file, os.R_OK):
         return [Finding("environment file", False, f"{env_file} is not readable by this user",
                         "run the jobs as the user that owns it, or `chown` it to the site's user")]
     code = ("import json, hashlib; from django.conf import settings as s; "
@@ -186,12 +194,15 @@ def check_environment() -> list[Finding]:
     differ = [key for key in SHARED_SETTINGS if seen_by_cron.get(key) != str(getattr(settings, key, ""))]
     if differ:
         shown = ", ".join(differ).replace("SECRET_KEY", "SECRET_KEY (value not shown)")
+        source = f"read from {env_file}" if env_file.exists() else f"there is no {env_file} to give them"
         findings.append(Finding("environment file", False, f"cron jobs would run with other {shown} than this "
-                                f"process (read from {env_file} by scripts/cron-job)",
-                                f"put the web processes' settings into {env_file}, the one file both read"))
+                                f"process ({source} through scripts/cron-job)",
+                                f"put the web processes' settings into {env_file} (chmod 600), the one file "
+                                "both read"))
     else:
+        source = env_file if env_file.exists() else "defaults"
         findings.append(Finding("environment file", True, f"cron jobs see the same settings as this process "
-                                f"({', '.join(SHARED_SETTINGS)})"))
+                                f"({', '.join(SHARED_SETTINGS)}; from {source})"))
     return findings
 
 
@@ -252,13 +263,15 @@ def check_time_zone() -> Finding:
 def check_lock_connection() -> Finding:
     if not uses_postgres():
         return Finding("lock connection", True, "SQLite: file locks under JOBS_LOCK_DIR")
-    locks = PostgresLocks()
+    fix = "JOBS_LOCK_DATABASE_URL=postgres://… of the server itself, not the pooler's port"
     try:
-        locks._scalar("SELECT pg_try_advisory_lock(%s)", [DOCTOR_LOCK_KEY])
-        PostgresLocks._check_exclusive(DOCTOR_LOCK_KEY)
+        locks = PostgresLocks()
     except LockNotExclusive as exc:
-        return Finding("lock connection", False, str(exc), "JOBS_LOCK_DATABASE_URL=postgres://… of the "
-                       "server itself, not the pooler's port")
+        return Finding("lock connection", False, str(exc), fix)
+    try:
+        locks.try_lock(DOCTOR_LOCK_KEY)
+    except LockNotExclusive as exc:
+        return Finding("lock connection", False, str(exc), fix)
     finally:
         locks.close()
     target = lock_connection().settings_dict  # not connected: only its address is read

@@ -10,7 +10,6 @@ connection (commit, rollback, close after an error) can drop them.
 import fcntl
 import hashlib
 import os
-import re
 import threading
 from pathlib import Path
 
@@ -40,19 +39,6 @@ def run_lock_object_id(run_id: int) -> int:
     return run_id % RUN_LOCK_CLASS_ID_SPACE
 
 
-def unreachable_reason(exc: Exception) -> str:
-    """The driver's first line, shortened: "connection refused at 127.0.0.1:5432", "timeout expired"."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    where = re.match(r'connection to server at "([^"]+)"(?: \([^)]*\))?, port (\d+) failed: (.*)', text)
-    if where:
-        host, port, reason = where.groups()
-        reason = re.sub(r"^FATAL:\s+", "", reason)
-        if reason[1:2].islower():  # "Connection refused", not "SSL ..."
-            reason = reason[:1].lower() + reason[1:]
-        return f"{reason} at {host}:{port}"
-    return text
-
-
 def uses_postgres() -> bool:
     return connection.vendor == "postgresql"
 
@@ -61,14 +47,27 @@ class LockNotExclusive(Exception):
     """The lock connection keeps no session of its own (a transaction pooler): locks there lock nothing."""
 
 
+POOLER_MESSAGE = ("the job lock's connection keeps no session of its own (a transaction pooler such as "
+                  "pgbouncer in transaction mode?); point JOBS_LOCK_DATABASE_URL at PostgreSQL itself")
+# A network cut must end the lock connection in seconds (the run then stops as having lost its lock),
+# not after the kernel's TCP timeout of many minutes.
+LOCK_CONNECTION_OPTIONS = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+                           "tcp_user_timeout": 10000}
+
+
 def lock_connection():
     """A new connection for advisory locks: to JOBS_LOCK_DATABASE_URL, by default the site's database."""
-    if settings.JOBS_LOCK_DATABASE_URL == settings.DATABASE_URL:
-        return connections.create_connection("default")
+    if settings.DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS") and (
+            settings.JOBS_LOCK_DATABASE_URL == settings.DATABASE_URL):
+        raise LockNotExclusive("DATABASE_TRANSACTION_POOLER is on, and the job locks would go through the same "
+                               "pooler; point JOBS_LOCK_DATABASE_URL at PostgreSQL itself")
     default = connections["default"]
-    parsed = dj_database_url.parse(settings.JOBS_LOCK_DATABASE_URL)
-    own = {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
-    return type(default)({**default.settings_dict, **own, "CONN_MAX_AGE": 0}, alias="jobs_lock")
+    own = {}
+    if settings.JOBS_LOCK_DATABASE_URL != settings.DATABASE_URL:
+        parsed = dj_database_url.parse(settings.JOBS_LOCK_DATABASE_URL)
+        own = {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+    options = {**default.settings_dict.get("OPTIONS", {}), **LOCK_CONNECTION_OPTIONS}
+    return type(default)({**default.settings_dict, **own, "CONN_MAX_AGE": 0, "OPTIONS": options}, alias="jobs_lock")
 
 
 class PostgresLocks:
@@ -99,14 +98,16 @@ class PostgresLocks:
             return False
 
     def try_job_lock(self, job: str) -> bool:
-        key = job_lock_key(job)
+        return self.try_lock(job_lock_key(job))
+
+    def try_lock(self, key: int) -> bool:
         taken = bool(self._scalar("SELECT pg_try_advisory_lock(%s)", [key]))
         if taken:
-            self._check_exclusive(key)
+            self.check_exclusive(key)
         return taken
 
     @staticmethod
-    def _check_exclusive(key: int) -> None:
+    def check_exclusive(key: int) -> None:
         """A second connection must not get the lock just taken. Through pgbouncer in transaction
         mode it does (it is handed the same server session, or the lock has already left with it):
         refuse, instead of running unlocked beside another host. Costs one connection per run."""
@@ -120,9 +121,7 @@ class PostgresLocks:
         finally:
             probe.close()
         if shared:
-            raise LockNotExclusive(
-                "the job lock's connection keeps no session of its own (a transaction pooler such as "
-                "pgbouncer in transaction mode?); point JOBS_LOCK_DATABASE_URL at PostgreSQL itself")
+            raise LockNotExclusive(POOLER_MESSAGE)
 
     def hold_run_lock(self, run_id: int) -> None:
         self._scalar(
@@ -134,9 +133,13 @@ class PostgresLocks:
         # exited, a moment later, and the next run of the same job (one right after, say) would
         # find the lock still taken and skip.
         try:
-            if self._conn.connection is not None:
-                with self._use, self._conn.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock_all()")
+            # Not waiting for a watcher's check that hangs on a dead network: closing frees the locks too.
+            if self._conn.connection is not None and self._use.acquire(timeout=1):
+                try:
+                    with self._conn.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_unlock_all()")
+                finally:
+                    self._use.release()
         except Error:  # InterfaceError ("connection already closed") is not a DatabaseError
             pass  # the connection is gone, and its locks with it
         finally:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from croniter import croniter
 from django.conf import settings
-from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from ask.jobs.models import JobRun
@@ -45,23 +44,26 @@ class Missed:
 
 
 def missed_of(command: str, entries: list[ScheduledJob], now: datetime) -> Missed | None:
-    """Missed slots of one job, or None when it never claimed a slot."""
-    runs = JobRun.objects.filter(job=command, slot__isnull=False)
-    marks = runs.aggregate(first=Min("slot"), latest=Max("slot"),
-                           covered=Max("slot", filter=~Q(status__in=NOT_COVERING)))
-    if marks["latest"] is None:
+    """Missed slots of one job, or None when it never claimed a slot. Index scans on (job, slot),
+    however many run records the job has."""
+    runs = JobRun.objects.filter(job=command, slot__isnull=False).order_by()
+    latest = runs.order_by("-slot").values_list("slot", flat=True).first()
+    if latest is None:
         return None
+    first = runs.order_by("slot").values_list("slot", flat=True).first()
+    covered = runs.exclude(status__in=NOT_COVERING).order_by("-slot").values_list("slot", flat=True).first()
     # Never before the job's first slot: the time before it was not the schedule's to miss.
-    after = max(marks["first"], min(marks["latest"], now - LOOKBACK))
-    recorded = dict(runs.filter(slot__gt=after).values_list("slot", "status"))
+    after = max(first, min(latest, now - LOOKBACK))
+    statuses: dict[datetime, set[str]] = {}
+    for slot, status in runs.filter(slot__gte=after).values_list("slot", "status"):
+        statuses.setdefault(slot, set()).add(status)
     found: set[datetime] = set()
     for entry in entries:
         due_by = now - window(entry.schedule, now)
-        found.update(fire for fire in fires_between(entry.schedule, after, due_by) if fire not in recorded)
+        found.update(fire for fire in fires_between(entry.schedule, after, due_by) if fire not in statuses)
     unrecorded = sorted(found)
-    covered = marks["covered"]
-    already = [slot for slot, status in recorded.items() if status == JobRun.Status.MISSED]
-    current = sorted(slot for slot in {*unrecorded, *already} if covered is None or slot > covered)
+    recorded_missed = [slot for slot, seen in statuses.items() if seen <= set(NOT_COVERING)]
+    current = sorted(slot for slot in {*unrecorded, *recorded_missed} if covered is None or slot > covered)
     return Missed(command, entries, unrecorded, current, covered)
 
 
@@ -81,25 +83,30 @@ def missed_slots(now: datetime | None = None) -> dict[str, Missed]:
 
 
 def catch_up(*, dry_run: bool, say) -> dict[str, int]:
-    """Record every newly missed slot; for a job with catch_up "once" whose newest slot is missed
-    and not followed by a run, start one run for that slot instead (through scripts/cron-job, as
-    cron would, recorded as a catch-up)."""
+    """Record every newly missed slot. For a job with catch_up "once" whose newest slot is missed
+    and not followed by a run, start one run for that slot (through scripts/cron-job, as cron would,
+    recorded as a catch-up), at most one job per pass: after a night with every host down, the
+    made-up runs follow each other a minute apart, oldest slot first, instead of all at once. The
+    missed slot is recorded before the run starts, so a run that fails to start is not retried."""
     counts = {"missed": 0, "made up": 0}
-    for command, missed in missed_slots().items():
+    started = False
+    for command, missed in sorted(missed_slots().items(), key=lambda item: item[1].unrecorded[-1:]):
         to_record = list(missed.unrecorded)
-        make_up = (missed.catch_up == "once" and to_record and missed.current
+        due = bool(missed.catch_up == "once" and to_record and missed.current
                    and to_record[-1] == missed.current[-1])
-        if make_up:
-            slot = to_record.pop()
-            say(f"{command}: making up the {slot_label(slot)} run")
-            if not dry_run:
-                _start_catch_up(_entry_for(missed.entries, slot), slot)
-            counts["made up"] += 1
+        if due and started:
+            continue  # its turn comes at the next pass
         for slot in to_record:
             say(f"{command}: missed its {slot_label(slot)} run")
-        if to_record and not dry_run:
+        if due:
+            say(f"{command}: making up the {slot_label(to_record[-1])} run")
+        if not dry_run and to_record:
             _record_missed(command, to_record)
+            if due:
+                _start_catch_up(_entry_for(missed.entries, to_record[-1]), to_record[-1])
         counts["missed"] += len(to_record)
+        counts["made up"] += int(due)
+        started = started or due
     return counts
 
 

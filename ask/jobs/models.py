@@ -44,6 +44,9 @@ class JobRun(models.Model):
     def __str__(self) -> str:
         return f"{self.job} #{self.pk} ({self.status})"
 
+    # Records that are not runs of the job: skipped (another had the lock or the slot), missed slots.
+    NOT_RUNS = (Status.SKIPPED, Status.MISSED)
+
     @property
     def duration_seconds(self) -> float | None:
         if self.finished_at is None:

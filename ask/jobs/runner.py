@@ -1,6 +1,7 @@
 """Runs one job: lock, run record, signals, output and exit status. JobCommand calls this."""
 import cProfile
 import logging
+import re
 import signal
 import threading
 import time
@@ -11,11 +12,11 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 from django.conf import settings
 from django.core.management.base import CommandError, OutputWrapper
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from tqdm import tqdm
 
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
-from ask.jobs.locks import LockNotExclusive, open_locks, unreachable_reason, uses_postgres
+from ask.jobs.locks import LockNotExclusive, open_locks, uses_postgres
 from ask.jobs.models import JobRun
 from ask.jobs.services import job_run_claim, job_run_finish, job_run_start
 from ask.jobs.slots import scheduled_slot
@@ -167,7 +168,10 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
     """Run work(ctx) as job ctx.name; raises JobFailed (or the job's CommandError) on failure."""
     arguments = {k: v for k, v in ctx.options.items() if _is_plain(v)}
     slot = scheduled_slot(ctx.name) if exclusive else None  # jobs on every host claim no slots
-    locks = open_locks()
+    try:
+        locks = open_locks()
+    except LockNotExclusive as exc:
+        _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
     try:
         try:
             if exclusive and not locks.try_job_lock(ctx.name):
@@ -188,6 +192,9 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
             _unreachable(ctx, exc)
         except LockNotExclusive as exc:
             _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
+        except DatabaseError as exc:  # e.g. a table or column missing: deployed, not yet migrated
+            _refuse(ctx, f"{ctx.name}: database not ready: {_one_line(exc)} (not migrated yet?); nothing done",
+                    EXIT_FAILED)
         fence = (Fence(job=ctx.name, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(ctx.name))
                  if exclusive and uses_postgres() else None)
         _run_recorded(ctx, run, work, fence)
@@ -242,7 +249,7 @@ def _profiled(ctx: JobContext) -> Iterator[None]:
 def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None],
                   fence: Fence | None = None) -> None:
     try:
-        with _sigterm_handled(ctx), _fenced(fence), _profiled(ctx):
+        with _sigterm_handled(ctx), _profiled(ctx), _fenced(fence):  # unfenced before the profile is written
             returned = work(ctx)
             if fence is not None and not fence.lost.is_set() and not fence.still_locked():
                 fence.lost.set()  # lost after the watcher's last look: the run did not finish as the holder
@@ -263,7 +270,8 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         if fence is not None and fence.lost.is_set():  # the loss surfaced as the job's own error
             _fail(ctx, run, fence.reason(), EXIT_FAILED)
         if isinstance(exc, (OperationalError, InterfaceError)):  # the database went away mid-run
-            _fail(ctx, run, f"database connection lost: {unreachable_reason(exc)}", EXIT_FAILED, bug=exc)
+            _fail(ctx, run, f"database connection lost: {unreachable_reason(exc)}", EXIT_FAILED, bug=exc,
+                  log_bug=bool(settings.LOG_FILE))  # by hand the log is stderr: the one line says it
         _fail(ctx, run, _one_line(exc), EXIT_FAILED, bug=exc)
     summary = _summary(ctx, returned)
     job_run_finish(run=run, status=JobRun.Status.OK, counters=ctx.counters, summary=summary)
@@ -271,15 +279,29 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         ctx.stdout.write(f"{ctx.name}: {summary}")
 
 
-def _fail(ctx: JobContext, run: JobRun, reason: str, exit_code: int, bug: Exception | None = None) -> None:
+def _fail(ctx: JobContext, run: JobRun, reason: str, exit_code: int, bug: Exception | None = None,
+          log_bug: bool = True) -> None:
     """Record, log and report a failure in one line on stderr, then raise JobFailed."""
     details = "".join(traceback.format_exception(bug)) if bug else ""
     job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=f"{reason}\n{details}".strip())
-    if bug is not None:
+    if bug is not None and log_bug:
         logger.error("%s run %s failed", ctx.name, run.pk, exc_info=bug)
     line = f"{ctx.name} failed: {reason} (run {run.pk} on {run.host}; `manage.py jobs --run {run.pk}` shows it)"
     ctx.stderr.write(line)
     raise JobFailed(line, exit_code) from bug
+
+
+def unreachable_reason(exc: Exception) -> str:
+    """The driver's first line, shortened: "connection refused at 127.0.0.1:5432", "timeout expired"."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = re.match(r'connection to server at "([^"]+)"(?: \([^)]*\))?, port (\d+) failed: (.*)', text)
+    if where:
+        host, port, reason = where.groups()
+        reason = re.sub(r"^FATAL:\s+", "", reason)
+        if reason[1:2].islower():  # "Connection refused", not "SSL ..."
+            reason = reason[:1].lower() + reason[1:]
+        return f"{reason} at {host}:{port}"
+    return text
 
 
 def _is_plain(value: object) -> bool:

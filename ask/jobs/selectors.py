@@ -12,8 +12,6 @@ from ask.jobs.schedule import ScheduledJob, job_traits, scheduled_jobs
 from ask.jobs.slots import slot_label
 
 DEAD = "dead"  # shown instead of "running" when the run's process is gone
-# Records that are not runs of the job: skipped (another had the lock or the slot) and missed slots.
-NOT_RUNS = [JobRun.Status.SKIPPED, JobRun.Status.MISSED]
 
 
 @dataclass
@@ -74,7 +72,7 @@ def job_states(now: datetime | None = None) -> list[JobState]:
     states, last_runs = [], []
     for scheduled in scheduled_jobs():
         runs = JobRun.objects.filter(job=scheduled.command)
-        last_run = runs.exclude(status__in=NOT_RUNS).order_by("-started_at").first()
+        last_run = runs.exclude(status__in=JobRun.NOT_RUNS).order_by("-started_at").first()
         last_success = runs.filter(status=JobRun.Status.OK).order_by("-started_at").first()
         deadline = scheduled.previous_fire(now, settings.JOBS_STALE_INTERVALS)
         # A job that never succeeded is judged from the first job run the site recorded (cron's start).

@@ -45,7 +45,7 @@ def job_run_claim(*, job: str, arguments: dict, dry_run: bool, slot: Slot) -> tu
             return job_run_start(job=job, arguments=arguments, dry_run=dry_run, slot=slot), None
     except IntegrityError:  # jobs_run_one_per_slot: another host claimed it first
         holder = JobRun.objects.filter(job=job, slot=slot.at).exclude(
-            status__in=[JobRun.Status.SKIPPED, JobRun.Status.MISSED]).first()
+            status__in=JobRun.NOT_RUNS).first()
         where = f" on {holder.host}" if holder else ""
         summary = f"already ran for {slot.label}{where}"
         return job_run_start(job=job, arguments=arguments, dry_run=dry_run, skipped=True, slot=slot,
@@ -88,7 +88,7 @@ def job_runs_prune(*, older_than_days: int, dry_run: bool, batch_size: int = PRU
     keep: set[int] = set()
     for job in JobRun.objects.order_by().values_list("job", flat=True).distinct():
         runs = JobRun.objects.filter(job=job).order_by("-started_at", "-id").values_list("id", flat=True)
-        keep.update(runs.exclude(status__in=[JobRun.Status.SKIPPED, JobRun.Status.MISSED])[:1])
+        keep.update(runs.exclude(status__in=JobRun.NOT_RUNS)[:1])
         keep.update(runs.filter(status=JobRun.Status.OK)[:1])
     old = JobRun.objects.filter(started_at__lt=cutoff).exclude(id__in=keep)
     if dry_run:

@@ -7,7 +7,7 @@ time it belongs to. Each host's cron fires by that host's clock, and each host w
 from the same clock, as the latest schedule time at or before the run's start: hosts whose clocks
 differ by less than the job's interval name the same slot. A second claim of a slot is `skipped`.
 
-A slot's window is half the job's interval, at least 1 and at most 5 minutes. A slot that no run
+A slot's window is half the job's interval, at least 2 and at most 5 minutes. A slot that no run
 claimed within its window is missed; what that means is the job's `catch_up`: "once" (the next tick
 of catch_up_jobs on any host makes up one run, unless a later scheduled run has happened since) or
 "skip" (recorded as missed, and shown until a later run claims its slot).
@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from croniter import croniter
+from django.utils import timezone
 
 from ask.jobs.schedule import schedule_of
 
-WINDOW_MIN = timedelta(minutes=1)
+WINDOW_MIN = timedelta(minutes=2)  # start-up time and 30 s of clock skew, with room to spare
 WINDOW_MAX = timedelta(minutes=5)
 # Missed slots are looked for this far back at least (further when the job's last slot is older).
 LOOKBACK = timedelta(hours=1)
@@ -42,33 +43,39 @@ class Slot:
 
 
 def cron_now() -> datetime:
-    """The host's clock in the host's time zone: what cron fires by."""
-    return datetime.now().astimezone()
+    """The host's clock in TIME_ZONE, a zone with its DST rules (Django sets the process's zone to
+    TIME_ZONE; `jobs --doctor` checks that the cron daemon fires in the same zone)."""
+    return timezone.localtime()
 
 
 def slot_label(at: datetime, now: datetime | None = None) -> str:
     """10:03, or 2026-12-02 10:03 when not today."""
-    local, today = at.astimezone(), (now or cron_now()).date()
+    local, today = timezone.localtime(at), (now or cron_now()).date()
     return f"{local:%H:%M}" if local.date() == today else f"{local:%Y-%m-%d %H:%M}"
 
 
 def latest_fire(schedule: str, now: datetime) -> datetime:
     """The latest schedule time at or before now."""
-    minute = now.astimezone().replace(second=0, microsecond=0)
+    minute = timezone.localtime(now).replace(second=0, microsecond=0)
     return croniter(schedule, minute + timedelta(seconds=1)).get_prev(datetime)
 
 
 def window(schedule: str, at: datetime) -> timedelta:
+    return min(max(interval(schedule, at) / 2, WINDOW_MIN), WINDOW_MAX)
+
+
+def interval(schedule: str, at: datetime) -> timedelta:
     it = croniter(schedule, at)
     first = it.get_next(datetime)
-    half = (it.get_next(datetime) - first) / 2
-    return min(max(half, WINDOW_MIN), WINDOW_MAX)
+    return it.get_next(datetime) - first
 
 
 def fires_between(schedule: str, after: datetime, until: datetime) -> list[datetime]:
-    """Schedule times t with after < t <= until, the newest MAX_MISSED of them, oldest first."""
+    """Schedule times t with after < t <= until, the newest MAX_MISSED of them, oldest first. A
+    longer stretch (every host down for a week) is skipped to its last MAX_MISSED intervals."""
+    after = max(after, until - interval(schedule, until) * (MAX_MISSED + 1))
     fires = []
-    it = croniter(schedule, after.astimezone())
+    it = croniter(schedule, timezone.localtime(after))
     while (fire := it.get_next(datetime)) <= until:
         fires.append(fire)
         if len(fires) > MAX_MISSED:
@@ -80,7 +87,7 @@ def scheduled_slot(job: str, now: datetime | None = None) -> Slot | None:
     """The slot this run was started for, or None for a run started by hand."""
     explicit = os.environ.get("ASK_JOB_SLOT")
     if explicit:
-        return Slot(datetime.fromisoformat(explicit).astimezone(), os.environ.get("ASK_JOB_CATCH_UP") == "1")
+        return Slot(timezone.localtime(datetime.fromisoformat(explicit)), os.environ.get("ASK_JOB_CATCH_UP") == "1")
     if os.environ.get("ASK_JOB_SCHEDULED") != "1":
         return None
     entries = schedule_of(job)

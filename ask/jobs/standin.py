@@ -13,6 +13,7 @@ from pathlib import Path
 
 from croniter import croniter
 from django.conf import settings
+from django.utils import timezone
 
 from ask.jobs.schedule import ScheduledJob, scheduled_jobs
 
@@ -27,7 +28,7 @@ def schedule_run(*, stop: threading.Event, say) -> None:
     running: list[subprocess.Popen] = []
     try:
         while not stop.is_set():
-            now = datetime.now().astimezone()
+            now = timezone.localtime()  # TIME_ZONE, with its DST rules (ask.jobs.slots)
             for job in due_jobs(now.replace(second=0, microsecond=0)):
                 say(f"{now:%H:%M} starting {' '.join(job.argv)}")
                 # A session of its own: Ctrl-C in the terminal reaches this process, not the jobs.

@@ -23,9 +23,11 @@ def terminate_job_lock_holder(job: str) -> int:
         return len(cursor.fetchall())
 
 
-def test_a_run_that_lost_its_lock_writes_nothing_more_fails_in_one_line_and_the_next_run_works(var_dir):
+@pytest.mark.parametrize("writes", [[], ["--autocommit"]], ids=["in-transactions", "autocommit"])
+def test_a_run_that_lost_its_lock_writes_nothing_more_fails_in_one_line_and_the_next_run_works(var_dir, writes):
     env = process_env(var_dir)
-    first = start_manage("sample_job", "--rows", "20", "--batch-size", "1", "--sleep", "15", "--write", env=env)
+    first = start_manage("sample_job", "--rows", "20", "--batch-size", "1", "--sleep", "15", "--write", *writes,
+                         env=env)
     wait_for(lambda: SampleRow.objects.filter(pid=first.pid).count() >= 2, 30, what="the first run writing")
     assert terminate_job_lock_holder("sample_job") == 1
     written_before_the_loss = SampleRow.objects.filter(pid=first.pid).count()
@@ -43,10 +45,11 @@ def test_a_run_that_lost_its_lock_writes_nothing_more_fails_in_one_line_and_the_
     assert "lost its lock" in JobRun.objects.get(pid=first.pid).error
 
 
-def test_a_run_that_lost_its_lock_stops_within_seconds_even_while_it_writes_nothing(var_dir):
+@pytest.mark.parametrize("sleeping", [[], ["--sql-sleep"]], ids=["in-python", "in-a-long-statement"])
+def test_a_run_that_lost_its_lock_stops_within_seconds_even_while_it_writes_nothing(var_dir, sleeping):
     env = process_env(var_dir, JOBS_LOCK_CHECK_SECONDS="0.5")
     started = time.monotonic()
-    first = start_manage("sample_job", "--rows", "1", "--batch-size", "1", "--sleep", "60", env=env)
+    first = start_manage("sample_job", "--rows", "1", "--batch-size", "1", "--sleep", "60", *sleeping, env=env)
     wait_for(lambda: JobRun.objects.filter(pid=first.pid, status="running").exists(), 30, what="the run")
     time.sleep(0.5)
     terminate_job_lock_holder("sample_job")

@@ -92,8 +92,8 @@ def test_crontab_add_show_remove_touch_only_the_sites_own_lines(fake_crontab, ca
     assert len(ours) == len(ask.settings.CRONJOBS)
     for line, entry in zip(ours, ask.settings.CRONJOBS):
         job_hash = hashlib.md5(json.JSONEncoder(sort_keys=True).encode(entry).encode()).hexdigest()
-        assert line == (f"{entry[0]} {ROOT}/scripts/cron-job --python {ROOT}/manage.py crontab run {job_hash}"
-                        " # django-cronjobs for ask")
+        assert line == (f"{entry[0]} ASK_JOB_SCHEDULED=1 {ROOT}/scripts/cron-job --python {ROOT}/manage.py "
+                        f"crontab run {job_hash} # django-cronjobs for ask")
     call_command("crontab", "add")
     assert fake_crontab.read_text().splitlines() == lines, "adding twice must not duplicate lines"
     capsys.readouterr()

@@ -55,10 +55,14 @@ def test_jobs_on_every_host_claim_no_slot(var_dir):
     assert list(JobRun.objects.values_list("status", "slot")) == [("ok", None), ("ok", None)]
 
 
-def test_cron_job_marks_its_runs_as_scheduled(var_dir):
+def test_crontab_txt_lines_claim_slots_and_the_same_wrapper_by_hand_does_not(var_dir):
     env = scheduled_now_env(var_dir, "web1", ASK_ENV_FILE=str(var_dir / "no.env"))
     del env["ASK_JOB_SCHEDULED"]
-    first = manage("sample_job", env=env, wrapper=[str(ROOT / "scripts" / "cron-job")], python=False)
-    second = manage("sample_job", env=env, wrapper=[str(ROOT / "scripts" / "cron-job")], python=False)
-    assert first.returncode == second.returncode == 0, (first.stderr, second.stderr)
-    assert sorted(JobRun.objects.values_list("status", flat=True)) == ["ok", "skipped"]
+    cron_job = [str(ROOT / "scripts" / "cron-job")]
+    header = next(line for line in (ROOT / "crontab.txt").read_text().splitlines()
+                  if line.startswith("ASK_JOB_SCHEDULED="))
+    as_cron = {**env, header.split("=")[0]: header.split("=", 1)[1]}
+    runs = [manage("sample_job", env=as_cron, wrapper=cron_job, python=False) for _ in range(2)]
+    by_hand = manage("sample_job", env=env, wrapper=cron_job, python=False)  # e.g. scripts/backup.sh at 14:00
+    assert [run.returncode for run in (*runs, by_hand)] == [0, 0, 0]
+    assert list(JobRun.objects.order_by("id").values_list("status", flat=True)) == ["ok", "skipped", "ok"]

@@ -3,7 +3,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from ask.jobs.command import JobCommand
 from tests.jobapp.models import SampleRow
@@ -25,6 +25,8 @@ class Command(JobCommand):
         parser.add_argument("--refuse", action="store_true", help="Raise a CommandError (operator error).")
         parser.add_argument("--touch", help="Append a line to this file when the work is done.")
         parser.add_argument("--write", action="store_true", help="Write a SampleRow per batch, each in a transaction.")
+        parser.add_argument("--autocommit", action="store_true", help="With --write: each row on its own, no atomic().")
+        parser.add_argument("--sql-sleep", action="store_true", help="Sleep in PostgreSQL (pg_sleep), not in Python.")
 
     def run(self, job) -> str | None:
         if job.options["refuse"]:
@@ -47,8 +49,17 @@ class Command(JobCommand):
                 job.detail(f"row {row}")
             job.count("rows", len(batch))
             job.info(f"batch of {len(batch)} rows")
-            time.sleep(job.options["sleep"] / max(1, len(rows) // job.batch_size))
+            pause = job.options["sleep"] / max(1, len(rows) // job.batch_size)
+            if job.options["sql_sleep"]:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_sleep(%s)", [pause])
+            else:
+                time.sleep(pause)
             if job.options["write"] and not job.dry_run:
+                if job.options["autocommit"]:
+                    for row in batch:
+                        SampleRow.objects.create(pid=os.getpid(), row=row)
+                    continue
                 with transaction.atomic():
                     SampleRow.objects.bulk_create([SampleRow(pid=os.getpid(), row=row) for row in batch])
         return 0
