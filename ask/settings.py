@@ -358,6 +358,10 @@ LOGGING = {
         "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
         # Django logs every 4xx as a warning; that is the access log's job.
         "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        # post_office says "Started sending 0 emails" twice per idle pass (cron would mail it each
+        # minute); send_queued_mail reports what it did itself. Having a handler here also stops
+        # post_office installing its own stderr handler.
+        "post_office": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -1,12 +1,15 @@
 """The function every CRONJOBS entry calls, under `manage.py crontab run HASH`.
 
-django-crontab catches every exception and exits 0. A failed job has already written its line to
-stderr and its JobRun; here the process also exits non-zero, so whatever watches exit codes sees it.
+django-crontab catches every exception and exits 0, so a failure here would be silent: cron would
+mail nothing and the exit status would say success. A failed job has already written its line to
+stderr and its JobRun; an operator's error (CommandError: "no backup in …"), a refused option or
+anything else gets its one line here; and the process exits with the status manage.py would give.
 """
 import os
 import sys
 
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from ask.jobs.runner import JobFailed
 
@@ -17,7 +20,21 @@ def run(command: str, *args: str) -> None:
         args = (*args, "--verbosity", "0")
     try:
         call_command(command, *args)
-    except JobFailed as failure:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(failure.exit_code)  # SystemExit would be swallowed by django-crontab's bare except
+    except JobFailed as failure:  # its line is on stderr already
+        _exit(failure.exit_code)
+    except CommandError as error:  # a bad file, "no backup": what manage.py would print, and its status
+        sys.stderr.write(f"{command}: {error}\n")
+        # Under call_command an option argparse refuses is a CommandError "Error: …"; manage.py exits 2.
+        _exit(2 if str(error).startswith("Error: ") else error.returncode)
+    except SystemExit as stop:  # argparse refused an option (it has printed why)
+        _exit(stop.code if isinstance(stop.code, int) else 2)
+    except BaseException as exc:  # anything else: one line, never swallowed
+        first = (str(exc).strip().splitlines() or [""])[0]
+        sys.stderr.write(f"{command} failed: {type(exc).__name__}: {first}\n")
+        _exit(1)
+
+
+def _exit(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # SystemExit would be swallowed by django-crontab's bare except

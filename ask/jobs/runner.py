@@ -13,13 +13,14 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from django.conf import settings
 from django.core.management.base import CommandError, OutputWrapper
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils import timezone
 from tqdm import tqdm
 
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
 from ask.jobs.locks import LockNotExclusive, open_locks, uses_postgres
 from ask.jobs.models import JobRun
-from ask.jobs.services import job_run_claim, job_run_finish, job_run_start
-from ask.jobs.slots import scheduled_slot
+from ask.jobs.services import job_run_claim, job_run_finish, job_run_holding, job_run_start
+from ask.jobs.slots import scheduled_slot, started_by_schedule
 
 logger = logging.getLogger("ask.jobs")
 T = TypeVar("T")
@@ -175,9 +176,7 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
     try:
         try:
             if exclusive and not locks.try_job_lock(ctx.name):
-                job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True, slot=slot)
-                if ctx.verbosity >= 1:
-                    ctx.stdout.write(f"{ctx.name}: already running elsewhere; skipped.")
+                _skipped_while_running(ctx, arguments, slot)
                 return
             if slot is None:
                 run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
@@ -200,6 +199,23 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
         _run_recorded(ctx, run, work, fence)
     finally:
         locks.close()
+
+
+def _skipped_while_running(ctx: JobContext, arguments: dict, slot) -> None:
+    """Another run holds the job's lock. Under cron that is normal (exit 0, quiet at -v0); by hand
+    the admin wanted it done, so it says who holds it and exits 75 like `flock -n` would fail."""
+    holder = job_run_holding(ctx.name)
+    where = (f"on {holder.host} (pid {holder.pid}, run {holder.pk}, since "
+             f"{timezone.localtime(holder.started_at):%H:%M:%S})" if holder else "elsewhere")
+    job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True, slot=slot,
+                  summary=f"already running {where}")
+    line = f"{ctx.name}: already running {where}; skipped."
+    if started_by_schedule():
+        if ctx.verbosity >= 1:
+            ctx.stdout.write(line)
+        return
+    ctx.stderr.write(line)
+    raise JobFailed(line, EXIT_TEMPFAIL)
 
 
 def _unreachable(ctx: JobContext, exc: OperationalError) -> None:

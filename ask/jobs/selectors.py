@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from ask.jobs.locks import live_run_ids
@@ -67,15 +68,17 @@ def with_liveness(runs: list[JobRun]) -> dict[int, str]:
 def job_states(now: datetime | None = None) -> list[JobState]:
     """One JobState per scheduled job; a few indexed queries per job (a handful of jobs)."""
     now = now or timezone.now()
-    any_run_at = JobRun.objects.order_by("started_at").values_list("started_at", flat=True).first()
+    # A job that never succeeded is judged from the first job run the site recorded (cron's start),
+    # or, on a site where no job ever ran (cron never set up), from when the job tables were made.
+    any_run_at = JobRun.objects.order_by("started_at").values_list("started_at", flat=True).first() or installed_at()
     missed = missed_slots(now)
     states, last_runs = [], []
     for scheduled in scheduled_jobs():
         runs = JobRun.objects.filter(job=scheduled.command)
+        runs = runs.filter(dry_run=False)  # a --dry-run changed nothing: neither a run nor a success
         last_run = runs.exclude(status__in=JobRun.NOT_RUNS).order_by("-started_at").first()
         last_success = runs.filter(status=JobRun.Status.OK).order_by("-started_at").first()
         deadline = scheduled.previous_fire(now, settings.JOBS_STALE_INTERVALS)
-        # A job that never succeeded is judged from the first job run the site recorded (cron's start).
         judged_from = last_success.started_at if last_success else any_run_at
         stale = judged_from is not None and judged_from < deadline
         job_missed = missed.get(scheduled.command)
@@ -89,6 +92,12 @@ def job_states(now: datetime | None = None) -> list[JobState]:
             state.last_status = shown[state.last_run.pk]
             state.overdue_seconds = _overdue(state.last_run, state.last_status, now)
     return states
+
+
+def installed_at() -> datetime | None:
+    """When the job framework's tables were made (its first migration applied)."""
+    return (MigrationRecorder.Migration.objects.filter(app="jobs").order_by("applied")
+            .values_list("applied", flat=True).first())
 
 
 def _overdue(run: JobRun, status: str, now: datetime) -> float | None:

@@ -38,6 +38,17 @@ def job_run_start(*, job: str, arguments: dict, dry_run: bool, skipped: bool = F
     )
 
 
+def job_run_holding(job: str, wait_seconds: float = 2) -> JobRun | None:
+    """The run of this job in progress (the one holding its lock). The holder records its run just
+    after it takes the lock, so a moment is given for the record to appear."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        run = JobRun.objects.filter(job=job, status=JobRun.Status.RUNNING).order_by("-started_at").first()
+        if run is not None or time.monotonic() >= deadline:
+            return run
+        time.sleep(0.1)
+
+
 def job_run_claim(*, job: str, arguments: dict, dry_run: bool, slot: Slot) -> tuple[JobRun, JobRun | None]:
     """Start a run for its slot: (the run, None), or (a skipped run, the run that has the slot)."""
     try:

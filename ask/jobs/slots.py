@@ -83,6 +83,11 @@ def fires_between(schedule: str, after: datetime, until: datetime) -> list[datet
     return fires
 
 
+def started_by_schedule() -> bool:
+    """Started by cron (its crontab lines set ASK_JOB_SCHEDULED=1), the stand-in or catch_up_jobs."""
+    return os.environ.get("ASK_JOB_SCHEDULED") == "1" or bool(os.environ.get("ASK_JOB_SLOT"))
+
+
 def scheduled_slot(job: str, now: datetime | None = None) -> Slot | None:
     """The slot this run was started for, or None for a run started by hand."""
     explicit = os.environ.get("ASK_JOB_SLOT")

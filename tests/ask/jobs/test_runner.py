@@ -95,14 +95,28 @@ def test_loop_mode_repeats_passes_and_stops_before_max_seconds():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_at_once_one_works_the_other_is_recorded_skipped(var_dir):
-    env = process_env(var_dir)
+    env = process_env(var_dir, ASK_JOB_SCHEDULED="1", ASK_HOSTNAME="web1")  # as cron starts them
     marker = var_dir / "worked.txt"
     procs = [start_manage("sample_job", "--sleep", "3", "--touch", str(marker), env=env) for _ in range(2)]
     results = [proc.communicate(timeout=60) + (proc.returncode,) for proc in procs]
     assert [code for _, _, code in results] == [0, 0]
     assert marker.read_text() == "worked\n", "exactly one process did the work"
     assert sorted(JobRun.objects.values_list("status", flat=True)) == ["ok", "skipped"]
-    assert sum("already running elsewhere; skipped." in out for out, _, _ in results) == 1
+    holder = JobRun.objects.get(status="ok")
+    said = f"sample_job: already running on web1 (pid {holder.pid}, run {holder.pk}, since "
+    assert sum(said in out for out, _, _ in results) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_by_hand_that_finds_the_job_running_says_who_holds_it_and_exits_75(var_dir):
+    env = process_env(var_dir, ASK_HOSTNAME="web1")
+    holder = start_manage("sample_job", "--sleep", "5", env=env)
+    run = wait_for(lambda: JobRun.objects.filter(status="running").first(), 20, what="the first run")
+    second = manage("sample_job", "-v0", env=env)
+    holder.communicate(timeout=30)
+    assert second.returncode == 75 and second.stdout == ""
+    assert second.stderr.startswith(f"sample_job: already running on web1 (pid {run.pid}, run {run.pk}, since ")
+    assert second.stderr.strip().endswith("; skipped.") and len(second.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -173,8 +187,9 @@ def test_on_sqlite_file_locks_keep_runs_apart(var_dir):
     env = process_env(var_dir, DATABASE_URL=f"sqlite:///{var_dir / 'db.sqlite3'}")
     assert manage("migrate", "--verbosity", "0", env=env).returncode == 0
     procs = [start_manage("sample_job", "--sleep", "3", env=env) for _ in range(2)]
-    outs = [proc.communicate(timeout=60)[0] for proc in procs]
-    assert sum("skipped" in out for out in outs) == 1
+    errs = [proc.communicate(timeout=60)[1] for proc in procs]
+    assert sum("skipped" in err for err in errs) == 1
+    assert sorted(proc.returncode for proc in procs) == [0, 75], "by hand, a skipped run says so"
     overview = manage("jobs", "sample_job", env=env).stdout
     assert "ok" in overview and "skipped" in overview
 

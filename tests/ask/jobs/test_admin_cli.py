@@ -1,0 +1,70 @@
+"""Admins at the command line and in cron's mail (issue: every command honest, quiet when fine): each
+case run as cron or an admin runs it, checking stdout, stderr, the exit status and the run record."""
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
+
+from ask.jobs.models import JobRun
+from tests.support import ROOT, manage, process_env
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def crontab_run(var_dir, argv: list[str], **env: str):
+    """`manage.py crontab run HASH` as a line installed by `manage.py crontab add` runs it."""
+    entry = ["* * * * *", "ask.jobs.cron.run", argv]
+    job_hash = hashlib.md5(json.JSONEncoder(sort_keys=True).encode(entry).encode()).hexdigest()
+    return manage("crontab", "run", job_hash, env=process_env(var_dir, TEST_EXTRA_CRONJOBS=json.dumps([entry]), **env))
+
+
+def test_an_operator_error_under_django_crontab_is_one_line_and_exit_1_not_silence(var_dir):
+    refused = crontab_run(var_dir, ["sample_job", "--refuse"])
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "sample_job: sample input is bad: line 3, field 'x'"
+    no_backup = crontab_run(var_dir, ["verify_backup"], BACKUP_DIR=str(var_dir / "none"))
+    assert no_backup.returncode == 1 and no_backup.stderr.startswith("verify_backup: No backup of ")
+
+
+def test_a_refused_option_under_django_crontab_exits_2(var_dir):
+    result = crontab_run(var_dir, ["sample_job", "--rows", "many"])
+    assert result.returncode == 2 and "--rows" in result.stderr
+
+
+def test_an_idle_mail_loop_is_silent_on_stderr_and_in_the_log(var_dir):
+    result = manage("send_queued_mail", "--loop", "--max-seconds", "3", "--interval", "1", "-v0",
+                    env=process_env(var_dir))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    log = var_dir / "log.txt"
+    assert "Started sending" not in (log.read_text() if log.exists() else "")
+
+
+def test_a_dry_run_is_not_a_success(var_dir, settings):
+    settings.CRONJOBS = [("30 2 * * *", "ask.jobs.cron.run", ["sample_job"])]
+    env = process_env(var_dir, TEST_EXTRA_CRONJOBS=json.dumps([list(settings.CRONJOBS[0])]))
+    assert manage("sample_job", "--fail", env=env).returncode == 1
+    assert manage("sample_job", "--dry-run", env=env).returncode == 0
+    row = next(line for line in manage("jobs", env=env).stdout.splitlines() if line.startswith("sample_job"))
+    assert "FAILED" in row
+    check = manage("jobs", "--check", env=env)
+    assert check.returncode == 1 and "sample_job: last run failed" in check.stderr
+
+
+def test_jobs_that_never_ran_on_a_site_installed_long_ago_need_attention(var_dir):
+    env = process_env(var_dir)
+    assert not JobRun.objects.exists()
+    MigrationRecorder.Migration.objects.filter(app="jobs").update(applied=timezone.now() - timedelta(days=30))
+    check = manage("jobs", "--check", env=env)
+    assert check.returncode == 1
+    assert "calc_sidebar: stale: no success within 3 intervals (last never)" in check.stderr
+
+
+def test_a_job_stopped_by_the_wrappers_timeout_exits_143_and_is_recorded_failed(var_dir):
+    env = process_env(var_dir, ASK_JOB_TIMEOUT="2s", ASK_ENV_FILE=str(var_dir / "none.env"))
+    result = manage("sample_job", "--sleep", "20", env=env, wrapper=[str(ROOT / "scripts" / "cron-job")],
+                    python=False)
+    assert result.returncode == 143
+    assert JobRun.objects.get().status == "failed" and "SIGTERM" in JobRun.objects.get().error
