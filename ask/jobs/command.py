@@ -132,6 +132,10 @@ class JobCommand(BaseCommand):
             sys.exit(failure.exit_code)
 
     def handle(self, *args, **options) -> None:
+        try:
+            self.check_options(options)
+        except CommandError as error:  # before any record: a typo by hand must not turn the job red
+            raise CommandError(str(error), returncode=2) from None
         ctx = JobContext(
             name=self.job_name,
             options={k: v for k, v in options.items() if k not in DJANGO_OPTIONS},
@@ -142,6 +146,9 @@ class JobCommand(BaseCommand):
             batch_size=options.get("batch_size"),
         )
         execute(ctx=ctx, exclusive=self.exclusive, work=self._run_reporting_operator_errors)
+
+    def check_options(self, options: dict) -> None:
+        """Refuse bad option values (raise CommandError) before a run is recorded; exit status 2."""
 
     def _run_reporting_operator_errors(self, job: JobContext) -> str | None:
         try:

@@ -68,3 +68,11 @@ def test_a_job_stopped_by_the_wrappers_timeout_exits_143_and_is_recorded_failed(
                     python=False)
     assert result.returncode == 143
     assert JobRun.objects.get().status == "failed" and "SIGTERM" in JobRun.objects.get().error
+
+
+def test_a_bad_option_value_is_refused_with_exit_2_before_any_run_is_recorded(var_dir):
+    for bad in ("2099-01-01", "yesterday"):
+        result = manage("calc_stats", "--since", bad, env=process_env(var_dir))
+        assert result.returncode == 2 and "--since" in result.stderr and bad in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not JobRun.objects.exists(), "nothing recorded: the schedule does not look broken"

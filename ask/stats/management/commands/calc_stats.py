@@ -26,11 +26,13 @@ class Command(JobCommand):
     def add_job_arguments(self, parser) -> None:
         parser.add_argument("--since", help="First day to compute, YYYY-MM-DD (default: yesterday).")
 
+    def check_options(self, options: dict) -> None:
+        if options["since"] and _date(options["since"]) > timezone.localdate():
+            raise CommandError(f"--since {options['since']} is in the future (today is {timezone.localdate()}).")
+
     def run(self, job) -> str:
         today = timezone.localdate()
         since = _date(job.options["since"]) if job.options["since"] else today - timedelta(days=1)
-        if since > today:
-            raise CommandError(f"--since {since} is in the future.")
         counts = stats_calculate(since=since, until=today, dry_run=job.dry_run)
         for name, count in counts.items():
             job.count(name, count)
