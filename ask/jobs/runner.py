@@ -187,6 +187,8 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
                         ctx.stdout.write(f"{ctx.name}: {run.summary}; skipped.")
                     return
             locks.hold_run_lock(run.pk)
+            _journal(f"{ctx.name} run {run.pk} started on {run.host} (pid {run.pid})"
+                     + (f" for its {slot.label} slot{' (catch-up)' if slot.catch_up else ''}" if slot else ""))
         except OperationalError as exc:  # before any work: the database is down or out of reach
             _unreachable(ctx, exc)
         except LockNotExclusive as exc:
@@ -210,6 +212,7 @@ def _skipped_while_running(ctx: JobContext, arguments: dict, slot) -> None:
     job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True, slot=slot,
                   summary=f"already running {where}")
     line = f"{ctx.name}: already running {where}; skipped."
+    _journal(line)
     if started_by_schedule():
         if ctx.verbosity >= 1:
             ctx.stdout.write(line)
@@ -223,11 +226,18 @@ def _unreachable(ctx: JobContext, exc: OperationalError) -> None:
     _refuse(ctx, f"{ctx.name}: database unreachable: {unreachable_reason(exc)}; nothing done", EXIT_TEMPFAIL)
 
 
+def _journal(message: str, level: int = logging.INFO) -> None:
+    """Every run's start and end in the job log (cron: var/log/jobs.log), so "why did last night's
+    backup fail?" has an answer there. Only to a log file: by hand the log is stderr, which the run's
+    own lines already cover."""
+    if settings.LOG_FILE:
+        logger.log(level, message)
+
+
 def _refuse(ctx: JobContext, line: str, exit_code: int) -> None:
     """A run that could not start: one line on stderr and in the job log. No run record could be
     written (or none was), so the log file is the record."""
-    if settings.LOG_FILE:  # without a log file the log is stderr, which has the line already
-        logger.error(line)
+    _journal(line, logging.ERROR)
     ctx.stderr.write(line)
     raise JobFailed(line, exit_code) from None
 
@@ -277,6 +287,7 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         _fail(ctx, run, f"check failed: {exc}", EXIT_FAILED)
     except CommandError as exc:  # the operator's mistake (bad file, bad option): no traceback
         job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=str(exc))
+        _journal(f"{ctx.name} run {run.pk} failed in {ctx.elapsed():.1f}s: {_one_line(exc)}", logging.ERROR)
         raise
     except JobTerminated:
         _fail(ctx, run, "terminated by SIGTERM (timeout or shutdown)", EXIT_TERMINATED)
@@ -291,6 +302,7 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         _fail(ctx, run, _one_line(exc), EXIT_FAILED, bug=exc)
     summary = _summary(ctx, returned)
     job_run_finish(run=run, status=JobRun.Status.OK, counters=ctx.counters, summary=summary)
+    _journal(f"{ctx.name} run {run.pk} ok: {summary}")
     if ctx.verbosity >= 1:
         ctx.stdout.write(f"{ctx.name}: {summary}")
 
@@ -300,8 +312,11 @@ def _fail(ctx: JobContext, run: JobRun, reason: str, exit_code: int, bug: Except
     """Record, log and report a failure in one line on stderr, then raise JobFailed."""
     details = "".join(traceback.format_exception(bug)) if bug else ""
     job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=f"{reason}\n{details}".strip())
+    logged = f"{ctx.name} run {run.pk} failed in {ctx.elapsed():.1f}s: {reason}"
     if bug is not None and log_bug:
-        logger.error("%s run %s failed", ctx.name, run.pk, exc_info=bug)
+        logger.error(logged, exc_info=bug)
+    else:
+        _journal(logged, logging.ERROR)
     line = f"{ctx.name} failed: {reason} (run {run.pk} on {run.host}; `manage.py jobs --run {run.pk}` shows it)"
     ctx.stderr.write(line)
     raise JobFailed(line, exit_code) from bug

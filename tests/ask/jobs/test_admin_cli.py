@@ -76,3 +76,26 @@ def test_a_bad_option_value_is_refused_with_exit_2_before_any_run_is_recorded(va
         assert result.returncode == 2 and "--since" in result.stderr and bad in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
     assert not JobRun.objects.exists(), "nothing recorded: the schedule does not look broken"
+
+
+def test_every_run_start_and_end_is_in_the_job_log_and_the_failure_names_job_and_run(var_dir):
+    env = process_env(var_dir)
+    assert manage("sample_job", "-v0", env=env).returncode == 0
+    failed = manage("sample_job", "--refuse", "-v0", env=env)
+    assert failed.returncode == 1
+    ok_run, bad_run = JobRun.objects.order_by("id")
+    log = (var_dir / "log.txt").read_text()
+    assert f"INFO ask.jobs: sample_job run {ok_run.pk} started on " in log
+    assert f"INFO ask.jobs: sample_job run {ok_run.pk} ok: 1 passes, 30 rows in " in log
+    assert f"ERROR ask.jobs: sample_job run {bad_run.pk} failed in " in log and "sample input is bad" in log
+
+
+def test_jobs_for_one_job_honours_check_and_refuses_a_bad_limit(var_dir, settings):
+    entry = ["*/10 * * * *", "ask.jobs.cron.run", ["sample_job"]]
+    env = process_env(var_dir, TEST_EXTRA_CRONJOBS=json.dumps([entry]))
+    manage("sample_job", "--fail", env=env)
+    one = manage("jobs", "sample_job", "--check", env=env)
+    assert one.returncode == 1 and "sample_job: last run failed" in one.stderr and "RuntimeError" in one.stdout
+    for bad in ("-1", "0"):
+        refused = manage("jobs", "sample_job", "--limit", bad, env=env)
+        assert refused.returncode == 2 and "--limit" in refused.stderr and "Traceback" not in refused.stderr

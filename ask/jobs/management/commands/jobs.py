@@ -4,6 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ask.jobs.command import positive_int
 from ask.jobs.doctor import diagnose
 from ask.jobs.models import JobRun
 from ask.jobs.selectors import job_history, job_states, with_liveness
@@ -33,7 +34,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("job", nargs="?", help="Show the recent runs of this job instead.")
         parser.add_argument("--run", type=int, metavar="ID", help="Show one run in full, with its error.")
-        parser.add_argument("--limit", type=int, default=20, help="Runs shown for one job (default 20).")
+        parser.add_argument("--limit", type=positive_int, default=20, help="Runs shown for one job (default 20).")
         parser.add_argument(
             "--doctor", action="store_true",
             help="Check what breaks cron jobs in practice (the installed crontab against CRONJOBS, the cron "
@@ -52,7 +53,10 @@ class Command(BaseCommand):
         if options["run"] is not None:
             return self._show_run(options["run"])
         if options["job"]:
-            return self._show_history(options["job"], options["limit"])
+            self._show_history(options["job"], options["limit"])
+            if options["check"]:  # `jobs backup_db --check`: that job alone, for a monitor of its own
+                self._check([state for state in job_states() if state.name == options["job"]])
+            return
         self._show_overview(check=options["check"])
 
     def _show_overview(self, *, check: bool) -> None:
@@ -68,8 +72,12 @@ class Command(BaseCommand):
             ])
         for line in _table(rows):
             self.stdout.write(line)
+        if check:
+            self._check(states)
+
+    def _check(self, states) -> None:
         problems = [state for state in states if state.problem]
-        if check and problems:
+        if problems:
             for state in problems:
                 self.stderr.write(f"{state.name}: {state.problem}")
             raise CommandError(f"{len(problems)} job(s) need attention.", returncode=1)
@@ -93,7 +101,7 @@ class Command(BaseCommand):
             note = run.summary or (run.error.splitlines()[0] if run.error else "")
             if run.catch_up:
                 shown = f"{shown} (catch-up)"
-            rows.append([str(run.pk), _when(run.started_at), _duration(run), shown, run.host, str(run.pid), note[:100]])
+            rows.append([str(run.pk), _when(run.started_at), _duration(run), shown, run.host, str(run.pid), note[:200]])
         for line in _table(rows):
             self.stdout.write(line)
 
