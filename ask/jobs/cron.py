@@ -11,7 +11,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ask.jobs.runner import JobFailed
+from ask.jobs.runner import JobFailed, one_line
 
 
 def run(command: str, *args: str) -> None:
@@ -29,8 +29,7 @@ def run(command: str, *args: str) -> None:
     except SystemExit as stop:  # argparse refused an option (it has printed why)
         _exit(stop.code if isinstance(stop.code, int) else 2)
     except BaseException as exc:  # anything else: one line, never swallowed
-        first = (str(exc).strip().splitlines() or [""])[0]
-        sys.stderr.write(f"{command} failed: {type(exc).__name__}: {first}\n")
+        sys.stderr.write(f"{command} failed: {one_line(exc)}\n")
         _exit(1)
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 
 from ask.jobs.locks import LockNotExclusive, PostgresLocks, lock_connection, uses_postgres
+from ask.jobs.runner import one_line
 
 CRON_D_DIR = Path("/etc/cron.d")
 CRON_WRAPPER = re.compile(r"(\S*)/scripts/(cron-job|backup\.sh)(?:\s+(.*))?$")
@@ -55,8 +56,7 @@ def diagnose() -> list[Finding]:
         try:
             found = check()
         except Exception as exc:  # noqa: BLE001 - the doctor reports, it does not crash
-            found = Finding(name, False, f"could not check: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
-                            if str(exc).strip() else f"could not check: {type(exc).__name__}")
+            found = Finding(name, False, f"could not check: {one_line(exc)}")
         findings += found if isinstance(found, list) else [found]
     return findings
 
@@ -263,17 +263,15 @@ def check_time_zone() -> Finding:
 def check_lock_connection() -> Finding:
     if not uses_postgres():
         return Finding("lock connection", True, "SQLite: file locks under JOBS_LOCK_DIR")
-    fix = "JOBS_LOCK_DATABASE_URL=postgres://… of the server itself, not the pooler's port"
     try:
         locks = PostgresLocks()
+        try:
+            locks.try_lock(DOCTOR_LOCK_KEY)
+        finally:
+            locks.close()
     except LockNotExclusive as exc:
-        return Finding("lock connection", False, str(exc), fix)
-    try:
-        locks.try_lock(DOCTOR_LOCK_KEY)
-    except LockNotExclusive as exc:
-        return Finding("lock connection", False, str(exc), fix)
-    finally:
-        locks.close()
+        return Finding("lock connection", False, str(exc),
+                       "JOBS_LOCK_DATABASE_URL=postgres://… of the server itself, not the pooler's port")
     target = lock_connection().settings_dict  # not connected: only its address is read
     where = f"{target['HOST'] or 'local'}:{target['PORT'] or 5432}"
     return Finding("lock connection", True, f"advisory locks on {where} keep their session")

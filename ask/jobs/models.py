@@ -68,3 +68,9 @@ class JobLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job}: run {self.run_id}"
+
+
+def judged_runs(job: str):
+    """The records a job is judged by (`manage.py jobs`, /healthz) and pruning keeps the latest of:
+    all but dry runs, which changed nothing and so are neither a run nor a success."""
+    return JobRun.objects.filter(job=job, dry_run=False)

@@ -154,7 +154,8 @@ def _sigterm_handled(ctx: JobContext) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -181,7 +182,7 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
             if slot is None:
                 run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
             else:
-                run, _holder = job_run_claim(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, slot=slot)
+                run = job_run_claim(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, slot=slot)
                 if run.status == JobRun.Status.SKIPPED:
                     if ctx.verbosity >= 1:
                         ctx.stdout.write(f"{ctx.name}: {run.summary}; skipped.")
@@ -194,7 +195,7 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
         except LockNotExclusive as exc:
             _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
         except DatabaseError as exc:  # e.g. a table or column missing: deployed, not yet migrated
-            _refuse(ctx, f"{ctx.name}: database not ready: {_one_line(exc)} (not migrated yet?); nothing done",
+            _refuse(ctx, f"{ctx.name}: database not ready: {one_line(exc)} (not migrated yet?); nothing done",
                     EXIT_FAILED)
         fence = (Fence(job=ctx.name, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(ctx.name))
                  if exclusive and uses_postgres() else None)
@@ -287,7 +288,7 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         _fail(ctx, run, f"check failed: {exc}", EXIT_FAILED)
     except CommandError as exc:  # the operator's mistake (bad file, bad option): no traceback
         job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=str(exc))
-        _journal(f"{ctx.name} run {run.pk} failed in {ctx.elapsed():.1f}s: {_one_line(exc)}", logging.ERROR)
+        _journal(f"{ctx.name} run {run.pk} failed in {ctx.elapsed():.1f}s: {one_line(exc)}", logging.ERROR)
         raise
     except JobTerminated:
         _fail(ctx, run, "terminated by SIGTERM (timeout or shutdown)", EXIT_TERMINATED)
@@ -299,7 +300,7 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         if isinstance(exc, (OperationalError, InterfaceError)):  # the database went away mid-run
             _fail(ctx, run, f"database connection lost: {unreachable_reason(exc)}", EXIT_FAILED, bug=exc,
                   log_bug=bool(settings.LOG_FILE))  # by hand the log is stderr: the one line says it
-        _fail(ctx, run, _one_line(exc), EXIT_FAILED, bug=exc)
+        _fail(ctx, run, one_line(exc), EXIT_FAILED, bug=exc)
     summary = _summary(ctx, returned)
     job_run_finish(run=run, status=JobRun.Status.OK, counters=ctx.counters, summary=summary)
     _journal(f"{ctx.name} run {run.pk} ok: {summary}")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ask.jobs.locks import live_run_ids
 from ask.jobs.missed import Missed, missed_slots
-from ask.jobs.models import JobRun
+from ask.jobs.models import JobRun, judged_runs
 from ask.jobs.schedule import ScheduledJob, job_traits, scheduled_jobs
 from ask.jobs.slots import slot_label
 
@@ -74,8 +74,7 @@ def job_states(now: datetime | None = None) -> list[JobState]:
     missed = missed_slots(now)
     states, last_runs = [], []
     for scheduled in scheduled_jobs():
-        runs = JobRun.objects.filter(job=scheduled.command)
-        runs = runs.filter(dry_run=False)  # a --dry-run changed nothing: neither a run nor a success
+        runs = judged_runs(scheduled.command)
         last_run = runs.exclude(status__in=JobRun.NOT_RUNS).order_by("-started_at").first()
         last_success = runs.filter(status=JobRun.Status.OK).order_by("-started_at").first()
         deadline = scheduled.previous_fire(now, settings.JOBS_STALE_INTERVALS)

@@ -9,7 +9,7 @@ from django.db import DatabaseError, Error, IntegrityError, connection, transact
 from django.utils import timezone
 
 from ask.jobs.batches import delete_in_batches
-from ask.jobs.models import JobRun
+from ask.jobs.models import JobRun, judged_runs
 from ask.jobs.slots import Slot
 
 logger = logging.getLogger(__name__)
@@ -49,18 +49,17 @@ def job_run_holding(job: str, wait_seconds: float = 2) -> JobRun | None:
         time.sleep(0.1)
 
 
-def job_run_claim(*, job: str, arguments: dict, dry_run: bool, slot: Slot) -> tuple[JobRun, JobRun | None]:
-    """Start a run for its slot: (the run, None), or (a skipped run, the run that has the slot)."""
+def job_run_claim(*, job: str, arguments: dict, dry_run: bool, slot: Slot) -> JobRun:
+    """Start a run for its slot; when another host claimed it first, a skipped run whose summary
+    names that host ("already ran for 10:03 on web1")."""
     try:
         with transaction.atomic():
-            return job_run_start(job=job, arguments=arguments, dry_run=dry_run, slot=slot), None
-    except IntegrityError:  # jobs_run_one_per_slot: another host claimed it first
-        holder = JobRun.objects.filter(job=job, slot=slot.at).exclude(
-            status__in=JobRun.NOT_RUNS).first()
+            return job_run_start(job=job, arguments=arguments, dry_run=dry_run, slot=slot)
+    except IntegrityError:  # jobs_run_one_per_slot
+        holder = JobRun.objects.filter(job=job, slot=slot.at).exclude(status__in=JobRun.NOT_RUNS).first()
         where = f" on {holder.host}" if holder else ""
-        summary = f"already ran for {slot.label}{where}"
         return job_run_start(job=job, arguments=arguments, dry_run=dry_run, skipped=True, slot=slot,
-                             summary=summary), holder
+                             summary=f"already ran for {slot.label}{where}")
 
 
 def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "", error: str = "") -> None:
@@ -91,14 +90,14 @@ def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "
 
 
 def job_runs_prune(*, older_than_days: int, dry_run: bool, batch_size: int = PRUNE_BATCH_SIZE) -> int:
-    """Delete runs started before the cutoff, keeping each job's latest (not skipped) run and latest success.
-
-    Those two are what `manage.py jobs` and /healthz judge a job by, however long ago they were.
+    """Delete runs started before the cutoff, keeping each job's latest run and latest success
+    (not skipped, missed or dry runs): what `manage.py jobs` and /healthz judge a job by
+    (ask.jobs.models.judged_runs), however long ago they were.
     """
     cutoff = timezone.now() - timedelta(days=older_than_days)
     keep: set[int] = set()
     for job in JobRun.objects.order_by().values_list("job", flat=True).distinct():
-        runs = JobRun.objects.filter(job=job).order_by("-started_at", "-id").values_list("id", flat=True)
+        runs = judged_runs(job).order_by("-started_at", "-id").values_list("id", flat=True)
         keep.update(runs.exclude(status__in=JobRun.NOT_RUNS)[:1])
         keep.update(runs.filter(status=JobRun.Status.OK)[:1])
     old = JobRun.objects.filter(started_at__lt=cutoff).exclude(id__in=keep)

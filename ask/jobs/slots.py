@@ -34,7 +34,7 @@ MAX_MISSED = 100  # slots listed per job and pass; a longer outage is summed up 
 
 @dataclass(frozen=True)
 class Slot:
-    at: datetime  # the schedule time, aware, in cron's time zone
+    at: datetime  # the schedule time, aware, in TIME_ZONE (which cron's zone must be: jobs --doctor)
     catch_up: bool = False
 
     @property

@@ -99,3 +99,14 @@ def test_jobs_for_one_job_honours_check_and_refuses_a_bad_limit(var_dir, setting
     for bad in ("-1", "0"):
         refused = manage("jobs", "sample_job", "--limit", bad, env=env)
         assert refused.returncode == 2 and "--limit" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_pruning_keeps_the_latest_real_success_not_a_newer_dry_run():
+    from ask.jobs.services import job_runs_prune
+
+    long_ago = timezone.now() - timedelta(days=100)
+    real = JobRun.objects.create(job="sample_job", host="web1", pid=1, started_at=long_ago, status="ok")
+    JobRun.objects.create(job="sample_job", host="web1", pid=1, started_at=long_ago + timedelta(days=1),
+                          status="ok", dry_run=True)
+    assert job_runs_prune(older_than_days=90, dry_run=False) == 1
+    assert list(JobRun.objects.values_list("pk", flat=True)) == [real.pk]
