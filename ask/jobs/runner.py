@@ -269,8 +269,13 @@ def _profiled(ctx: JobContext) -> Iterator[None]:
         yield
     finally:
         profile.disable()
-        profile.dump_stats(path)
-        ctx.say(f"{ctx.name}: profile written to {path} (`python -m pstats {path}`, then `sort cumtime`, `stats 20`)")
+        try:
+            profile.dump_stats(path)
+        except OSError as exc:  # the work is done (or failed) all the same: its outcome stands
+            ctx.stderr.write(f"{ctx.name}: profile not written: {exc}")
+        else:
+            ctx.say(f"{ctx.name}: profile written to {path} (`python -m pstats {path}`, then `sort cumtime`, "
+                    "`stats 20`)")
 
 
 def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None],
