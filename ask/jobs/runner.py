@@ -26,6 +26,7 @@ logger = logging.getLogger("ask.jobs")
 T = TypeVar("T")
 
 EXIT_FAILED = 1
+EXIT_USAGE = 2  # as argparse: the command line (or the scheduler's environment) is wrong
 EXIT_TEMPFAIL = 75  # the database could not be reached before any work (sysexits.h EX_TEMPFAIL)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 EXIT_TERMINATED = 143  # SIGTERM (e.g. the cron wrapper's timeout), as shells report it
@@ -169,7 +170,10 @@ def _summary(ctx: JobContext, returned: str | None) -> str:
 def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], str | None]) -> None:
     """Run work(ctx) as job ctx.name; raises JobFailed (or the job's CommandError) on failure."""
     arguments = {k: v for k, v in ctx.options.items() if _is_plain(v)}
-    slot = scheduled_slot(ctx.name) if exclusive else None  # jobs on every host claim no slots
+    try:
+        slot = scheduled_slot(ctx.name) if exclusive else None  # jobs on every host claim no slots
+    except ValueError as exc:  # the scheduler's environment is wrong: nothing can be claimed
+        _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_USAGE)
     try:
         locks = open_locks()
     except LockNotExclusive as exc:

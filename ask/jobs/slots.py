@@ -92,7 +92,12 @@ def scheduled_slot(job: str, now: datetime | None = None) -> Slot | None:
     """The slot this run was started for, or None for a run started by hand."""
     explicit = os.environ.get("ASK_JOB_SLOT")
     if explicit:
-        return Slot(timezone.localtime(datetime.fromisoformat(explicit)), os.environ.get("ASK_JOB_CATCH_UP") == "1")
+        try:
+            at = timezone.localtime(datetime.fromisoformat(explicit))  # naive: ValueError too
+        except ValueError:
+            raise ValueError(f"ASK_JOB_SLOT={explicit!r} is not a date and time with its UTC offset "
+                             "(ISO 8601, as the scheduler writes it)") from None
+        return Slot(at, os.environ.get("ASK_JOB_CATCH_UP") == "1")
     if os.environ.get("ASK_JOB_SCHEDULED") != "1":
         return None
     entries = schedule_of(job)

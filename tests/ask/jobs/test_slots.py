@@ -66,3 +66,12 @@ def test_crontab_txt_lines_claim_slots_and_the_same_wrapper_by_hand_does_not(var
     by_hand = manage("sample_job", env=env, wrapper=cron_job, python=False)  # e.g. scripts/backup.sh at 14:00
     assert [run.returncode for run in (*runs, by_hand)] == [0, 0, 0]
     assert list(JobRun.objects.order_by("id").values_list("status", flat=True)) == ["ok", "skipped", "ok"]
+
+
+def test_a_slot_the_scheduler_wrote_wrong_is_refused_in_one_line_with_nothing_done(var_dir):
+    for wrong in ("garbage", "2026-12-03T10:03:00"):  # not a time; no UTC offset
+        result = manage("sample_job", env=process_env(var_dir, ASK_JOB_SLOT=wrong))
+        assert result.returncode == 2 and result.stderr.strip() == (
+            f"sample_job: ASK_JOB_SLOT={wrong!r} is not a date and time with its UTC offset (ISO 8601, as the "
+            "scheduler writes it); nothing done")
+    assert not JobRun.objects.exists()
