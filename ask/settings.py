@@ -135,6 +135,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A query stuck behind a lock must not hold a web worker forever; jobs override per session.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+    # A network cut ends a connection in seconds (an error, a lost lock noticed), not after the
+    # kernel's retransmissions for a quarter of an hour: keepalives on idle ones, 10 s for unanswered data.
+    DATABASES["default"]["OPTIONS"].update(keepalives=1, keepalives_idle=5, keepalives_interval=2,
+                                           keepalives_count=2, tcp_user_timeout=10000)
     # DATABASE_URL through pgbouncer in transaction mode: no cursor may outlive its transaction.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_TRANSACTION_POOLER", False)
 # The jobs' advisory locks need a real session, which a transaction pooler does not keep: with

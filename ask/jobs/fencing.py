@@ -50,8 +50,9 @@ class Fence:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._can_interrupt = False
-        self._committing = False
+        self._busy = 0  # > 0 while in a statement or a commit: the interrupt waits for the next period
         self._conn = None
+        self._canceller: threading.Thread | None = None
 
     # --- taking the lease and watching the lock --------------------------------------------------
     def take(self) -> None:
@@ -69,14 +70,14 @@ class Fence:
         original_commit = conn._commit
 
         def fenced_commit(wrapper):
-            self._committing = True  # the interrupt waits: _check raises LockLost here, with a rollback
+            self._busy += 1  # the interrupt waits: _check raises LockLost here, with a rollback
             try:
                 if wrapper.connection is not None:
                     with wrapper.wrap_database_errors:
                         self._check(wrapper.connection)
                 return original_commit()
             finally:
-                self._committing = False
+                self._busy -= 1
 
         conn._commit = types.MethodType(fenced_commit, conn)
         self._conn = conn
@@ -114,16 +115,16 @@ class Fence:
             self._stop_the_run()  # again each period, until the run has stopped
 
     def _stop_the_run(self) -> None:
-        """Cancel the run's statement in progress (a long DELETE would otherwise go on for minutes,
-        holding row locks the new holder needs), and interrupt its Python code (a sleep, a loop)."""
-        raw = self._conn.connection if self._conn is not None else None
-        if raw is not None:
-            try:
-                raw.cancel()  # thread-safe in psycopg2; harmless when nothing runs
-            except Exception:  # noqa: BLE001 - the connection may be gone as well
-                pass
+        """Interrupt the run's Python code (a sleep, a loop), and cancel its statement in progress (a
+        long DELETE would otherwise go on for minutes, holding row locks the new holder needs). The
+        cancel request is a connection of its own, which a network cut leaves hanging: it is sent
+        from a thread of its own, so the watcher goes on interrupting."""
         if self._can_interrupt:
             signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+        raw = self._conn.connection if self._conn is not None else None
+        if raw is not None and not (self._canceller and self._canceller.is_alive()):  # one at a time
+            self._canceller = threading.Thread(target=_cancel, args=(raw,), name=f"{self.job} cancel", daemon=True)
+            self._canceller.start()
 
     # --- the checks -----------------------------------------------------------------------------
     def reason(self) -> str:
@@ -151,14 +152,30 @@ class Fence:
             # A write in autocommit (Model.save, QuerySet.update) gets a transaction of its own, so
             # its commit is checked under the lease's row lock like any other.
             with transaction.atomic(using=conn.alias):
-                return execute(sql, params, many, context)
-        return execute(sql, params, many, context)
+                return self._in_database(execute, sql, params, many, context)
+        return self._in_database(execute, sql, params, many, context)
+
+    def _in_database(self, execute, *args):
+        """While the driver has the statement, the interrupt waits: raised inside psycopg2 (as it
+        decodes a reply, say) it would be printed and ignored. The cancel ends the statement instead."""
+        self._busy += 1
+        try:
+            return execute(*args)
+        finally:
+            self._busy -= 1
 
 
 _current: Fence | None = None  # the fence of the run in progress in this process
 
 
+def _cancel(raw_connection) -> None:
+    try:
+        raw_connection.cancel()  # thread-safe in psycopg2; harmless when nothing runs
+    except Exception:  # noqa: BLE001 - the connection may be gone as well
+        pass
+
+
 def _interrupted(signum, frame) -> None:
     fence = _current
-    if fence is not None and fence.lost.is_set() and not fence._committing:
+    if fence is not None and fence.lost.is_set() and not fence._busy:
         raise LockLostInterrupt(fence.reason())

@@ -49,10 +49,6 @@ class LockNotExclusive(Exception):
 
 POOLER_MESSAGE = ("the job lock's connection keeps no session of its own (a transaction pooler such as "
                   "pgbouncer in transaction mode?); point JOBS_LOCK_DATABASE_URL at PostgreSQL itself")
-# A network cut must end the lock connection in seconds (the run then stops as having lost its lock),
-# not after the kernel's TCP timeout of many minutes.
-LOCK_CONNECTION_OPTIONS = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
-                           "tcp_user_timeout": 10000}
 
 
 def lock_connection():
@@ -66,8 +62,8 @@ def lock_connection():
     if settings.JOBS_LOCK_DATABASE_URL != settings.DATABASE_URL:
         parsed = dj_database_url.parse(settings.JOBS_LOCK_DATABASE_URL)
         own = {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
-    options = {**default.settings_dict.get("OPTIONS", {}), **LOCK_CONNECTION_OPTIONS}
-    return type(default)({**default.settings_dict, **own, "CONN_MAX_AGE": 0, "OPTIONS": options}, alias="jobs_lock")
+    # The default's OPTIONS come along: connect_timeout, and the keepalives that end it on a network cut.
+    return type(default)({**default.settings_dict, **own, "CONN_MAX_AGE": 0}, alias="jobs_lock")
 
 
 class PostgresLocks:
