@@ -25,7 +25,7 @@ CRONJOBS = [
     # Job history older than JOBS_RUN_RETENTION_DAYS: daily at 03:47, after clearsessions.
     ("47 3 * * *", "ask.jobs.cron.run", ["prune_job_runs"]),
     # Database backup: nightly at 02:30, the quietest hour; crontab.txt runs it through
-    # scripts/backup.sh (a 3 h timeout). Not with restore_db.
+    # scripts/backup.sh (a 3 h timeout). Never beside restore_db: the two share one lock.
     ("30 2 * * *", "ask.jobs.cron.run", ["backup_db"]),
     # The newest backup restored into a scratch database and counted: Sundays at 04:47.
     ("47 4 * * 0", "ask.jobs.cron.run", ["verify_backup"]),

@@ -66,6 +66,9 @@ class JobCommand(BaseCommand):
     # How long a run normally takes at most; one still going after this shows OVERDUE in `manage.py
     # jobs` and /healthz, before the cron wrapper's timeout kills it. Loop jobs: --max-seconds + 30.
     expected_seconds: float | None = None
+    # Other jobs this one must never run beside (backup_db and restore_db): they share one lock.
+    # Declared on each side.
+    shares_lock_with: tuple[str, ...] = ()
     # Exceptions of the job's services that are the operator's to fix (a bad file, a missing folder):
     # reported as CommandError, one line and no traceback, like a bad option.
     operator_errors: tuple[type[Exception], ...] = ()
@@ -145,7 +148,8 @@ class JobCommand(BaseCommand):
             dry_run=options.get("dry_run", False),
             batch_size=options.get("batch_size"),
         )
-        execute(ctx=ctx, exclusive=self.exclusive, work=self._run_reporting_operator_errors)
+        execute(ctx=ctx, exclusive=self.exclusive, work=self._run_reporting_operator_errors,
+                lock_group=self.shares_lock_with)
 
     def check_options(self, options: dict) -> None:
         """Refuse bad option values (raise CommandError) before a run is recorded; exit status 2."""

@@ -167,8 +167,13 @@ def _summary(ctx: JobContext, returned: str | None) -> str:
     return f"{said}{' (dry run, nothing changed)' if ctx.dry_run else ''} in {seconds:.1f}s"
 
 
-def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], str | None]) -> None:
-    """Run work(ctx) as job ctx.name; raises JobFailed (or the job's CommandError) on failure."""
+def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], str | None],
+            lock_group: tuple[str, ...] = ()) -> None:
+    """Run work(ctx) as job ctx.name; raises JobFailed (or the job's CommandError) on failure.
+
+    lock_group: jobs that exclude each other (backup_db and restore_db), sharing one lock and lease."""
+    group = tuple(sorted({ctx.name, *lock_group}))
+    lock = "+".join(group)
     arguments = {k: v for k, v in ctx.options.items() if _is_plain(v)}
     try:
         slot = scheduled_slot(ctx.name) if exclusive else None  # jobs on every host claim no slots
@@ -180,8 +185,8 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
         _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
     try:
         try:
-            if exclusive and not locks.try_job_lock(ctx.name):
-                _skipped_while_running(ctx, arguments, slot)
+            if exclusive and not locks.try_job_lock(lock):
+                _skipped_while_running(ctx, arguments, slot, group)
                 return
             if slot is None:
                 run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
@@ -201,18 +206,19 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
         except DatabaseError as exc:  # e.g. a table or column missing: deployed, not yet migrated
             _refuse(ctx, f"{ctx.name}: database not ready: {one_line(exc)} (not migrated yet?); nothing done",
                     EXIT_FAILED)
-        fence = (Fence(job=ctx.name, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(ctx.name))
+        fence = (Fence(job=lock, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(lock))
                  if exclusive and uses_postgres() else None)
         _run_recorded(ctx, run, work, fence)
     finally:
         locks.close()
 
 
-def _skipped_while_running(ctx: JobContext, arguments: dict, slot) -> None:
+def _skipped_while_running(ctx: JobContext, arguments: dict, slot, group: tuple[str, ...]) -> None:
     """Another run holds the job's lock. Under cron that is normal (exit 0, quiet at -v0); by hand
     the admin wanted it done, so it says who holds it and exits 75 like `flock -n` would fail."""
-    holder = job_run_holding(ctx.name)
-    where = (f"on {holder.host} (pid {holder.pid}, run {holder.pk}, since "
+    holder = job_run_holding(group)
+    other = f"{holder.job} " if holder and holder.job != ctx.name else ""
+    where = (f"{other}on {holder.host} (pid {holder.pid}, run {holder.pk}, since "
              f"{timezone.localtime(holder.started_at):%H:%M:%S})" if holder else "elsewhere")
     job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, skipped=True, slot=slot,
                   summary=f"already running {where}")

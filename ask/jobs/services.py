@@ -38,12 +38,12 @@ def job_run_start(*, job: str, arguments: dict, dry_run: bool, skipped: bool = F
     )
 
 
-def job_run_holding(job: str, wait_seconds: float = 2) -> JobRun | None:
-    """The run of this job in progress (the one holding its lock). The holder records its run just
-    after it takes the lock, so a moment is given for the record to appear."""
+def job_run_holding(jobs: tuple[str, ...], wait_seconds: float = 2) -> JobRun | None:
+    """The run in progress of these jobs (sharing one lock), the one holding it. The holder records
+    its run just after it takes the lock, so a moment is given for the record to appear."""
     deadline = time.monotonic() + wait_seconds
     while True:
-        run = JobRun.objects.filter(job=job, status=JobRun.Status.RUNNING).order_by("-started_at").first()
+        run = JobRun.objects.filter(job__in=jobs, status=JobRun.Status.RUNNING).order_by("-started_at").first()
         if run is not None or time.monotonic() >= deadline:
             return run
         time.sleep(0.1)

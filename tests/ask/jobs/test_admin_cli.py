@@ -110,3 +110,19 @@ def test_pruning_keeps_the_latest_real_success_not_a_newer_dry_run():
                           status="ok", dry_run=True)
     assert job_runs_prune(older_than_days=90, dry_run=False) == 1
     assert list(JobRun.objects.values_list("pk", flat=True)) == [real.pk]
+
+
+def test_backup_and_restore_exclude_each_other(var_dir):
+    from ask.jobs.locks import open_locks
+
+    restore = JobRun.objects.create(job="restore_db", host="web1", pid=4711, started_at=timezone.now())
+    locks = open_locks()
+    try:
+        assert locks.try_job_lock("backup_db+restore_db"), "the lock both take"
+        env = process_env(var_dir, BACKUP_DIR=str(var_dir / "backups"))
+        backup = manage("backup_db", "-v0", env=env)
+    finally:
+        locks.close()
+    assert backup.returncode == 75
+    assert backup.stderr.startswith(f"backup_db: already running restore_db on web1 (pid 4711, run {restore.pk}, ")
+    assert not (var_dir / "backups").exists() or not any((var_dir / "backups").iterdir()), "no backup taken"

@@ -9,6 +9,9 @@ from ask.jobs.command import JobCommand, positive_int
 
 class Command(JobCommand):
     operator_errors = (BackupError, SignatureError)
+    # Never beside a restore: a backup of a database being replaced, or rotation deleting the file
+    # being restored.
+    shares_lock_with = ("restore_db",)
     help = (
         "Back the database up into BACKUP_DIR: pg_dump in custom format (SQLite: its online backup "
         "API) under a temporary name, renamed when complete, checked with pg_restore --list, with a "

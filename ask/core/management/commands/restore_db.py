@@ -9,6 +9,7 @@ from ask.jobs.command import JobCommand
 
 class Command(JobCommand):
     operator_errors = (BackupError, SignatureError)
+    shares_lock_with = ("backup_db",)  # never beside each other: see backup_db
     help = (
         "Restore a backup made by backup_db over the site's database (or --database NAME on the same "
         "server). Verifies the SHA-256 first and refuses a damaged file; refuses to run without --yes. "
