@@ -137,16 +137,21 @@ class _NoMeter:
 @contextmanager
 def _sigterm_handled(ctx: JobContext) -> Iterator[None]:
     """SIGTERM ends a loop job after its current pass (a clean stop); any other job is recorded as
-    failed by JobTerminated before the process ends."""
+    failed by JobTerminated before the process ends. Installed before the run is recorded, so a
+    SIGTERM at the very start is no silent death either; raised once, so a second SIGTERM cannot
+    break the recording of the first (the wrapper's SIGKILL, 30 s later, is the backstop)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    raised = threading.Event()
 
     def handler(signum, frame):
         if ctx.options.get("loop") and not ctx.stop.is_set():
             ctx.stop.set()
             return
-        raise JobTerminated()
+        if not raised.is_set():
+            raised.set()
+            raise JobTerminated()
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -183,32 +188,38 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
         locks = open_locks()
     except LockNotExclusive as exc:
         _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
+    run = None
     try:
-        try:
-            if exclusive and not locks.try_job_lock(lock):
-                _skipped_while_running(ctx, arguments, slot, group)
-                return
-            if slot is None:
-                run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
-            else:
-                run = job_run_claim(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, slot=slot)
-                if run.status == JobRun.Status.SKIPPED:
-                    if ctx.verbosity >= 1:
-                        ctx.stdout.write(f"{ctx.name}: {run.summary}; skipped.")
+        with _sigterm_handled(ctx):
+            try:
+                if exclusive and not locks.try_job_lock(lock):
+                    _skipped_while_running(ctx, arguments, slot, group)
                     return
-            locks.hold_run_lock(run.pk)
-            _journal(f"{ctx.name} run {run.pk} started on {run.host} (pid {run.pid})"
-                     + (f" for its {slot.label} slot{' (catch-up)' if slot.catch_up else ''}" if slot else ""))
-        except OperationalError as exc:  # before any work: the database is down or out of reach
-            _unreachable(ctx, exc)
-        except LockNotExclusive as exc:
-            _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
-        except DatabaseError as exc:  # e.g. a table or column missing: deployed, not yet migrated
-            _refuse(ctx, f"{ctx.name}: database not ready: {one_line(exc)} (not migrated yet?); nothing done",
-                    EXIT_FAILED)
-        fence = (Fence(job=lock, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(lock))
-                 if exclusive and uses_postgres() else None)
-        _run_recorded(ctx, run, work, fence)
+                if slot is None:
+                    run = job_run_start(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run)
+                else:
+                    run = job_run_claim(job=ctx.name, arguments=arguments, dry_run=ctx.dry_run, slot=slot)
+                    if run.status == JobRun.Status.SKIPPED:
+                        if ctx.verbosity >= 1:
+                            ctx.stdout.write(f"{ctx.name}: {run.summary}; skipped.")
+                        return
+                locks.hold_run_lock(run.pk)
+                _journal(f"{ctx.name} run {run.pk} started on {run.host} (pid {run.pid})"
+                         + (f" for its {slot.label} slot{' (catch-up)' if slot.catch_up else ''}" if slot else ""))
+            except OperationalError as exc:  # before any work: the database is down or out of reach
+                _unreachable(ctx, exc)
+            except LockNotExclusive as exc:
+                _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
+            except DatabaseError as exc:  # e.g. a table or column missing: deployed, not yet migrated
+                _refuse(ctx, f"{ctx.name}: database not ready: {one_line(exc)} (not migrated yet?); nothing done",
+                        EXIT_FAILED)
+            except JobTerminated:
+                if run is None:
+                    _refuse(ctx, f"{ctx.name}: terminated by SIGTERM before it started; nothing done", EXIT_TERMINATED)
+                _fail(ctx, run, "terminated by SIGTERM (timeout or shutdown)", EXIT_TERMINATED)
+            fence = (Fence(job=lock, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(lock))
+                     if exclusive and uses_postgres() else None)
+            _run_recorded(ctx, run, work, fence)
     finally:
         locks.close()
 
@@ -291,7 +302,7 @@ def _profiled(ctx: JobContext) -> Iterator[None]:
 def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None],
                   fence: Fence | None = None) -> None:
     try:
-        with _sigterm_handled(ctx), _profiled(ctx), _fenced(fence):  # unfenced before the profile is written
+        with _profiled(ctx), _fenced(fence):  # unfenced before the profile is written (SIGTERM: see execute)
             returned = work(ctx)
             if fence is not None and not fence.lost.is_set() and not fence.still_locked():
                 fence.lost.set()  # lost after the watcher's last look: the run did not finish as the holder
