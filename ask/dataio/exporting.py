@@ -5,6 +5,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -16,8 +17,14 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from ask.core.bulk import as_text
-from ask.core.private_files import private_open
+from ask.core.private_files import UnsafePath, private_open
 from ask.dataio.specs import SPECS, Spec, format_of
+from ask.jobs.runner import OutputClosed
+
+class ExportError(Exception):
+    """The output cannot be written (a missing folder, a full disk): the operator's to fix; says
+    what and where, and that nothing was left under the file's name."""
+
 
 CHUNK = 2000  # rows per query: ≈ 1–2 MB of text for questions, one index range scan each
 # CSV formula injection: a spreadsheet runs a cell that starts with one of these (=HYPERLINK(...),
@@ -127,18 +134,41 @@ def data_export(*, name: str, output: str, fmt: str | None, compress: bool, sinc
     fmt = fmt or (format_of(Path(output)) if output != "-" else "csv")
     compress = compress or output.endswith(".gz")
     if output == "-":
-        count = _export_to(sys.stdout.buffer, name, fmt, compress, since, on_rows, raw)
+        try:
+            count = _export_to(sys.stdout.buffer, name, fmt, compress, since, on_rows, raw)
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise OutputClosed("stdout was closed by its reader (`| head`?); the export stopped") from None
+        except OSError as error:
+            _quiet_stdout()
+            raise ExportError(f"stdout: cannot write: {error.strerror or error}") from None
         return ExportResult(count, "stdout")
     target = Path(output)
+    if not target.parent.is_dir():
+        raise ExportError(f"{output}: the folder {target.parent} does not exist; nothing written")
     partial = target.with_name(target.name + ".partial")
-    binary = private_open(partial, "wb", replace=True)
     try:
-        with binary:
-            count = _export_to(binary, name, fmt, compress, since, on_rows, raw)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+        binary = private_open(partial, "wb", replace=True)
+        try:
+            with binary:
+                count = _export_to(binary, name, fmt, compress, since, on_rows, raw)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+    except UnsafePath:
+        raise
+    except OSError as error:  # ENOSPC, EACCES, EDQUOT...: one line, and no half file left behind
+        raise ExportError(f"{output}: cannot write: {error.strerror or error}; nothing written "
+                          f"({partial.name} removed)") from None
     return ExportResult(count, str(target))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is buffered for the closed
+    pipe (or full disk) does not print a second error on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _export_to(binary, name: str, fmt: str, compress: bool, since, on_rows, raw_values: bool) -> int:

@@ -48,7 +48,25 @@ def profile_file(raw: str) -> str:
     return str(path)  # a string, so the run record's arguments keep it
 
 
-class JobCommand(BaseCommand):
+class WithExamples:
+    """A management command whose --help ends with `examples` (one or two command lines, each with
+    what it does after two spaces and a #), so an admin sees how it is run before reading every option."""
+
+    examples: tuple[str, ...] = ()
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        shown = "\n".join(f"  manage.py {subcommand} {example}".rstrip() for example in self.examples)
+        parser.epilog = "\n\n".join(filter(None, [self.epilog_text(), shown and f"Examples:\n{shown}"]))
+        return parser
+
+    def epilog_text(self) -> str:
+        """What --help says after the options, before the examples."""
+        return ""
+
+
+class JobCommand(WithExamples, BaseCommand):
     # Take the job's lock and skip when another run holds it. Jobs that coordinate through the
     # database (SELECT ... FOR UPDATE SKIP LOCKED) set this to False and may run on every host at once.
     exclusive = True
@@ -77,13 +95,7 @@ class JobCommand(BaseCommand):
     def job_name(self) -> str:
         return self.__module__.rsplit(".", 1)[-1]
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.formatter_class = argparse.RawDescriptionHelpFormatter
-        parser.epilog = self._epilog()
-        return parser
-
-    def _epilog(self) -> str:
+    def epilog_text(self) -> str:
         entries = schedule_of(self.job_name)
         when = (
             "\n".join(f"  {e.schedule}  manage.py {' '.join(e.argv)}" for e in entries)
@@ -91,14 +103,16 @@ class JobCommand(BaseCommand):
             else "  not scheduled; run by hand"
         )
         overlap = (
-            "Runs one at a time across all hosts; a run that finds another running exits 0 as skipped."
+            "Runs one at a time across all hosts; a run that finds another running is skipped: it says which\n"
+            "host and pid hold it and exits 75 by hand (like flock -n), 0 under cron."
             if self.exclusive
-            else "Safe to run on several hosts at once; they share the work through the database."
+            else "Not locked: runs may overlap, on one host or several (the database keeps their work apart)."
         )
         return (
             f"Cron (settings.CRONJOBS, crontab.txt; server time):\n{when}\n\n{overlap}\n"
-            "Every run is recorded: `manage.py jobs` lists them. Exit status 0 when done or skipped,\n"
-            "1 when it failed (one line on stderr), 130 when interrupted, 143 when terminated."
+            "Every run is recorded: `manage.py jobs` lists them. Exit status 0 when done, 1 when it failed\n"
+            "(one line on stderr), 2 for a bad option (nothing recorded), 75 when skipped by hand or the\n"
+            "database is unreachable, 130 when interrupted, 143 when terminated."
         )
 
     def add_arguments(self, parser) -> None:

@@ -30,6 +30,7 @@ EXIT_USAGE = 2  # as argparse: the command line (or the scheduler's environment)
 EXIT_TEMPFAIL = 75  # the database could not be reached before any work (sysexits.h EX_TEMPFAIL)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 EXIT_TERMINATED = 143  # SIGTERM (e.g. the cron wrapper's timeout), as shells report it
+EXIT_PIPE = 141  # stdout's reader went away (SIGPIPE), as shells report it
 
 
 class JobFailed(Exception):
@@ -42,6 +43,11 @@ class JobFailed(Exception):
 
 class JobCheckFailed(Exception):
     """A job's own check of its results failed (JobContext.expect): recorded failed, one line."""
+
+
+class OutputClosed(Exception):
+    """The reader of the job's stdout went away (`export_data ... | head`): the run stops there,
+    recorded failed with this reason and exit 141, without a traceback."""
 
 
 class JobTerminated(BaseException):
@@ -312,6 +318,8 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         _fail(ctx, run, str(exc), EXIT_FAILED)
     except JobCheckFailed as exc:
         _fail(ctx, run, f"check failed: {exc}", EXIT_FAILED)
+    except OutputClosed as exc:
+        _fail(ctx, run, str(exc), EXIT_PIPE)
     except CommandError as exc:  # the operator's mistake (bad file, bad option): no traceback
         job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=str(exc))
         _journal(f"{ctx.name} run {run.pk} failed in {ctx.elapsed():.1f}s: {one_line(exc)}", logging.ERROR)

@@ -9,10 +9,11 @@ the ratings and once to write them.
 """
 import random
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.bulk import USER_COLUMNS, user_row
@@ -84,10 +85,24 @@ class FillResult:
     questions: int = 0
     answers: int = 0
     votes: int = 0
+    cleared: dict = field(default_factory=dict)  # what --clear deleted, by kind
 
     @property
     def rows(self) -> int:
         return self.users + self.tags + self.questions + self.answers + self.votes
+
+
+def foreign_content() -> dict:
+    """What --clear would delete that fill_db did not make: questions, answers and votes of other
+    users (real members, imported ones), by count; empty when everything is fill_db's."""
+    made = Q(email__endswith="@" + FILL_EMAIL_DOMAIN)
+    counts = {
+        "questions": Question.objects.exclude(author__in=User.objects.filter(made)).count(),
+        "answers": Answer.objects.exclude(author__in=User.objects.filter(made)).count(),
+        "votes": (QuestionVote.objects.exclude(user__in=User.objects.filter(made)).count()
+                  + AnswerVote.objects.exclude(user__in=User.objects.filter(made)).count()),
+    }
+    return {name: count for name, count in counts.items() if count}
 
 
 def qa_clear() -> dict:
@@ -102,6 +117,7 @@ def qa_clear() -> dict:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("TRUNCATE ask_answervote, ask_questionvote, ask_importedpost, ask_answer, "
                                "ask_question_tags, ask_question, ask_tag, ask_sidebarsnapshot")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares them, for what follows
         else:
             for model in (AnswerVote, QuestionVote, ImportedPost, Answer, Question.tags.through, Question, Tag,
                           SidebarSnapshot):
@@ -161,14 +177,17 @@ def _plan(rng: random.Random, ratio: int, epoch_now: int) -> _Plan:
                  accepted_answer)
 
 
-def qa_fill(*, ratio: int, seed: int | None = None, progress=None) -> FillResult:
-    """Write the data set in one transaction (all or nothing); progress(rows) is called per chunk."""
+def qa_fill(*, ratio: int, seed: int | None = None, progress=None, clear: bool = False) -> FillResult:
+    """Write the data set in one transaction (all or nothing); progress(rows) is called per chunk.
+    clear: qa_clear() first, in the same transaction, so a fill stopped half-way keeps what was there."""
     rng = random.Random(seed)
     now = timezone.now()
     result = FillResult()
     pool = [_sentence(rng) for _ in range(SENTENCE_POOL)]
     plan = _plan(rng, ratio, int(now.timestamp()))
     with transaction.atomic():
+        if clear:
+            result.cleared = qa_clear()
         user_ids = reserve_ids("accounts_user", ratio)
         tag_ids = reserve_ids("ask_tag", ratio)
         question_ids = reserve_ids("ask_question", 10 * ratio)

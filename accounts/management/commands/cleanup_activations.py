@@ -6,6 +6,9 @@ BATCH_SIZE = 1000
 
 
 class Command(JobCommand):
+    examples = (
+        "--dry-run   # what would be deleted",
+    )
     help = (
         "Delete abandoned sign-ups (accounts never activated, never logged in, without content, whose "
         "newest activation key expired more than ACCOUNTS_CLEANUP_GRACE_DAYS ago) and expired keys. "

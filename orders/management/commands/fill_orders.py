@@ -4,6 +4,10 @@ from orders.models import Order
 
 
 class Command(JobCommand):
+    examples = (
+        "500 --seed 1",
+        "50 --staff kitchen@example.com   # also a staff member to try the kitchen pages",
+    )
     operator_errors = (NoSuchUser,)
     help = (
         "Demo and volume data for food ordering: five restaurants with menus (created once), N/20 "

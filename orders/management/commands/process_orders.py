@@ -5,6 +5,10 @@ from orders.processing import orders_process_pass
 
 
 class Command(JobCommand):
+    examples = (
+        "   # move due orders on, once",
+        "--loop --max-seconds 55   # as cron runs it each minute",
+    )
     help = (
         "Move due orders one step each: start cooking when the ETA is within ORDERS_LEAD_MINUTES (a "
         "ticket to every restaurant), cancel when the ETA passed first, mark cooked, request a driver, "

@@ -1,10 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from ask.jobs.command import WithExamples
 from orders.models import Restaurant
 from orders.services import restaurant_token_issue
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
+    examples = (
+        "pizza-roma   # prints the new token once",
+    )
     help = (
         "Give a restaurant a new webhook token and print it once (only its SHA-256 is stored). The "
         "restaurant's system sends it as 'Authorization: Bearer TOKEN'; the old token stops working."

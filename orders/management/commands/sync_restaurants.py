@@ -3,6 +3,9 @@ from orders.processing import restaurants_sync
 
 
 class Command(JobCommand):
+    examples = (
+        "-v2",
+    )
     help = (
         "Ask the kitchens of polled restaurants where the tickets of cooking orders are, and record "
         "what changed (the processor then moves those orders on)."

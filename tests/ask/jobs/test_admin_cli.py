@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
@@ -126,3 +127,27 @@ def test_backup_and_restore_exclude_each_other(var_dir):
     assert backup.returncode == 75
     assert backup.stderr.startswith(f"backup_db: already running restore_db on web1 (pid 4711, run {restore.pk}, ")
     assert not (var_dir / "backups").exists() or not any((var_dir / "backups").iterdir()), "no backup taken"
+
+
+def test_fill_db_clear_refuses_members_content_unless_yes_names_the_database_and_says_what_it_deleted(var_dir):
+    from ask.qa.filling import FILL_EMAIL_DOMAIN
+    from ask.qa.models import Question
+    from tests.factories import AnswerFactory, QuestionFactory, UserFactory
+
+    env = process_env(var_dir)
+    assert manage("fill_db", "1", "--seed", "1", "-v0", env=env).returncode == 0
+    member = UserFactory(email="ann@example.org")
+    mine = QuestionFactory(author=member, title="A real member's question")
+    AnswerFactory(question=Question.objects.filter(author__email__endswith=FILL_EMAIL_DOMAIN).first(), author=member)
+    before = Question.objects.count()
+    refused = manage("fill_db", "1", "--clear", env=env)
+    assert refused.returncode == 1
+    where = f"the PostgreSQL database {connection.settings_dict['NAME']} on "
+    assert where in refused.stderr and "1 questions, 1 answers by members; nothing done" in refused.stderr
+    assert "--yes" in refused.stderr and "Traceback" not in refused.stderr
+    assert Question.objects.count() == before and Question.objects.filter(pk=mine.pk).exists()
+    done = manage("fill_db", "1", "--clear", "--yes", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"fill_db: PostgreSQL database {connection.settings_dict['NAME']} on " in done.stdout
+    assert f"deleted 0 votes, 101 answers, {before} questions, 1 tags, 1 users, then wrote " in done.stdout
+    assert not Question.objects.filter(pk=mine.pk).exists()

@@ -57,7 +57,7 @@ def test_fill_db_clear_removes_qa_data_and_its_own_users_only():
     real = UserFactory(email="real@example.com")
     QuestionFactory(author=real)
     run("fill_db", "5")
-    run("fill_db", "5", "--clear")
+    run("fill_db", "5", "--clear", "--yes")  # the real member's question goes too (refused without --yes)
     assert Question.objects.count() == 50 and User.objects.filter(pk=real.pk).exists()
     assert User.objects.count() == 6
     assert "nothing done (--if-empty)" in run("fill_db", "5", "--if-empty")

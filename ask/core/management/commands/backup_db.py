@@ -8,6 +8,10 @@ from ask.jobs.command import JobCommand, positive_int
 
 
 class Command(JobCommand):
+    examples = (
+        "-v2   # by hand, before a risky change: names the file written",
+        "--dry-run   # which old backups rotation would delete",
+    )
     operator_errors = (BackupError, SignatureError)
     # Never beside a restore: a backup of a database being replaced, or rotation deleting the file
     # being restored.

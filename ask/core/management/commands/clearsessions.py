@@ -8,6 +8,9 @@ from ask.jobs.command import JobCommand
 
 
 class Command(JobCommand):
+    examples = (
+        "-v0   # as cron runs it daily",
+    )
     help = (
         "Delete expired sessions (replaces Django's clearsessions, so the daily run is locked and "
         "recorded like every other job)."

@@ -8,6 +8,9 @@ PRUNE_BATCH_SIZE = 1000
 
 
 class Command(JobCommand):
+    examples = (
+        "--days 90 --dry-run   # how much mail older than 90 days there is",
+    )
     help = (
         "Delete sent and given-up mail older than MAIL_RETENTION_DAYS (default 30) from the outbox. "
         "Mail still waiting to be sent is never deleted."

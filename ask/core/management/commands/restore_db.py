@@ -8,6 +8,10 @@ from ask.jobs.command import JobCommand
 
 
 class Command(JobCommand):
+    examples = (
+        "var/backups/ask-2026-12-01T0300.dump --database ask_check --yes   # into a scratch database",
+        "var/backups/ask-2026-12-01T0300.dump --yes   # over the site's database (stop cron first)",
+    )
     operator_errors = (BackupError, SignatureError)
     shares_lock_with = ("backup_db",)  # never beside each other: see backup_db
     help = (

@@ -3,6 +3,10 @@ from ask.jobs.command import JobCommand
 
 
 class Command(JobCommand):
+    examples = (
+        "   # send what is queued, once",
+        "--loop --max-seconds 55   # as cron runs it each minute",
+    )
     help = (
         "Deliver the outbox: send due mail in batches (MAIL_BATCH_SIZE) through the e-mail backend, "
         "retry failures with doubling delays, give a mail up after MAIL_MAX_TRIES with its error kept. "

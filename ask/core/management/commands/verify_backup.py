@@ -6,6 +6,10 @@ from ask.jobs.command import JobCommand
 
 
 class Command(JobCommand):
+    examples = (
+        "   # the newest backup",
+        "var/backups/ask-2026-12-01T0300.dump",
+    )
     operator_errors = (BackupError, SignatureError)
     help = (
         "Check a backup (the newest, or FILE): its SHA-256, then a restore into a scratch database "

@@ -11,6 +11,10 @@ SHOWN_REJECTS = 20  # rejected rows named on stderr; all of them are in the reje
 
 
 class Command(JobCommand):
+    examples = (
+        "tags tags.csv --dry-run   # what would be new, updated, unchanged",
+        "questions questions.jsonl.gz --atomic   # all rows or none",
+    )
     changes_data = True
     operator_errors = (FileProblem, UnsafePath)
 

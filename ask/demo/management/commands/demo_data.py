@@ -3,6 +3,9 @@ from ask.jobs.command import JobCommand
 
 
 class Command(JobCommand):
+    examples = (
+        "   # the demo members, questions, restaurants and orders",
+    )
     operator_errors = (DemoRefused,)
     help = (
         "Load the demo: a superuser demo@example.com with a random password (printed once, kept in "

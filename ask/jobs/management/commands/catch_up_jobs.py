@@ -3,6 +3,9 @@ from ask.jobs.missed import catch_up
 
 
 class Command(JobCommand):
+    examples = (
+        "-v2   # which slots were missed and what it starts",
+    )
     help = (
         "Find the scheduled runs that no host made (every host down at 04:07, say): record each as "
         "missed, and for jobs that declare catch_up = \"once\" start one run for the newest missed slot, "

@@ -4,7 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ask.jobs.command import positive_int
+from ask.jobs.command import WithExamples, positive_int
 from ask.jobs.doctor import diagnose
 from ask.jobs.models import JobRun
 from ask.jobs.selectors import job_history, job_states, with_liveness
@@ -24,7 +24,11 @@ def _table(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
+    examples = (
+        "--check   # for a monitor: exit 1 when a job needs attention",
+        "backup_db --limit 5   # the last five backups",
+    )
     help = (
         "Show each scheduled job (settings.CRONJOBS) with its schedule, last run, duration, status and "
         "last success, flagging STALE and OVERDUE jobs and MISSED slots; or one job's recent runs; or one "

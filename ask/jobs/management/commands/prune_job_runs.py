@@ -5,6 +5,9 @@ from ask.jobs.services import PRUNE_BATCH_SIZE, job_runs_prune
 
 
 class Command(JobCommand):
+    examples = (
+        "--dry-run",
+    )
     help = (
         "Delete job run records older than JOBS_RUN_RETENTION_DAYS (default 90), keeping each job's "
         "latest run and latest success however old."

@@ -3,10 +3,14 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from ask.jobs.command import WithExamples
 from ask.jobs.standin import schedule_run
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
+    examples = (
+        "   # on a machine without cron (scripts/run starts it)",
+    )
     help = (
         "Run settings.CRONJOBS like cron would, in the foreground, for a machine without a crontab "
         "(scripts/run starts it beside the web server). Each minute it starts the due jobs as separate "

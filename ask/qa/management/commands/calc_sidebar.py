@@ -3,6 +3,9 @@ from ask.qa.sidebar import sidebar_calculate
 
 
 class Command(JobCommand):
+    examples = (
+        "   # refresh the popular tags and best members now",
+    )
     help = (
         "Compute the sidebar: the 10 tags on the most questions of the last 90 days and the 10 members "
         "whose posts received the most votes in the last 7 days. Stores them in the cache and in the "

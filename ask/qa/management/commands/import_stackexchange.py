@@ -5,6 +5,9 @@ from ask.qa.stackexchange import DumpProblem, stackexchange_import
 
 
 class Command(JobCommand):
+    examples = (
+        "/srv/dumps/cooking.stackexchange.com --source cooking",
+    )
     help = (
         "Import a Stack Exchange data dump folder (Posts.xml required; Users.xml, Tags.xml, Votes.xml "
         "used when present) into users, questions, answers, tags, votes and accepted answers. Streams "

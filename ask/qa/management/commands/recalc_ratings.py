@@ -4,6 +4,9 @@ from ask.qa.models import Question
 
 
 class Command(JobCommand):
+    examples = (
+        "--dry-run   # how many counters are wrong",
+    )
     help = (
         "Rebuild every denormalised counter (question and answer ratings, answer counts, accepted flags) "
         "from the votes and answers, in batches of questions, and report how many were wrong."

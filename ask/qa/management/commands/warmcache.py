@@ -5,6 +5,9 @@ from ask.qa.warming import hottest_urls, page_warm
 
 
 class Command(JobCommand):
+    examples = (
+        "-v2   # which pages it rendered",
+    )
     help = (
         "Fill the caches of the hottest pages (first pages of the new and hot lists, the top tags, the "
         "100 best-rated questions) by fetching them as an anonymous visitor. Run after a deploy or a "

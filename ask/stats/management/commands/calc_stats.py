@@ -15,6 +15,10 @@ def _date(raw: str) -> date:
 
 
 class Command(JobCommand):
+    examples = (
+        "   # yesterday and today",
+        "--since 2026-11-01   # recompute from then",
+    )
     help = (
         "Compute the daily statistics of the site and the orders (site time zone) and upsert them: by "
         "default yesterday and today (today's row refreshes each run); --since DATE recomputes from then."

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from ask.jobs.command import WithExamples
 from ask.stats.selectors import last_days
 
 
@@ -11,7 +12,10 @@ def _cell(value) -> str:
     return str(value)
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
+    examples = (
+        "--days 7",
+    )
     help = "Print the daily statistics of the last days (what calc_stats computed) as a table. Read-only."
 
     def add_arguments(self, parser) -> None:
