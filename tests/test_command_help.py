@@ -32,6 +32,7 @@ def test_help_ends_with_examples_that_parse(name, app):
 def test_help_as_an_admin_sees_it(var_dir):
     result = manage("backup_db", "--help", env=process_env(var_dir))
     assert result.returncode == 0
+    assert "over its time limit of 3h (ASK_JOB_TIMEOUT sets another)" in result.stdout
     assert result.stdout.rstrip().splitlines()[-3:] == [
         "Examples:",
         "  manage.py backup_db -v2   # by hand, before a risky change: names the file written",

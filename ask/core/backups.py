@@ -29,6 +29,9 @@ class BackupError(Exception):
 NAME = re.compile(r"^(?P<site>.+)-(?P<stamp>\d{8}-\d{6})\.(dump|sqlite3)$")
 CHUNK = 1024 * 1024
 CLOCK_SLACK = timedelta(minutes=5)  # a backup dated later than now + this was not made here
+# Rotation keeps every backup of the last day (reckoned from the newest): the one an admin made by
+# hand before a change survives the nightly one, and the next by hand, of the same day.
+KEEP_ALL_WITHIN = timedelta(hours=24)
 
 
 @dataclass
@@ -172,8 +175,9 @@ def backups_list(backup_dir: Path) -> list[tuple[datetime, Path]]:
 
 def backups_to_keep(stamps: list[datetime], keep_daily: int, keep_weekly: int) -> set[datetime]:
     """The newest backup of each of the last keep_daily days that have one, and of each of the last
-    keep_weekly ISO weeks that have one; the newest backup of all is always kept."""
-    keep: set[datetime] = set(sorted(stamps, reverse=True)[:1])
+    keep_weekly ISO weeks that have one; every backup of the 24 hours before the newest is kept."""
+    newest = max(stamps, default=None)
+    keep: set[datetime] = {stamp for stamp in stamps if newest - stamp <= KEEP_ALL_WITHIN}
     days: dict = {}
     weeks: dict = {}
     for stamp in sorted(stamps, reverse=True):
@@ -194,6 +198,19 @@ def backups_rotate(backup_dir: Path, keep_daily: int, keep_weekly: int, *, dry_r
             checksum_path(path).unlink(missing_ok=True)
             signature_path(path).unlink(missing_ok=True)
     return doomed
+
+
+def backup_made(path: Path) -> str:
+    """When the backup was made, by its name, and how long ago: "made 2026-12-01 02:30 UTC, 1 day 6 h
+    ago" (a restore of last month's backup by mistake should be seen before it is too late)."""
+    stamp = _stamp_of(path)
+    if stamp is None:
+        return "made at an unknown time (not a backup_db name)"
+    age = max(_now_utc() - stamp, timedelta(0))
+    days, hours, minutes = age.days, age.seconds // 3600, age.seconds % 3600 // 60
+    ago = (f"{days} day{'s' if days != 1 else ''} {hours} h" if days else f"{hours} h {minutes} min" if hours
+           else f"{minutes} min")
+    return f"made {stamp:%Y-%m-%d %H:%M} UTC, {ago} ago"
 
 
 def newest_backup() -> Path:

@@ -37,6 +37,26 @@ class PersistentPyMemcacheCache(PyMemcacheCache):
     def close(self, **kwargs) -> None:
         pass
 
+    def servers_down(self) -> list[str]:
+        """The servers of the pool that do not answer, each asked directly: the pool's ignore_exc
+        (an outage is a miss for pages) would make a job that fills or clears the cache say "done"."""
+        return [f"{server} ({error})" for server, error in self._each_server("version")]
+
+    def clear(self) -> None:
+        """flush_all on every server, each asked directly and answering; raises naming those that did not."""
+        failed = [f"{server} ({error})" for server, error in self._each_server("flush_all", noreply=False)]
+        if failed:
+            raise ConnectionError(f"memcached flush_all failed on {', '.join(failed)}")
+
+    def _each_server(self, command: str, **kwargs) -> list[tuple[str, str]]:
+        failed = []
+        for server, client in self._cache.clients.items():
+            try:
+                getattr(client, command)(**kwargs)
+            except Exception as error:  # noqa: BLE001 - refused, timed out, reset: the server is not there
+                failed.append((server, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__))
+        return failed
+
 
 class SignedFileBasedCache(FileBasedCache):
     """Django's file cache (the embedded site's) with the same signed JSON instead of pickle.

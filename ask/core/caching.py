@@ -16,7 +16,7 @@ from functools import wraps
 from typing import Callable
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
@@ -64,6 +64,26 @@ def new_version() -> int:
 def bump(*version_keys: str) -> None:
     """Make every page cached under these versions stale (call it on commit)."""
     cache.set_many({key: new_version() for key in version_keys}, timeout=None)
+
+
+def cache_servers_down() -> list[str]:
+    """The Memcached servers of the default cache that do not answer (empty for the file cache)."""
+    probe = getattr(cache, "servers_down", None)
+    return probe() if probe else []
+
+
+def caches_clear() -> list[str]:
+    """Empty every configured cache (after a restore, whatever they hold is of another database):
+    Memcached's flush_all on each server of the pool, the file cache's files. Returns one line for
+    each cache that could not be cleared; a pool half down must not end the restore that called it."""
+    problems = []
+    for alias in settings.CACHES:
+        try:
+            caches[alias].clear()
+        except Exception as error:  # noqa: BLE001 - any backend's failure: reported, never raised
+            problems.append(f"cache {alias!r} not cleared: {type(error).__name__}: {error}")
+    local_pages.clear()
+    return problems
 
 
 def _cacheable(request: HttpRequest) -> bool:

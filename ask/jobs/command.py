@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ask.jobs.deadline import said
 from ask.jobs.runner import JobContext, JobFailed, execute
 from ask.jobs.schedule import schedule_of
 
@@ -84,6 +85,9 @@ class JobCommand(WithExamples, BaseCommand):
     # How long a run normally takes at most; one still going after this shows OVERDUE in `manage.py
     # jobs` and /healthz, before the cron wrapper's timeout kills it. Loop jobs: --max-seconds + 30.
     expected_seconds: float | None = None
+    # The longest a run the schedule started may take (ask.jobs.deadline): then it is stopped,
+    # recorded failed "timed out", exit 143. ASK_JOB_TIMEOUT overrides it; runs by hand have none.
+    timeout: float = 3600
     # Other jobs this one must never run beside (backup_db and restore_db): they share one lock.
     # Declared on each side.
     shares_lock_with: tuple[str, ...] = ()
@@ -112,7 +116,8 @@ class JobCommand(WithExamples, BaseCommand):
             f"Cron (settings.CRONJOBS, crontab.txt; server time):\n{when}\n\n{overlap}\n"
             "Every run is recorded: `manage.py jobs` lists them. Exit status 0 when done, 1 when it failed\n"
             "(one line on stderr), 2 for a bad option (nothing recorded), 75 when skipped by hand or the\n"
-            "database is unreachable, 130 when interrupted, 143 when terminated."
+            "database is unreachable, 130 when interrupted, 143 when terminated or, started by cron,\n"
+            f"over its time limit of {said(self.timeout)} (ASK_JOB_TIMEOUT sets another)."
         )
 
     def add_arguments(self, parser) -> None:
@@ -163,7 +168,7 @@ class JobCommand(WithExamples, BaseCommand):
             batch_size=options.get("batch_size"),
         )
         execute(ctx=ctx, exclusive=self.exclusive, work=self._run_reporting_operator_errors,
-                lock_group=self.shares_lock_with)
+                lock_group=self.shares_lock_with, timeout=self.timeout)
 
     def check_options(self, options: dict) -> None:
         """Refuse bad option values (raise CommandError) before a run is recorded; exit status 2."""

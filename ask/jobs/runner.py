@@ -20,6 +20,7 @@ from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
 from ask.jobs.locks import LockNotExclusive, open_locks, uses_postgres
 from ask.jobs.models import JobRun
 from ask.jobs.services import job_run_claim, job_run_finish, job_run_holding, job_run_start
+from ask.jobs.deadline import limited, run_limit, said
 from ask.jobs.slots import scheduled_slot, started_by_schedule
 
 logger = logging.getLogger("ask.jobs")
@@ -69,6 +70,9 @@ class JobContext:
     started: float = field(default_factory=time.monotonic)
     # Set by SIGTERM in loop mode: the loop ends after its current pass instead of mid-work.
     stop: threading.Event = field(default_factory=threading.Event)
+    # The run's time limit (ask.jobs.deadline), and whether it ran out: a SIGTERM then says "timed out".
+    limit: float | None = None
+    timed_out: threading.Event = field(default_factory=threading.Event)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -152,18 +156,25 @@ def _sigterm_handled(ctx: JobContext) -> Iterator[None]:
     raised = threading.Event()
 
     def handler(signum, frame):
-        if ctx.options.get("loop") and not ctx.stop.is_set():
+        if ctx.options.get("loop") and not ctx.stop.is_set() and not ctx.timed_out.is_set():
             ctx.stop.set()
             return
         if not raised.is_set():
             raised.set()
-            raise JobTerminated()
+            raise JobTerminated(_terminated_reason(ctx))
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated_reason(ctx: JobContext) -> str:
+    if ctx.timed_out.is_set() and ctx.limit:
+        return (f"timed out after {said(ctx.limit)} (its limit; ASK_JOB_TIMEOUT sets another) and was stopped "
+                "by SIGTERM")
+    return "terminated by SIGTERM (timeout or shutdown)"
 
 
 def one_line(exc: BaseException) -> str:
@@ -179,15 +190,17 @@ def _summary(ctx: JobContext, returned: str | None) -> str:
 
 
 def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], str | None],
-            lock_group: tuple[str, ...] = ()) -> None:
+            lock_group: tuple[str, ...] = (), timeout: float | None = None) -> None:
     """Run work(ctx) as job ctx.name; raises JobFailed (or the job's CommandError) on failure.
 
-    lock_group: jobs that exclude each other (backup_db and restore_db), sharing one lock and lease."""
+    lock_group: jobs that exclude each other (backup_db and restore_db), sharing one lock and lease.
+    timeout: the job's own time limit under the schedule (ask.jobs.deadline)."""
     group = tuple(sorted({ctx.name, *lock_group}))
     lock = "+".join(group)
     arguments = {k: v for k, v in ctx.options.items() if _is_plain(v)}
     try:
         slot = scheduled_slot(ctx.name) if exclusive else None  # jobs on every host claim no slots
+        ctx.limit = run_limit(timeout)
     except ValueError as exc:  # the scheduler's environment is wrong: nothing can be claimed
         _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_USAGE)
     try:
@@ -196,7 +209,7 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
         _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)
     run = None
     try:
-        with _sigterm_handled(ctx):
+        with _sigterm_handled(ctx), limited(ctx.limit, ctx.timed_out):
             try:
                 if exclusive and not locks.try_job_lock(lock):
                     _skipped_while_running(ctx, arguments, slot, group)
@@ -219,10 +232,10 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
             except DatabaseError as exc:  # e.g. a table or column missing: deployed, not yet migrated
                 _refuse(ctx, f"{ctx.name}: database not ready: {one_line(exc)} (not migrated yet?); nothing done",
                         EXIT_FAILED)
-            except JobTerminated:
+            except JobTerminated as exc:
                 if run is None:
                     _refuse(ctx, f"{ctx.name}: terminated by SIGTERM before it started; nothing done", EXIT_TERMINATED)
-                _fail(ctx, run, "terminated by SIGTERM (timeout or shutdown)", EXIT_TERMINATED)
+                _fail(ctx, run, str(exc), EXIT_TERMINATED)
             fence = (Fence(job=lock, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(lock))
                      if exclusive and uses_postgres() else None)
             _run_recorded(ctx, run, work, fence)
@@ -324,8 +337,8 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         job_run_finish(run=run, status=JobRun.Status.FAILED, counters=ctx.counters, error=str(exc))
         _journal(f"{ctx.name} run {run.pk} failed in {ctx.elapsed():.1f}s: {one_line(exc)}", logging.ERROR)
         raise
-    except JobTerminated:
-        _fail(ctx, run, "terminated by SIGTERM (timeout or shutdown)", EXIT_TERMINATED)
+    except JobTerminated as exc:
+        _fail(ctx, run, str(exc) or _terminated_reason(ctx), EXIT_TERMINATED)
     except KeyboardInterrupt:
         _fail(ctx, run, "interrupted (Ctrl-C)", EXIT_INTERRUPTED)
     except Exception as exc:

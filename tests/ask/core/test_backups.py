@@ -1,5 +1,6 @@
 """Backups: written whole with a checksum, restored into an empty database identically, damaged
 files refused, rotation keeping exactly what it should, and a pg_dump older than the server refused."""
+import re
 import subprocess
 from datetime import datetime, timedelta
 from io import StringIO
@@ -37,7 +38,7 @@ def test_backup_then_restore_into_an_empty_database_gives_the_same_rows(backup_d
     try:
         env_of_host = process_env(var_dir, BACKUP_SIGNING_KEY_FILE=str(settings.BACKUP_SIGNING_KEY_FILE))
         refused = manage("restore_db", str(dump), "--database", target, env=env_of_host)
-        assert refused.returncode == 1 and "--yes" in refused.stderr
+        assert refused.returncode == 2 and "--yes" in refused.stderr
         restored = manage("restore_db", str(dump), "--yes", "--database", target, env=env_of_host)
         assert restored.returncode == 0, restored.stderr
         # The job bookkeeping (runs, leases) moved on while the backup and restore ran.
@@ -82,13 +83,14 @@ def test_a_damaged_backup_is_refused_and_the_database_left_alone(backup_dir):
 
 def test_rotation_keeps_the_newest_of_each_recent_day_and_week():
     start = datetime(2026, 11, 23, 2, 30)  # a Monday
-    stamps = [start - timedelta(days=d) for d in range(40)] + [start - timedelta(hours=1)]
+    by_hand = [start - timedelta(hours=1), start - timedelta(hours=23)]  # before a change, say
+    stamps = [start - timedelta(days=d) for d in range(40)] + by_hand + [start - timedelta(hours=25)]
     keep = backups_to_keep(stamps, keep_daily=7, keep_weekly=4)
     days = {start - timedelta(days=d) for d in range(7)}
     # Weeks: this Monday's, then the newest of each of the three weeks before (Sundays).
     weeks = {start, start - timedelta(days=1), start - timedelta(days=8), start - timedelta(days=15)}
-    assert keep == days | weeks
-    assert start - timedelta(hours=1) not in keep, "an earlier backup of a kept day goes"
+    assert keep == days | weeks | set(by_hand), "every backup of the last 24 hours stays"
+    assert start - timedelta(hours=25) not in keep, "an earlier backup of an older kept day goes"
     assert backups_to_keep([start], keep_daily=1, keep_weekly=1) == {start}
 
 
@@ -113,3 +115,39 @@ def test_a_pg_dump_older_than_the_server_is_refused_with_what_to_install():
     pg_dump_compatible(150020, "pg_dump (PostgreSQL) 16.4")
     with pytest.raises(BackupError, match="install postgresql-client-16"):
         pg_dump_compatible(160004, "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_over_the_site_says_what_it_restored_and_leaves_no_page_of_after_the_backup(
+        backup_dir, var_dir, settings, client):
+    from ask.qa.models import Question
+    from tests.factories import QuestionFactory
+
+    QuestionFactory(title="Made before the backup")
+    env = process_env(var_dir, BACKUP_DIR=str(backup_dir),
+                      BACKUP_SIGNING_KEY_FILE=str(settings.BACKUP_SIGNING_KEY_FILE))
+    made = manage("backup_db", env=env)
+    assert made.returncode == 0, made.stderr
+    assert f"backup_db: wrote {backup_dir}/" in made.stdout, "named at the default verbosity"
+    (dump,) = backup_dir.glob("*.dump")
+    later = QuestionFactory(title="Made after the backup")
+    assert client.get(f"/q/{later.pk}/").status_code == 200
+    assert client.get(f"/q/{later.pk}/")["X-Cache"] == "hit"
+    assert "Made after the backup" in client.get("/").content.decode()
+
+    refused = manage("restore_db", str(dump), env=env)
+    where = f"PostgreSQL database {settings.DATABASES['default']['NAME']} on "
+    assert refused.returncode == 2, "refused before any run is recorded"
+    assert refused.stderr.strip().startswith(f"CommandError: Restoring {dump.name} (made ")
+    assert where in refused.stderr and "Stop cron on every host first" in refused.stderr
+    restored = manage("restore_db", str(dump), "--yes", env=env)
+    assert restored.returncode == 0, restored.stderr
+    assert re.match(rf"restore_db: restored {dump.name} \(made [0-9-]+ [0-9:]+ UTC, 0 min ago\) into the {where}",
+                    restored.stdout), restored.stdout
+    assert "the site's caches cleared (start cron again on every host if you stopped it)" in restored.stdout
+    assert not Question.objects.filter(pk=later.pk).exists()
+    assert client.get(f"/q/{later.pk}/").status_code == 404, "not the cached page of a question now gone"
+    assert "Made after the backup" not in client.get("/").content.decode()
+    verified = manage("verify_backup", env=env)
+    assert verified.returncode == 0, verified.stderr
+    assert re.match(rf"verify_backup: {dump.name} \(made [0-9-]+ [0-9:]+ UTC, 0 min ago\) is good: ", verified.stdout)

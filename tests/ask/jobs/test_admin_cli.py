@@ -63,12 +63,31 @@ def test_jobs_that_never_ran_on_a_site_installed_long_ago_need_attention(var_dir
     assert "calc_sidebar: stale: no success within 3 intervals (last never)" in check.stderr
 
 
-def test_a_job_stopped_by_the_wrappers_timeout_exits_143_and_is_recorded_failed(var_dir):
+def test_a_job_over_its_time_limit_exits_143_and_is_recorded_timed_out(var_dir):
     env = process_env(var_dir, ASK_JOB_TIMEOUT="2s", ASK_ENV_FILE=str(var_dir / "none.env"))
     result = manage("sample_job", "--sleep", "20", env=env, wrapper=[str(ROOT / "scripts" / "cron-job")],
                     python=False)
     assert result.returncode == 143
-    assert JobRun.objects.get().status == "failed" and "SIGTERM" in JobRun.objects.get().error
+    run = JobRun.objects.get()
+    assert run.status == "failed" and run.error.startswith("timed out after 2s (its limit; ASK_JOB_TIMEOUT")
+    assert run.duration_seconds < 10
+    bad = manage("sample_job", env=process_env(var_dir, ASK_JOB_TIMEOUT="3 hours"))
+    assert bad.returncode == 2 and "ASK_JOB_TIMEOUT='3 hours' is not a duration" in bad.stderr
+
+
+def test_under_django_crontab_a_job_keeps_its_own_time_limit_not_the_wrappers(var_dir):
+    """`manage.py crontab add` lines run `scripts/cron-job --python manage.py crontab run HASH`: the
+    wrapper cannot tell the job, so the run keeps the limit its job declares (here 3 s)."""
+    entry = ["* * * * *", "ask.jobs.cron.run", ["sample_job", "--sleep", "30"]]
+    job_hash = hashlib.md5(json.JSONEncoder(sort_keys=True).encode(entry).encode()).hexdigest()
+    env = process_env(var_dir, TEST_EXTRA_CRONJOBS=json.dumps([entry]), ASK_JOB_SCHEDULED="1", SAMPLE_JOB_TIMEOUT="3",
+                      ASK_ENV_FILE=str(var_dir / "none.env"))
+    result = manage(str(ROOT / "scripts" / "cron-job"), "--python", str(ROOT / "manage.py"), "crontab", "run",
+                    job_hash, env=env, python=False, timeout=60)
+    assert result.returncode == 143, result.stderr
+    run = JobRun.objects.get()
+    assert run.error.startswith("timed out after 3s") and run.duration_seconds < 10
+    assert "sample_job failed: timed out after 3s" in result.stderr
 
 
 def test_a_bad_option_value_is_refused_with_exit_2_before_any_run_is_recorded(var_dir):
@@ -151,3 +170,16 @@ def test_fill_db_clear_refuses_members_content_unless_yes_names_the_database_and
     assert f"fill_db: PostgreSQL database {connection.settings_dict['NAME']} on " in done.stdout
     assert f"deleted 0 votes, 101 answers, {before} questions, 1 tags, 1 users, then wrote " in done.stdout
     assert not Question.objects.filter(pk=mine.pk).exists()
+
+
+def test_warmcache_with_memcached_down_fails_in_one_line_instead_of_reporting_pages_warmed(var_dir):
+    from tests.support import free_port
+
+    dead = f"127.0.0.1:{free_port()}"
+    result = manage("warmcache", env=process_env(var_dir, MEMCACHED_SERVERS=dead))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"CommandError: memcached does not answer: {dead} (ConnectionRefusedError: [Errno 111] Connection refused); "
+        "nothing warmed"]
+    assert "warmed" not in result.stdout
+    assert JobRun.objects.get(job="warmcache").status == "failed"

@@ -24,6 +24,7 @@ class Command(JobCommand):
     )
     catch_up = "once"  # a night without a backup is the one you need
     expected_seconds = 3600
+    timeout = 3 * 3600  # stopped after 3 h under cron (a dump of a large site takes over an hour)
     changes_data = True
 
     def add_job_arguments(self, parser) -> None:

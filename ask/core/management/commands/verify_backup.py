@@ -1,14 +1,14 @@
 from pathlib import Path
 
 from ask.core.backup_signing import SignatureError
-from ask.core.backups import BackupError, backup_verify, newest_backup
+from ask.core.backups import BackupError, backup_made, backup_verify, newest_backup
 from ask.jobs.command import JobCommand
 
 
 class Command(JobCommand):
     examples = (
         "   # the newest backup",
-        "var/backups/ask-2026-12-01T0300.dump",
+        "var/backups/ask-20261201-023000.dump",
     )
     operator_errors = (BackupError, SignatureError)
     help = (
@@ -17,6 +17,7 @@ class Command(JobCommand):
     )
     catch_up = "once"  # weekly: the next is a week away
     expected_seconds = 1800
+    timeout = 3 * 3600  # a restore of the whole dump into a scratch database
 
     def add_job_arguments(self, parser) -> None:
         parser.add_argument("file", nargs="?", help="The backup to check (default: the newest in BACKUP_DIR).")
@@ -26,4 +27,5 @@ class Command(JobCommand):
         counts = backup_verify(path=path)
         job.count("tables", len(counts))
         job.count("rows", sum(counts.values()))
-        return f"{path.name} is good: {len(counts)} tables, {sum(counts.values()):,} rows restored as dumped"
+        return (f"{path.name} ({backup_made(path)}) is good: {len(counts)} tables, {sum(counts.values()):,} rows "
+                "restored as dumped")

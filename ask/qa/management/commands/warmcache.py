@@ -1,5 +1,8 @@
+from django.conf import settings
+from django.core.management.base import CommandError
 from django.test import Client
 
+from ask.core.caching import cache_servers_down
 from ask.jobs.command import JobCommand
 from ask.qa.warming import hottest_urls, page_warm
 
@@ -15,6 +18,11 @@ class Command(JobCommand):
     )
 
     def run(self, job) -> str:
+        down = cache_servers_down()
+        if down and len(down) == len(settings.MEMCACHED_SERVERS):
+            raise CommandError(f"memcached does not answer: {', '.join(down)}; nothing warmed")
+        for server in down:
+            job.stderr.write(f"warmcache: memcached {server} does not answer; the pages it holds are not warmed")
         client = Client()
         urls = hottest_urls()
         for url in job.progress(urls, total=len(urls), desc="pages", unit="pages"):

@@ -17,6 +17,7 @@ class Command(JobCommand):
     # Set per child process by tests of missed slots and duration bounds.
     catch_up = os.environ.get("SAMPLE_JOB_CATCH_UP", "once")
     expected_seconds = float(os.environ.get("SAMPLE_JOB_EXPECTED_SECONDS", 0)) or None
+    timeout = float(os.environ.get("SAMPLE_JOB_TIMEOUT", 3600))
 
     def add_job_arguments(self, parser) -> None:
         parser.add_argument("--rows", type=int, default=30)
