@@ -7,7 +7,7 @@ from ask.dataio.exporting import copy_timestamp, field_rows
 from ask.dataio.files import Row
 from ask.dataio.specs import Spec, fits, read_bool, read_datetime, read_optional_datetime, register
 from ask.dataio.upsert import select_in, upsert
-from ask.dataio.writer import Rejections, SpecWriter, reject_missing
+from ask.dataio.writer import Rejections, SpecWriter, Written, reject_missing, written_of
 
 USER_COLUMNS = ["email", "display_name", "is_active", "date_joined", "activated_at"]
 
@@ -67,11 +67,12 @@ class UsersWriter(SpecWriter):
             else:
                 self.active[value["email"]] = value["is_active"]
 
-    def write(self, rows: list[Row], prepared: dict) -> None:
+    def write(self, rows: list[Row], prepared: dict) -> Written:
         values = [r.values for r in rows]
-        upsert(User, [*USER_COLUMNS, "password", "is_superuser", "is_staff", "avatar"],
-               [(*(v[c] for c in USER_COLUMNS), "!", False, False, "") for v in values],
-               key=["email"], update=["display_name", "is_active", "date_joined", "activated_at"])
+        return written_of(upsert(User, [*USER_COLUMNS, "password", "is_superuser", "is_staff", "avatar"],
+                                 [(*(v[c] for c in USER_COLUMNS), "!", False, False, "") for v in values],
+                                 key=["email"], update=["display_name", "is_active", "date_joined", "activated_at"],
+                                 returning=["email"]))
 
 
 register(Spec(

@@ -25,7 +25,7 @@ from ask.dataio.specs import (
     register,
 )
 from ask.dataio.upsert import upsert
-from ask.dataio.writer import Rejections, SpecWriter, reject_missing
+from ask.dataio.writer import Rejections, SpecWriter, Written, reject_missing, written_of
 from orders.models import Dish, Order, OrderItem, Restaurant
 from orders.services import menu_invalidate
 
@@ -52,12 +52,13 @@ def read_items(raw: str) -> list:
 
 
 class RestaurantsWriter(SpecWriter):
-    def write(self, rows: list[Row], prepared: dict) -> None:
+    def write(self, rows: list[Row], prepared: dict) -> Written:
         cook = Restaurant._meta.get_field("sim_cook_seconds").default
-        upsert(Restaurant, [*RESTAURANT_COLUMNS, "webhook_token_hash", "sim_cook_seconds"],
-               [(*(r.values[c] for c in RESTAURANT_COLUMNS), "", cook) for r in rows],
-               key=["slug"], update=["name", "integration", "opens_at", "closes_at"])
+        written = upsert(Restaurant, [*RESTAURANT_COLUMNS, "webhook_token_hash", "sim_cook_seconds"],
+                         [(*(r.values[c] for c in RESTAURANT_COLUMNS), "", cook) for r in rows],
+                         key=["slug"], update=["name", "integration", "opens_at", "closes_at"], returning=["slug"])
         menu_invalidate()
+        return written_of(written)
 
 
 class DishesWriter(SpecWriter):
@@ -69,14 +70,16 @@ class DishesWriter(SpecWriter):
         reject_missing(values, bad, "restaurant", found, "restaurant")
         return bad
 
-    def write(self, rows: list[Row], prepared: dict) -> None:
+    def write(self, rows: list[Row], prepared: dict) -> Written:
         values = [r.values for r in rows]
         restaurants = dict(Restaurant.objects.filter(slug__in={v["restaurant"] for v in values})
                            .values_list("slug", "pk"))
-        upsert(Dish, ["restaurant_id", "name", "price", "available"],
-               [(restaurants[v["restaurant"]], v["name"], v["price"], v["available"]) for v in values],
-               key=["restaurant_id", "name"], update=["price", "available"])
+        written = upsert(Dish, ["restaurant_id", "name", "price", "available"],
+                         [(restaurants[v["restaurant"]], v["name"], v["price"], v["available"]) for v in values],
+                         key=["restaurant_id", "name"], update=["price", "available"],
+                         returning=["restaurant_id", "name"])
         menu_invalidate()
+        return written_of([((restaurant, name), inserted) for restaurant, name, inserted in written])
 
 
 class OrdersWriter(SpecWriter):
@@ -101,23 +104,28 @@ class OrdersWriter(SpecWriter):
                 bad[index] = ("items", f"no dish {missing[0]}")
         return bad
 
-    def write(self, rows: list[Row], prepared: dict) -> None:
+    def write(self, rows: list[Row], prepared: dict) -> Written:
         values = [r.values for r in rows]
-        upsert(Order, ["id", *ORDER_COLUMNS],
-               [(v["id"], self.users[v["customer"]], *(v[c] for c in ORDER_COLUMNS[1:])) for v in values],
-               key=["id"], update=ORDER_COLUMNS)
-        self._items(values)
+        written = upsert(Order, ["id", *ORDER_COLUMNS],
+                         [(v["id"], self.users[v["customer"]], *(v[c] for c in ORDER_COLUMNS[1:])) for v in values],
+                         key=["id"], update=ORDER_COLUMNS, returning=["id"])
+        return written_of(written, self._items(values))
 
-    def _items(self, values: list[dict]) -> None:
-        """Give each order of the batch exactly the items of its row (items have no key of their own)."""
-        dishes = self.dish_ids
-        wanted = [(v["id"], dishes[(i["restaurant"], i["dish"])], int(i["quantity"]), Decimal(str(i["price"])))
-                  for v in values for i in v["items"]]
-        have = OrderItem.objects.filter(order_id__in=[v["id"] for v in values]).order_by("order_id", "pk")
-        if list(have.values_list("order_id", "dish_id", "quantity", "price")) != sorted(wanted, key=lambda i: i[0]):
-            have.delete()
-            OrderItem.objects.bulk_create([OrderItem(order_id=o, dish_id=d, quantity=q, price=p)
-                                           for o, d, q, p in wanted])
+    def _items(self, values: list[dict]) -> set[int]:
+        """Give each order of the batch exactly the items of its row (items have no key of their own);
+        the orders whose items changed."""
+        dishes, wanted, have = self.dish_ids, defaultdict(list), defaultdict(list)
+        for v in values:
+            wanted[v["id"]] = [(dishes[(i["restaurant"], i["dish"])], int(i["quantity"]), Decimal(str(i["price"])))
+                               for i in v["items"]]
+        for order, *item in (OrderItem.objects.filter(order_id__in=list(wanted)).order_by("order_id", "pk")
+                             .values_list("order_id", "dish_id", "quantity", "price")):
+            have[order].append(tuple(item))
+        changed = {order for order, items in wanted.items() if have[order] != items}
+        OrderItem.objects.filter(order_id__in=changed).delete()
+        OrderItem.objects.bulk_create([OrderItem(order_id=o, dish_id=d, quantity=q, price=p)
+                                       for o in sorted(changed) for d, q, p in wanted[o]])
+        return changed
 
 
 def order_rows(since: datetime | None) -> Iterator[list[str]]:

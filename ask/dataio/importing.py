@@ -2,6 +2,7 @@
 to a rejects file, good ones upserted by their natural key in batches, so the same file imported
 twice changes nothing. --atomic makes it all or nothing. One thread reads and checks the next batch
 while the command's thread writes the current one."""
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -12,7 +13,8 @@ from ask.dataio.files import FileProblem, Row, parse, read_rows, write_rejects
 from ask.dataio.readahead import read_ahead
 from ask.dataio.seen import SeenKeys
 from ask.dataio.specs import SPECS, Spec, format_of
-from ask.dataio.writer import ImportReport, SpecWriter
+from ask.dataio.writer import ImportReport, SpecWriter, Written
+from ask.jobs.held_signals import signals_held
 
 BATCH = 10_000  # rows per transaction in batch mode: ≈ 0.5 s of work on PostgreSQL, a few MB of WAL
 
@@ -57,22 +59,31 @@ def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, wri
 
 def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic: bool, dry_run: bool,
                 report: ImportReport, on_batch: Callable[[int], None] | None = None) -> None:
-    """Read, validate and write; raises FileProblem for a file that cannot be read on."""
+    """Read, validate and write; raises FileProblem for a file that cannot be read on.
+
+    Each batch is one transaction with its counters (settle), so whatever stops the import between
+    batches leaves the committed ones whole and counted. A dry run writes each batch the same way and
+    rolls it back: it reports new, updated and unchanged exactly, holding no lock past its batch."""
 
     def run() -> None:
-        batches = read_ahead(_checked_batches(path, spec, fmt, report, writer, prepare=not dry_run))
+        batches = read_ahead(_checked_batches(path, spec, fmt, report, writer, prepare=True))
         try:
             for size, good, prepared in batches:
-                with transaction.atomic():
+                with ExitStack() as after_commit, transaction.atomic():
                     if connection.vendor == "postgresql":
                         # A batch's commit need not wait for its WAL to reach the disk: the job's run
                         # record, committed at the end as usual, waits for all of it.
                         with connection.cursor() as cursor:
                             cursor.execute("SET LOCAL synchronous_commit TO off")
-                    if good and not dry_run:
-                        writer.write(good, prepared)
-                    report.written += len(good)
-                report.batches += 1
+                    written = writer.write(good, prepared) if good else Written()
+                    if dry_run:
+                        transaction.set_rollback(True)
+                        writer.forget()
+                    else:
+                        writer.settle()
+                    # Held from here until the commit is noted, so the report counts what committed.
+                    after_commit.enter_context(signals_held())
+                    after_commit.push(lambda failed, *_: None if failed else report.add(len(good), written))
                 if on_batch:
                     on_batch(size)
         finally:
@@ -81,17 +92,17 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
         if not dry_run:
             writer.finish()
 
-    if not (atomic or dry_run):
+    if not atomic or dry_run:
         return run()
     try:
         with transaction.atomic():
             run()
-            if dry_run or report.rejected:
+            if report.rejected:
                 transaction.set_rollback(True)
-                if not dry_run:
-                    report.written = 0
+                report.clear_written()
                 writer.forget()
     except FileProblem:
+        report.clear_written()
         writer.forget()
         raise
 
@@ -113,9 +124,12 @@ class ImportOutcome:
 
     def summary(self) -> str:
         report = self.report
-        written = 0 if self.nothing_written else report.written
-        return (f"{report.read:,} rows read, {written:,} {'valid' if self.dry_run else 'written'} in "
-                f"{report.batches} batch(es), {len(report.rejected):,} rejected")
+        rejected = f"{len(report.rejected):,} rejected, in {report.batches} batch(es)"
+        if self.dry_run:
+            return (f"{report.read:,} rows read: {report.new:,} would be new, {report.updated:,} updated, "
+                    f"{report.unchanged:,} unchanged, {rejected} (dry run: nothing written)")
+        return (f"{report.read:,} rows read, {report.written:,} written: {report.new:,} new, "
+                f"{report.updated:,} updated, {report.unchanged:,} unchanged, {rejected}")
 
     def failure(self) -> str:
         """Why the import counts as failed ("" when it did not)."""
@@ -135,13 +149,14 @@ class ImportOutcome:
 
 def data_import(*, path: Path, model: str, fmt: str | None = None, atomic: bool = False, dry_run: bool = False,
                 rejects: Path | None = None, on_batch: Callable[[int], None] | None = None,
-                change_active: bool = False) -> ImportOutcome:
+                change_active: bool = False, report: ImportReport | None = None) -> ImportOutcome:
     """Import a file written by export_data; bad rows go to the rejects file (default
-    FILE.rejects.csv/.jsonl). Raises FileProblem for a file that is not there."""
+    FILE.rejects.csv/.jsonl). Raises FileProblem for a file that is not there. report: filled in as
+    the batches commit, so a caller interrupted meanwhile still knows what was done."""
     if not path.is_file():
         raise FileProblem(f"{path}: no such file.")
     spec, fmt = SPECS[model], fmt or format_of(path)
-    writer, report = spec.writer(spec), ImportReport()
+    writer, report = spec.writer(spec), report if report is not None else ImportReport()
     writer.change_active = change_active
     outcome = ImportOutcome(path, report, atomic, dry_run)
     try:
@@ -149,8 +164,9 @@ def data_import(*, path: Path, model: str, fmt: str | None = None, atomic: bool 
                     on_batch=on_batch)
     except FileProblem as error:
         outcome.problem = str(error)
-    if not dry_run:  # also after a file problem: the batches before it stay written
-        writer.apply()
+    finally:
+        if not dry_run:  # also after a file problem or an interruption: the batches before it stay written
+            writer.apply()
     if report.rejected:
         outcome.rejects = rejects or Path(f"{path}.rejects.{fmt}")
         write_rejects(report.rejected, outcome.rejects, spec, fmt)

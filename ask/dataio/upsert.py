@@ -25,7 +25,8 @@ def upsert(model: type[Model], columns: list[str], rows: list[tuple], *, key: li
     """Insert rows (values in the order of columns, by attname) or update the row with the same key.
 
     update: the columns a conflicting row takes from the new one (none: keep the existing row).
-    returning: columns to return for every row inserted or changed, plus whether it was inserted.
+    returning: columns to return for every row inserted or changed, plus whether it was inserted (they
+    must include the key's columns: SQLite tells an inserted row by its key).
     fresh: the caller has just found none of the keys in the table (saves the temporary table).
     text: copy_text_of(model, columns, rows), if the caller made it already.
     """
@@ -59,7 +60,8 @@ def upsert(model: type[Model], columns: list[str], rows: list[tuple], *, key: li
             action = f"DO UPDATE SET {', '.join(f'{name(c)} = EXCLUDED.{name(c)}' for c in update)} WHERE {changed}"
         else:
             action = "DO NOTHING"
-        # xmax = 0: the row version was inserted, not updated (PostgreSQL; SQLite cannot tell).
+        existing = None if postgres or not returning else _existing_keys(cursor, stage, table, key)
+        # xmax = 0: the row version was inserted, not updated (PostgreSQL; SQLite is told by its key).
         inserted = "xmax = 0" if postgres else "0"
         # "WHERE 1 = 1" tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} WHERE 1 = 1 "
@@ -67,7 +69,18 @@ def upsert(model: type[Model], columns: list[str], rows: list[tuple], *, key: li
                        + (f" RETURNING {', '.join(map(name, returning))}, {inserted}" if returning else ""))
         found = cursor.fetchall() if returning else []
         cursor.execute(f"DROP TABLE {stage}")
+    if existing is not None:
+        picks = [returning.index(c) for c in key]
+        found = [(*row[:-1], tuple(row[i] for i in picks) not in existing) for row in found]
     return found
+
+
+def _existing_keys(cursor, stage: str, table: str, key: list[str]) -> set[tuple]:
+    """The keys of the staged rows that the table has already (SQLite, before the upsert)."""
+    name = connection.ops.quote_name
+    cursor.execute(f"SELECT {', '.join(f's.{name(c)}' for c in key)} FROM {stage} s JOIN {table} t ON "
+                   + " AND ".join(f"t.{name(c)} = s.{name(c)}" for c in key))
+    return set(cursor.fetchall())
 
 
 def _copy_new(cursor, table: str, columns: list[str], text: str) -> bool:
@@ -83,8 +96,8 @@ def _copy_new(cursor, table: str, columns: list[str], text: str) -> bool:
 
 def _inserted(rows: list[tuple], columns: list[str], returning: list[str]) -> list[tuple]:
     """What RETURNING would give for rows that were all inserted."""
-    picks = [columns.index(c) for c in returning]
-    return [(*(row[i] for i in picks), True) for row in rows] if returning else []
+    picks = [columns.index(c) if c in columns else None for c in returning]
+    return [(*(None if i is None else row[i] for i in picks), True) for row in rows] if returning else []
 
 
 def select_in(model: type[Model], column: str, values, columns: list[str]) -> list[tuple]:

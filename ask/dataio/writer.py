@@ -1,6 +1,7 @@
 """What a batch of checked rows does to the database: the SpecWriter each spec brings (references
 looked up, rows upserted by their natural key), and the report of an import as a whole."""
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from django.db import connection
 
@@ -10,12 +11,51 @@ from ask.dataio.specs import Spec
 Rejections = dict[int, tuple[str, str]]  # index of a row in its batch -> (field, reason)
 
 
+@dataclass(frozen=True)
+class Written:
+    """What write() did with a batch's good rows: how many it inserted and how many it changed; the
+    others were in the database as they are."""
+
+    new: int = 0
+    updated: int = 0
+
+    def __add__(self, other: "Written") -> "Written":
+        return Written(self.new + other.new, self.updated + other.updated)
+
+
+def written_of(returned: list[tuple], changed_too: Iterable = ()) -> Written:
+    """Written from upsert(returning=[id, …]) rows (the id first, the inserted flag last), plus the ids
+    of rows changed otherwise (their tags, their items) that the upsert did not return."""
+    new = {row[0] for row in returned if row[-1]}
+    updated = ({row[0] for row in returned if not row[-1]} | set(changed_too)) - new
+    return Written(sum(1 for row in returned if row[-1]), len(updated))
+
+
 @dataclass
 class ImportReport:
+    """What an import did, batch by batch: new, updated and unchanged count only batches that were
+    committed (or, with --dry-run, written and rolled back)."""
+
     read: int = 0
-    written: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
     batches: int = 0
     rejected: list = field(default_factory=list)  # (line, field, reason, raw)
+
+    @property
+    def written(self) -> int:
+        return self.new + self.updated
+
+    def add(self, good: int, written: Written) -> None:
+        self.new += written.new
+        self.updated += written.updated
+        self.unchanged += good - written.new - written.updated
+        self.batches += 1
+
+    def clear_written(self) -> None:
+        """The batches were rolled back after all (--atomic with a rejected row)."""
+        self.new = self.updated = self.unchanged = 0
 
 
 class SpecWriter:
@@ -24,8 +64,11 @@ class SpecWriter:
     refs() and prepare() run in the reading thread, on a connection of their own: they only read, so
     they see neither this import's rows of the earlier batches (not committed yet, or not at all with
     --atomic) nor need to: what they must know of those rows the writer remembers itself. write()
-    runs in the command's thread, in its transaction. After the import, forget() (it was rolled
-    back) or apply() (what the written rows change elsewhere: counters, cached pages) is called.
+    runs in the command's thread, in the batch's transaction, and returns what it did; settle() then
+    brings up to date, in the same transaction, what the batch changes elsewhere (counters), so an
+    import stopped between batches leaves no counter wrong. With --dry-run each batch is written and
+    rolled back, and forget() called instead. After the import apply() does what needs no
+    transaction (cached pages), also after an interruption.
     """
 
     # Tables the rows give explicit ids to: their id sequences are moved past them at the end.
@@ -45,8 +88,11 @@ class SpecWriter:
         """The part of write() that needs no transaction, done while the previous batch is written."""
         return {}
 
-    def write(self, rows: list[Row], prepared: dict) -> None:
+    def write(self, rows: list[Row], prepared: dict) -> Written:
         raise NotImplementedError
+
+    def settle(self) -> None:
+        """In the batch's transaction, after write(): update what its rows change elsewhere."""
 
     def finish(self) -> None:
         """After the last batch, in the import's transaction: move the id sequences (PostgreSQL)."""
@@ -58,10 +104,10 @@ class SpecWriter:
                                f"GREATEST((SELECT MAX(id) FROM {table}), 1))")
 
     def forget(self) -> None:
-        """The writes were rolled back: nothing of them is to be applied."""
+        """The writes were rolled back: nothing of them is to be settled or applied."""
 
     def apply(self) -> None:
-        """After the import: bring up to date what the written rows change elsewhere."""
+        """After the import, or its interruption: what the committed batches change outside the database."""
 
 
 def reject_missing(values: list[dict], bad: Rejections, field_name: str, found, what: str) -> None:

@@ -1,7 +1,8 @@
 """What export_data and import_data move of the Q&A app: tags, questions, answers and votes.
 
 Counters (ratings, answer counts, accepted flags) are not carried: rows an import inserts add to
-them in place, rows it updates have them recounted (ask.qa.counters), and cached pages go stale."""
+them in place, rows it updates have them recounted (ask.qa.counters), batch by batch in the batch's
+transaction; cached pages go stale at the end."""
 from collections import defaultdict
 from datetime import datetime
 from typing import Iterator
@@ -23,7 +24,7 @@ from ask.dataio.specs import (
     register,
 )
 from ask.dataio.upsert import copy_text_of, select_in, upsert
-from ask.dataio.writer import Rejections, SpecWriter, reject_missing
+from ask.dataio.writer import Rejections, SpecWriter, Written, reject_missing, written_of
 from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION
 from ask.qa.counters import counters_add, counters_recount
 from ask.qa.models import Answer, AnswerVote, Question, QuestionVote, Tag
@@ -49,7 +50,8 @@ def read_vote(raw: str) -> int:
 
 class QaWriter(SpecWriter):
     """Notes what the written rows change: counters to add to (inserted rows) or to recount
-    (updated ones), and whether cached pages are stale; apply() brings them up to date."""
+    (updated ones), brought up to date by settle() in each batch's transaction, and whether cached
+    pages are stale, which apply() says once at the end."""
 
     def __init__(self, spec: Spec) -> None:
         super().__init__(spec)
@@ -57,9 +59,12 @@ class QaWriter(SpecWriter):
         self.forget()
 
     def forget(self) -> None:
+        self._forget_counters()
+        self.pages_changed = False
+
+    def _forget_counters(self) -> None:
         self.added: dict[str, dict[int, list[int]]] = {"answers": {}, "question votes": {}, "answer votes": {}}
         self.touched: dict[str, set[int]] = {"answers": set(), "question votes": set(), "answer votes": set()}
-        self.pages_changed = False
 
     def note_written(self, kind: str, pk: int, inserted: bool, *amounts: int) -> None:
         """A row written for counters of `kind` on row pk: an inserted one adds its amounts (summed per
@@ -71,16 +76,20 @@ class QaWriter(SpecWriter):
         else:
             self.touched[kind].add(pk)
 
-    def apply(self) -> None:
+    def settle(self) -> None:
         counters_add(self.added)
         counters_recount(self.touched)
+        self._forget_counters()
+
+    def apply(self) -> None:
         if self.pages_changed:
             bump(LISTS_VERSION, BULK_VERSION)
 
 
 class TagsWriter(QaWriter):
-    def write(self, rows: list[Row], prepared: dict) -> None:
-        upsert(Tag, ["name"], [(r.values["name"],) for r in rows], key=["name"])
+    def write(self, rows: list[Row], prepared: dict) -> Written:
+        return written_of(upsert(Tag, ["name"], [(r.values["name"],) for r in rows], key=["name"],
+                                 returning=["name"]))
 
 
 class QuestionsWriter(QaWriter):
@@ -105,24 +114,27 @@ class QuestionsWriter(QaWriter):
         return {"rows": tuples, "text": copy_text_of(Question, QUESTION_COLUMNS, tuples),
                 "fresh": not select_in(Question, "id", [v["id"] for v in values], ["id"])}
 
-    def write(self, rows: list[Row], prepared: dict) -> None:
+    def write(self, rows: list[Row], prepared: dict) -> Written:
         written = upsert(Question, QUESTION_COLUMNS, prepared["rows"], key=["id"],
                          update=["author_id", "title", "text", "text_html", "created_at"], returning=["id"],
                          fresh=prepared["fresh"], text=prepared["text"])
-        self.pages_changed |= bool(written)
-        self._tag([r.values for r in rows])
+        retagged = self._tag([r.values for r in rows])
+        self.pages_changed |= bool(written or retagged)
+        return written_of(written, retagged)
 
-    def _tag(self, values: list[dict]) -> None:
-        """Give each question of the batch exactly the tags of its row."""
+    def _tag(self, values: list[dict]) -> set[int]:
+        """Give each question of the batch exactly the tags of its row; the questions whose tags changed."""
         wanted = {(v["id"], t) for v in values for t in v["tags"].split()}
         upsert(Tag, ["name"], [(n,) for n in {t for _, t in wanted}], key=["name"])
         tag_ids = dict(Tag.objects.filter(name__in={t for _, t in wanted}).values_list("name", "pk"))
         pairs = {(q, tag_ids[t]) for q, t in wanted}
         through = Question.tags.through
         have = through.objects.filter(question_id__in=[v["id"] for v in values])
-        through.objects.filter(pk__in=[pk for pk, q, t in have.values_list("pk", "question_id", "tag_id")
-                                       if (q, t) not in pairs]).delete()
-        upsert(through, ["question_id", "tag_id"], sorted(pairs), key=["question_id", "tag_id"])
+        dropped = [(pk, q) for pk, q, t in have.values_list("pk", "question_id", "tag_id") if (q, t) not in pairs]
+        through.objects.filter(pk__in=[pk for pk, _ in dropped]).delete()
+        added = upsert(through, ["question_id", "tag_id"], sorted(pairs), key=["question_id", "tag_id"],
+                       returning=["question_id", "tag_id"])
+        return {q for _, q in dropped} | {q for q, _, _ in added}
 
 
 class AnswersWriter(QaWriter):
@@ -169,14 +181,16 @@ class AnswersWriter(QaWriter):
         return {"rows": tuples, "text": copy_text_of(Answer, ANSWER_COLUMNS, tuples), "fresh": not existing,
                 "moved_from": {q for pk, q in existing if q != new_question[pk]}}
 
-    def write(self, rows: list[Row], prepared: dict) -> None:
+    def write(self, rows: list[Row], prepared: dict) -> Written:
         written = upsert(Answer, ANSWER_COLUMNS, prepared["rows"], key=["id"],
                          update=["question_id", "author_id", "text", "text_html", "created_at", "is_accepted"],
-                         returning=["question_id", "is_accepted"], fresh=prepared["fresh"], text=prepared["text"])
-        for question, accepted, inserted in written:
+                         returning=["id", "question_id", "is_accepted"], fresh=prepared["fresh"],
+                         text=prepared["text"])
+        for _, question, accepted, inserted in written:
             self.note_written("answers", question, inserted, 1, int(accepted))
         self.touched["answers"].update(prepared["moved_from"])
         self.pages_changed |= bool(written)
+        return written_of(written)
 
 
 VOTE_TARGETS = (("question", Question, QuestionVote), ("answer", Answer, AnswerVote))
@@ -198,17 +212,19 @@ class VotesWriter(QaWriter):
                     bad[index] = ("target_id", f"no {target} {value['target_id']}")
         return bad
 
-    def write(self, rows: list[Row], prepared: dict) -> None:
-        values = [r.values for r in rows]
+    def write(self, rows: list[Row], prepared: dict) -> Written:
+        values, done = [r.values for r in rows], Written()
         for target, _, model in VOTE_TARGETS:
             written = upsert(model, [f"{target}_id", "user_id", "value", "created_at"],
                              [(v["target_id"], self.users[v["user"]], v["value"], v["created_at"])
                               for v in values if v["target"] == target],
                              key=[f"{target}_id", "user_id"], update=["value", "created_at"],
-                             returning=[f"{target}_id", "value"])
-            for pk, value, inserted in written:
+                             returning=[f"{target}_id", "user_id", "value"])
+            for pk, _, value, inserted in written:
                 self.note_written(f"{target} votes", pk, inserted, value)
             self.pages_changed |= bool(written)
+            done += written_of([((pk, user), inserted) for pk, user, _, inserted in written])
+        return done
 
 
 def question_rows(since: datetime | None) -> Iterator[list[str]]:

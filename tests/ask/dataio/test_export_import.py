@@ -116,7 +116,7 @@ def test_bad_rows_are_reported_with_line_field_and_reason_and_written_to_a_rejec
     path = write(tmp_path / "questions.csv", content)
     with pytest.raises(CommandError) as raised:
         import_("questions", path)
-    assert "6 rows read, 1 written in 1 batch(es), 5 rejected" in str(raised.value)
+    assert "6 rows read, 1 written: 1 new, 0 updated, 0 unchanged, 5 rejected, in 1 batch(es)" in str(raised.value)
     assert list(Question.objects.values_list("title", flat=True)) == ["Fine question"]
     rejects = (tmp_path / "questions.csv.rejects.csv").read_text().splitlines()
     assert rejects[0].startswith("line,field,reason")
@@ -134,8 +134,8 @@ def test_atomic_writes_nothing_when_a_row_is_rejected_and_dry_run_writes_nothing
         import_("users", path, "--atomic")
     assert not User.objects.exists()
     good = write(tmp_path / "good.csv", HEADER + GOOD)
-    assert "1 valid" in import_("users", good, "--dry-run") and not User.objects.exists()
-    assert "1 written" in import_("users", good)
+    assert "1 would be new" in import_("users", good, "--dry-run") and not User.objects.exists()
+    assert "1 written: 1 new" in import_("users", good)
 
 
 def test_references_to_missing_rows_are_rejected(tmp_path):

@@ -59,7 +59,7 @@ def test_a_key_repeated_in_a_later_batch_is_rejected_naming_its_first_line(tmp_p
     lines = [f"{n},{question.pk},{author.email},Answer {n},{WHEN},false\n" for n in range(1, 8)]
     lines.append(f"2,{question.pk},{author.email},Answer two again,{WHEN},false\n")
     path = write(tmp_path / "answers.csv", ANSWERS + "".join(lines))
-    with pytest.raises(CommandError, match="8 rows read, 7 written in 3 batch"):
+    with pytest.raises(CommandError, match="8 rows read, 7 written: 7 new, 0 updated, 0 unchanged, 1 rejected, in 3"):
         import_("answers", path)
     assert "9,id,the same key as line 3" in rejects(path)
     assert Answer.objects.get(pk=2).text == "Answer 2", "the first of the two lines counts"
@@ -72,7 +72,7 @@ def test_reimporting_the_same_file_does_not_write_a_single_row(tmp_path):
     before = row_versions("ask_question"), row_versions("ask_answer")
     version = cache.get_many([LISTS_VERSION, BULK_VERSION])
     for model in ("questions", "answers"):
-        assert "0 rejected" in import_(model, tmp_path / f"{model}.csv")
+        assert " 0 written: 0 new, 0 updated, " in import_(model, tmp_path / f"{model}.csv")
     assert (row_versions("ask_question"), row_versions("ask_answer")) == before
     assert cache.get_many([LISTS_VERSION, BULK_VERSION]) == version, "nothing changed, so no cached page goes stale"
 
@@ -87,7 +87,7 @@ def test_imported_answers_keep_the_counters_of_questions_already_there_exact(tmp
     path = write(tmp_path / "answers.csv", ANSWERS
                  + f"{moving.pk},{second.pk},{author.email},Moved here,{WHEN},true\n"
                  + f"{moving.pk + 100},{second.pk},{author.email},A new one,{WHEN},false\n")
-    assert "2 written" in import_("answers", path)
+    assert "2 written: 1 new, 1 updated, 0 unchanged" in import_("answers", path)
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.answer_count, first.has_accepted) == (1, False)

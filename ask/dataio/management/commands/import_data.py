@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 from ask.core.private_files import UnsafePath
 from ask.dataio.importing import FileProblem, data_import
 from ask.dataio.specs import SPECS
+from ask.dataio.writer import ImportReport
 from ask.jobs.command import JobCommand
 
 SHOWN_REJECTS = 20  # rejected rows named on stderr; all of them are in the rejects file
@@ -39,18 +40,26 @@ class Command(JobCommand):
         parser.add_argument("--rejects", help="Where to write rejected rows (default: FILE.rejects.csv/.jsonl).")
 
     def run(self, job) -> str:
-        options = job.options
+        options, report = job.options, ImportReport()
         meter = job.meter(total=None, desc=options["model"], unit="rows")
-        outcome = data_import(path=Path(options["file"]), model=options["model"], fmt=options["format"],
-                              atomic=options["atomic"], dry_run=job.dry_run, on_batch=meter.update,
-                              rejects=Path(options["rejects"]) if options["rejects"] else None,
-                              change_active=options["change_active"])
-        meter.close()
-        job.count("read", outcome.report.read)
-        job.count("written" if not job.dry_run else "valid", outcome.report.written)
-        job.count("rejected", len(outcome.report.rejected))
+        try:
+            outcome = data_import(path=Path(options["file"]), model=options["model"], fmt=options["format"],
+                                  atomic=options["atomic"], dry_run=job.dry_run, on_batch=meter.update,
+                                  rejects=Path(options["rejects"]) if options["rejects"] else None,
+                                  change_active=options["change_active"], report=report)
+        finally:  # also when stopped: the run record keeps what the committed batches did
+            meter.close()
+            self._count(job, report)
         for line in outcome.rejected_lines(SHOWN_REJECTS):
             job.stderr.write(line)
         if failure := outcome.failure():
             raise CommandError(failure)
         return outcome.summary()
+
+    @staticmethod
+    def _count(job, report: ImportReport) -> None:
+        job.count("read", report.read)
+        prefix = "would be " if job.dry_run else ""
+        for counter in ("new", "updated", "unchanged"):
+            job.count(prefix + counter, getattr(report, counter))
+        job.count("rejected", len(report.rejected))
