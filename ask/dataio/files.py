@@ -31,6 +31,9 @@ def text_lines(path: Path) -> Iterator[str]:
     try:
         with (gzip.open(path, "rb") if gzipped else path.open("rb")) as source:
             for number, line in enumerate(source, start=1):
+                if (nul := line.find(b"\x00")) >= 0:
+                    raise FileProblem(f"{path}: line {number}: a NUL byte at byte {nul} of the line: a binary "
+                                      "file, not the CSV or JSON Lines export_data writes")
                 try:
                     yield line.decode("utf-8")
                 except UnicodeDecodeError as error:
@@ -52,7 +55,8 @@ def read_rows(path: Path, spec: Spec, fmt: str) -> Iterator[Row]:
         if missing or extra:
             raise FileProblem(f"{path}: line 1: " + "; ".join(
                 filter(None, [missing and f"missing columns: {', '.join(missing)}",
-                              extra and f"unexpected columns: {', '.join(extra)}"])))
+                              extra and f"unexpected columns: {', '.join(map(_shown, extra[:5]))}"]))
+                + (f"; expected the header line {','.join(spec.columns)}" if missing else ""))
         start = reader.line_num + 1
         try:
             for cells in reader:
@@ -116,3 +120,7 @@ def write_rejects(rejected: list, path: Path, spec: Spec, fmt: str) -> None:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def _shown(name: str) -> str:
+    """A header cell as the operator is told of it: quoted when it is not a plain name (a binary
+    file's header is NUL bytes and noise), cut short."""
+    return name if name.isidentifier() else repr(name[:40]) + ("…" if len(name) > 40 else "")

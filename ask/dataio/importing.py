@@ -135,7 +135,8 @@ class ImportOutcome:
         """Why the import counts as failed ("" when it did not)."""
         if self.problem:
             kept = ("nothing written (--atomic)" if self.atomic or self.dry_run
-                    else f"{self.report.written:,} rows of earlier batches stay written")
+                    else f"{self.report.written:,} rows of earlier batches stay written" if self.report.written
+                    else "nothing written")
             return f"{self.problem}; {kept}. {self.summary()}"
         if self.report.rejected:
             atomic = "; nothing written (--atomic)" if self.nothing_written else ""
@@ -154,7 +155,7 @@ def data_import(*, path: Path, model: str, fmt: str | None = None, atomic: bool 
     FILE.rejects.csv/.jsonl). Raises FileProblem for a file that is not there. report: filled in as
     the batches commit, so a caller interrupted meanwhile still knows what was done."""
     if not path.is_file():
-        raise FileProblem(f"{path}: no such file.")
+        raise FileProblem(f"{path}: {'not a regular file' if path.exists() else 'no such file'}.")
     spec, fmt = SPECS[model], fmt or format_of(path)
     writer, report = spec.writer(spec), report if report is not None else ImportReport()
     writer.change_active = change_active

@@ -6,6 +6,7 @@ from datetime import datetime
 from croniter import croniter
 from django.conf import settings
 from django.core.management import get_commands, load_command_class
+from django.utils import timezone
 
 RUNNER = "ask.jobs.cron.run"
 
@@ -21,12 +22,17 @@ class ScheduledJob:
         return (self.command, *self.args)
 
     def previous_fire(self, now: datetime, intervals_back: int = 1) -> datetime:
-        """The time cron started this job `intervals_back` schedules ago (1 = the latest)."""
-        it = croniter(self.schedule, now)
+        """The time cron started this job `intervals_back` schedules ago (1 = the latest). The fields
+        are read in TIME_ZONE, the zone cron runs in (jobs --doctor checks that), DST included."""
+        it = croniter(self.schedule, timezone.localtime(now))
         fire = now
         for _ in range(intervals_back):
             fire = it.get_prev(datetime)
         return fire
+
+    def next_fire(self, now: datetime) -> datetime:
+        """The next time cron starts this job."""
+        return croniter(self.schedule, timezone.localtime(now)).get_next(datetime)
 
 
 def scheduled_jobs() -> list[ScheduledJob]:

@@ -117,6 +117,19 @@ def job_problems() -> dict[str, str]:
     return {state.name: state.problem for state in job_states() if state.problem}
 
 
+def by_hand_runs(since: datetime) -> list[tuple[JobRun, str]]:
+    """The latest run since `since` of each job that is not scheduled (import_data, restore_db, …),
+    newest first, with its status as shown: what admins did by hand, beside the schedule."""
+    scheduled = {job.command for job in scheduled_jobs()}
+    latest: dict[str, JobRun] = {}
+    for run in (JobRun.objects.filter(started_at__gte=since).exclude(job__in=scheduled)
+                .exclude(status__in=JobRun.NOT_RUNS).order_by("-started_at")[:500]):
+        latest.setdefault(run.job, run)
+    runs = list(latest.values())
+    shown = with_liveness(runs)
+    return [(run, shown[run.pk]) for run in runs]
+
+
 def job_history(job: str, limit: int = 20) -> list[tuple[JobRun, str]]:
     runs = list(JobRun.objects.filter(job=job).order_by("-started_at")[:limit])
     shown = with_liveness(runs)

@@ -62,11 +62,18 @@ def job_run_claim(*, job: str, arguments: dict, dry_run: bool, slot: Slot) -> Jo
                              summary=f"already ran for {slot.label}{where}")
 
 
+def storable(text: str) -> str:
+    """Text PostgreSQL can store: an error quoting a binary file has NUL bytes in it, which a text
+    column refuses (the record was lost and the run shown as dead)."""
+    return text.replace("\x00", "\\x00")
+
+
 def job_run_finish(*, run: JobRun, status: str, counters: dict, summary: str = "", error: str = "") -> None:
     """Close the record. When the database went away under the run (a restart, a fail-over), keep
     trying on a fresh connection for RECORD_RETRY_SECONDS, so the run is recorded as soon as it
     answers; after that the run stays `running` and shows as dead (its run lock died with the server)."""
-    run.status, run.counters, run.summary, run.error = status, counters, summary[:500], error
+    run.status, run.counters = status, counters
+    run.summary, run.error = storable(summary)[:500], storable(error)
     run.finished_at = timezone.now()
     fields = ["status", "counters", "summary", "error", "finished_at"]
     deadline, pause = time.monotonic() + RECORD_RETRY_SECONDS, 0.25

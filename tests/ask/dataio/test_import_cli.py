@@ -78,3 +78,20 @@ def test_a_dry_run_says_what_would_be_new_updated_and_unchanged_and_a_second_imp
     second = manage("import_data", "users", str(path), env=env)
     assert "3 rows read, 0 written: 0 new, 0 updated, 3 unchanged, 0 rejected" in second.stdout, second.stderr
     assert User.objects.get(email="renamed@example.com").display_name == "New name"
+
+
+@pytest.mark.parametrize("name", ["zeros.csv", "zeros.csv.gz"])
+def test_a_binary_file_is_refused_in_one_line_and_recorded_as_a_failed_run(var_dir, tmp_path, name):
+    import gzip
+    path = tmp_path / name
+    data = bytes(5000)
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    result = manage("import_data", "tags", str(path), env=process_env(var_dir))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (f"CommandError: {path}: line 1: a NUL byte at byte 0 of the line: a binary "
+                                     "file, not the CSV or JSON Lines export_data writes; nothing written. 0 rows "
+                                     "read, 0 written: 0 new, 0 updated, 0 unchanged, 0 rejected, in 0 batch(es)")
+    run = JobRun.objects.get(job="import_data")
+    assert run.status == "failed" and run.error.startswith(f"{path}: line 1: a NUL byte")
+    directory = manage("import_data", "tags", str(tmp_path), env=process_env(var_dir))
+    assert directory.returncode == 1 and directory.stderr.strip() == f"CommandError: {tmp_path}: not a regular file."

@@ -121,6 +121,35 @@ def test_jobs_for_one_job_honours_check_and_refuses_a_bad_limit(var_dir, setting
         assert refused.returncode == 2 and "--limit" in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_jobs_as_json_for_a_monitor_and_the_site_schedule_in_100_columns(var_dir, tmp_path):
+    env = process_env(var_dir)
+    manage("import_data", "tags", str(tmp_path / "missing.csv"), env=env)
+    manage("calc_sidebar", env=env)
+    table = manage("jobs", env=env)
+    assert table.returncode == 0 and all(len(line) <= 100 for line in table.stdout.splitlines()), table.stdout
+    assert "process_orders  " in table.stdout, "the command's name, its arguments in --json"
+    JobRun.objects.create(job="calc_stats", host="web2", pid=7, started_at=timezone.now(), status="failed",
+                          error="RuntimeError: boom\nTraceback …", finished_at=timezone.now())
+    as_json = manage("jobs", "--json", "--check", env=env)
+    assert as_json.returncode == 1, "--check still sets the exit status"
+    assert as_json.stderr.splitlines()[0].startswith("calc_stats: last run failed at ")
+    data = json.loads(as_json.stdout)
+    stats = next(job for job in data["jobs"] if job["job"] == "calc_stats")
+    assert stats["problem"].endswith(": RuntimeError: boom") and stats["last_run"]["error"] == "RuntimeError: boom"
+    sidebar = next(job for job in data["jobs"] if job["job"] == "calc_sidebar")
+    assert sidebar["status"] == "ok" and sidebar["last_run"]["status"] == "ok" and sidebar["problem"] == ""
+    assert sidebar["next_at"] > sidebar["last_success_at"]
+    orders = next(job for job in data["jobs"] if job["job"] == "process_orders")
+    assert orders["arguments"][0] == "--loop" and orders["last_run"] is None
+    [by_hand] = data["by_hand"]
+    assert by_hand["job"] == "import_data" and by_hand["status"] == "failed"
+    assert by_hand["error"] == f"{tmp_path / 'missing.csv'}: no such file."
+    run = json.loads(manage("jobs", "--run", str(by_hand["id"]), "--json", env=env).stdout)
+    assert run["arguments"]["model"] == "tags" and run["counters"]["read"] == 0
+    history = json.loads(manage("jobs", "import_data", "--json", env=env).stdout)
+    assert [entry["id"] for entry in history] == [by_hand["id"]]
+
+
 def test_pruning_keeps_the_latest_real_success_not_a_newer_dry_run():
     from ask.jobs.services import job_runs_prune
 

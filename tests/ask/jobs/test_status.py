@@ -63,8 +63,23 @@ def test_jobs_lists_each_scheduled_job_with_status_and_flags_stale(scheduled):
     JobRunFactory(started_at=timezone.now() - timedelta(days=2), status="ok")
     out = jobs_output()
     header, row = out.splitlines()
-    assert header.split() == ["JOB", "SCHEDULE", "LAST", "RUN", "DURATION", "STATUS", "LAST", "SUCCESS"]
+    assert header.split() == ["JOB", "SCHEDULE", "LAST", "RUN", "TOOK", "STATUS", "LAST", "OK", "NEXT", "NOTES"]
     assert row.startswith("sample_job") and "*/10 * * * *" in row and " ok " in row and row.endswith("STALE")
+
+
+@pytest.mark.django_db
+def test_the_overview_says_when_each_job_runs_next_and_lists_the_runs_by_hand_below(settings):
+    settings.CRONJOBS = [("30 2 * * *", "ask.jobs.cron.run", ["sample_job"])]
+    JobRunFactory(job="import_data", status="failed", error="tags.csv: line 3: bad\nmore", host="web2", pid=42)
+    JobRunFactory(job="restore_db", status="ok", summary="restored ask-20261203-023000.dump",
+                  started_at=timezone.now() - timedelta(days=8))  # older than a week: not shown
+    now = timezone.localtime()
+    following = now.replace(hour=2, minute=30) + timedelta(days=1 if (now.hour, now.minute) >= (2, 30) else 0)
+    lines = jobs_output().splitlines()
+    assert lines[1].split()[:3] == ["sample_job", "30", "2"] and f"{following:%m-%d} 02:30" in lines[1]
+    assert lines[2] == "" and lines[3].split()[:3] == ["BY", "HAND", "RUN"]
+    assert lines[4].startswith("import_data") and "FAILED  web2:42  tags.csv: line 3: bad" in lines[4]
+    assert len(lines) == 5 and all(len(line) <= 100 for line in lines)
 
 
 @pytest.mark.django_db
@@ -126,3 +141,13 @@ def test_clearsessions_deletes_only_expired_sessions():
     assert list(Session.objects.values_list("session_key", flat=True)) == ["b" * 32]
     assert "deleted 1 expired sessions" in out.getvalue()
     assert JobRun.objects.get(job="clearsessions").counters == {"deleted": 1}
+
+
+@pytest.mark.django_db
+def test_an_error_with_nul_bytes_is_still_recorded():
+    """A run whose error quoted a binary file's bytes was lost (PostgreSQL refuses NUL in text) and showed dead."""
+    from ask.jobs.services import job_run_finish
+    run = JobRunFactory(status="running")
+    job_run_finish(run=run, status="failed", counters={}, error="line 1: 'a\x00b'", summary="x\x00")
+    run.refresh_from_db()
+    assert (run.status, run.error, run.summary) == ("failed", "line 1: 'a\\x00b'", "x\\x00")

@@ -1,38 +1,29 @@
 """`manage.py jobs`: how the site's scheduled jobs are doing, and the history of any job."""
 import json
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ask.jobs import listing
 from ask.jobs.command import WithExamples, positive_int
 from ask.jobs.doctor import diagnose
 from ask.jobs.models import JobRun
-from ask.jobs.selectors import job_history, job_states, with_liveness
+from ask.jobs.selectors import by_hand_runs, job_history, job_states, with_liveness
 
-
-def _when(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
-
-
-def _duration(run: JobRun | None) -> str:
-    seconds = run.duration_seconds if run else None
-    return "-" if seconds is None else f"{seconds:.1f}s"
-
-
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+BY_HAND_DAYS = 7  # runs by hand of unscheduled jobs shown under the schedule
 
 
 class Command(WithExamples, BaseCommand):
     examples = (
-        "--check   # for a monitor: exit 1 when a job needs attention",
+        "--check --json   # for a monitor: every job as JSON, exit 1 when one needs attention",
         "backup_db --limit 5   # the last five backups",
     )
     help = (
-        "Show each scheduled job (settings.CRONJOBS) with its schedule, last run, duration, status and "
-        "last success, flagging STALE and OVERDUE jobs and MISSED slots; or one job's recent runs; or one "
-        "run in full. Read-only."
+        "Show each scheduled job (settings.CRONJOBS) with its schedule, last run, duration, status, last "
+        f"success and next run, flagging STALE and OVERDUE jobs and MISSED slots, and below them the runs "
+        f"by hand of the last {BY_HAND_DAYS} days (import_data, restore_db, …); or one job's recent runs; "
+        "or one run in full. Times are in TIME_ZONE. Read-only."
     )
 
     def add_arguments(self, parser) -> None:
@@ -50,8 +41,12 @@ class Command(WithExamples, BaseCommand):
             help="Exit 1 when a scheduled job failed last, died, runs overdue, missed a slot or is stale "
                  "(for monitoring).",
         )
+        parser.add_argument("--json", action="store_true",
+                            help="The same as JSON on stdout (times ISO 8601 with their offset); --check still "
+                                 "sets the exit status.")
 
     def handle(self, *args, **options) -> None:
+        self.as_json = options["json"]
         if options["doctor"]:
             return self._doctor()
         if options["run"] is not None:
@@ -63,19 +58,24 @@ class Command(WithExamples, BaseCommand):
             return
         self._show_overview(check=options["check"])
 
+    def _print(self, rows: list[list[str]] | None = None, data=None, cut: bool = True) -> None:
+        if self.as_json:
+            self.stdout.write(json.dumps(data, indent=2))
+        else:
+            for line in listing.table(rows, cut):
+                self.stdout.write(line)
+
     def _show_overview(self, *, check: bool) -> None:
-        states = job_states()
-        rows = [["JOB", "SCHEDULE", "LAST RUN", "DURATION", "STATUS", "LAST SUCCESS", ""]]
-        for state in states:
-            status = state.last_status.upper() if state.last_status != "ok" else "ok"
-            rows.append([
-                " ".join(state.scheduled.argv), state.scheduled.schedule,
-                _when(state.last_run and state.last_run.started_at),
-                _duration(state.last_run), status, _when(state.last_success and state.last_success.started_at),
-                " ".join(state.notes),
-            ])
-        for line in _table(rows):
-            self.stdout.write(line)
+        now = timezone.now()
+        states, by_hand = job_states(now), by_hand_runs(now - timedelta(days=BY_HAND_DAYS))
+        if self.as_json:
+            self._print(data={"jobs": [listing.state_json(state, now) for state in states],
+                              "by_hand": [listing.run_json(run, shown) for run, shown in by_hand]})
+        else:
+            self._print(listing.overview_rows(states, now), cut=False)
+            if by_hand:
+                self.stdout.write("")
+                self._print(listing.by_hand_rows(by_hand))
         if check:
             self._check(states)
 
@@ -100,24 +100,20 @@ class Command(WithExamples, BaseCommand):
         runs = job_history(job, limit)
         if not runs:
             raise CommandError(f"No runs recorded for a job named {job!r}. `manage.py jobs` lists the scheduled ones.")
-        rows = [["RUN", "STARTED", "DURATION", "STATUS", "HOST", "PID", "SUMMARY / ERROR"]]
-        for run, shown in runs:
-            note = run.summary or (run.error.splitlines()[0] if run.error else "")
-            if run.catch_up:
-                shown = f"{shown} (catch-up)"
-            rows.append([str(run.pk), _when(run.started_at), _duration(run), shown, run.host, str(run.pid), note[:200]])
-        for line in _table(rows):
-            self.stdout.write(line)
+        self._print(listing.history_rows(runs), [listing.run_json(run, shown) for run, shown in runs])
 
     def _show_run(self, run_id: int) -> None:
         run = JobRun.objects.filter(pk=run_id).first()
         if run is None:
             raise CommandError(f"There is no job run {run_id}.")
         shown = with_liveness([run])[run.pk]
+        if self.as_json:
+            return self._print(data=listing.run_json(run, shown, full=True))
+        when = listing.when_full
         for label, value in [
             ("run", run.pk), ("job", run.job), ("status", shown), ("host", run.host), ("pid", run.pid),
-            ("started", _when(run.started_at)), ("finished", _when(run.finished_at)), ("duration", _duration(run)),
-            ("slot", _when(run.slot) + (" (catch-up)" if run.catch_up else "") if run.slot else "-"),
+            ("started", when(run.started_at)), ("finished", when(run.finished_at)), ("duration", listing.took(run)),
+            ("slot", when(run.slot) + (" (catch-up)" if run.catch_up else "") if run.slot else "-"),
             ("dry run", "yes" if run.dry_run else "no"), ("arguments", json.dumps(run.arguments, sort_keys=True)),
             ("counters", json.dumps(run.counters, sort_keys=True)), ("summary", run.summary or "-"),
         ]:
