@@ -57,6 +57,11 @@ class EventInline(admin.TabularInline):
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["pk", "customer", "status", "eta", "delayed_minutes", "total"]
     list_filter = ["status", "delivery_provider"]
+    # A customer's question names their order number or their e-mail; thousands of customers make a
+    # dropdown of them useless (and a page of several MB), so the customer field searches as it types.
+    search_fields = ["=id", "customer__email", "customer__display_name", "address"]
+    autocomplete_fields = ["customer"]
+    list_select_related = ["customer"]
     date_hierarchy = "eta"
     readonly_fields = ["status", "next_check_at", "delivered_at", "delayed_minutes", "created_at"]
     inlines = [ItemInline, TicketInline, EventInline]
@@ -66,6 +71,8 @@ class OrderAdmin(admin.ModelAdmin):
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["order", "provider", "status", "external_id", "updated_at"]
     list_filter = ["provider", "status"]
+    search_fields = ["=order__id", "external_id"]
+    raw_id_fields = ["order"]
 
 
 @admin.register(ProviderCall)

@@ -8,9 +8,11 @@ import re
 import sqlite3
 import subprocess
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg2
 from django.conf import settings
@@ -153,11 +155,19 @@ def _run(argv: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 def _sqlite_backup(source: Path, target: Path) -> None:
-    """SQLite's online backup API: a consistent copy while the site keeps writing."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+    """SQLite's online backup API: a consistent copy while the site keeps writing. The copy would be
+    in the site's WAL mode, and opening it later would leave -wal and -shm files beside it in the
+    backup folder: it is switched to a plain rollback journal, one self-contained file."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")
         if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise BackupError(f"{target}: the new SQLite backup fails its integrity check.")
+
+
+def _sqlite_read_only(path: Path):
+    """A backup opened to be read, creating no file beside it (its journal mode is DELETE)."""
+    return closing(sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True))
 
 
 def backups_list(backup_dir: Path) -> list[tuple[datetime, Path]]:
@@ -228,8 +238,9 @@ def backup_restore(*, path: Path, database: str | None = None) -> None:
               f"--dbname={database or _db()['NAME']}", str(path)], "pg_restore")
         return
     connection.close()
-    with sqlite3.connect(path) as src, sqlite3.connect(database or _db()["NAME"]) as dst:
+    with _sqlite_read_only(path) as src, closing(sqlite3.connect(database or _db()["NAME"])) as dst:
         src.backup(dst)
+        dst.execute("PRAGMA journal_mode=WAL")  # the site's mode (settings), not the backup's
 
 
 def dump_row_counts(path: Path) -> dict[str, int]:
@@ -290,7 +301,7 @@ def backup_verify(*, path: Path) -> dict[str, int]:
     """Restore into a scratch database and compare its rows per table with the dump's; returns them."""
     checksum_verify(path)
     if connection.vendor != "postgresql":
-        with sqlite3.connect(path) as db:
+        with _sqlite_read_only(path) as db:
             if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError(f"{path}: fails SQLite's integrity check.")
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]

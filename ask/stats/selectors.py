@@ -12,7 +12,8 @@ PERIODS = (30, 90, 365)
 
 
 def last_days(days: int) -> list[dict]:
-    """One dict per day, oldest first: the site's and the orders' figures (0 / None for missing rows)."""
+    """One dict per day, oldest first: the site's and the orders' figures (0 / None for missing rows),
+    and "computed": whether calc_stats has computed the day at all."""
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
     site = {row.day: row for row in SiteDay.objects.filter(day__gte=first)}
@@ -20,7 +21,7 @@ def last_days(days: int) -> list[dict]:
     result = []
     for n in range(days):
         day = first + timedelta(days=n)
-        row = {"day": day}
+        row = {"day": day, "computed": day in site}
         for field in SITE_FIELDS:
             row[field] = getattr(site.get(day), field, 0) if day in site else 0
         for field in ORDER_FIELDS:

@@ -85,6 +85,27 @@ def test_the_menu_fragment_is_dropped_when_staff_change_a_dish_in_the_admin(clie
     assert "Renamed in the admin" in client.get("/orders/").content.decode()
 
 
+def test_staff_find_an_order_by_number_or_customer_and_pick_a_customer_by_search(client, frozen_clock):
+    """Issue finding: the order admin had no search and a dropdown of every customer (2,815 of them)."""
+    ada = UserFactory(email="ada@example.com", display_name="Ada")
+    for _ in range(30):
+        UserFactory()
+    order = order_place(customer=ada, cart={DishFactory().pk: 1}, eta=START + timedelta(minutes=40), address="x")
+    other = order_place(customer=UserFactory(), cart={DishFactory().pk: 1}, eta=START + timedelta(minutes=40),
+                        address="y")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for term in ("ada@example", "Ada"):
+        page = client.get("/admin/orders/order/", {"q": term})
+        assert page.status_code == 200 and list(page.context["cl"].result_list) == [order], term
+    assert order in client.get("/admin/orders/order/", {"q": str(order.pk)}).context["cl"].result_list
+    assert client.get("/admin/orders/order/", {"q": "x' OR 1=1 --"}).status_code == 200
+    change = client.get(f"/admin/orders/order/{other.pk}/change/").content.decode()
+    assert "admin-autocomplete" in change and change.count("<option") < 20, "no dropdown of every customer"
+    found = client.get("/admin/autocomplete/", {"app_label": "orders", "model_name": "order",
+                                                "field_name": "customer", "term": "ada@"}).json()
+    assert [result["id"] for result in found["results"]] == [str(ada.pk)]
+
+
 def test_a_late_order_shows_the_minutes_late(customer, frozen_clock):
     order = order_place(customer=customer.user, cart={DishFactory().pk: 1}, eta=START + timedelta(minutes=40),
                         address="x")

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.slow
 MODELS = ["users", "tags", "questions", "answers", "votes", "restaurants", "dishes", "orders"]
 
 
-def manage(var_dir, *args) -> str:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "MEMCACHED_SERVERS", "DJANGO_SETTINGS_MODULE"}}
+def manage(var_dir, *args, env: dict | None = None) -> str:
+    env = {**{k: v for k, v in os.environ.items()
+              if k not in {"DATABASE_URL", "MEMCACHED_SERVERS", "DJANGO_SETTINGS_MODULE"}}, **(env or {})}
     env.update(ASK_VAR_DIR=str(var_dir), LOG_LEVEL="ERROR")
     done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
@@ -52,3 +52,23 @@ def test_round_trip_on_sqlite(tmp_path):
         said = manage(target, "import_data", model, str(tmp_path / f"{model}.jsonl"))
         assert " 0 written: 0 new, 0 updated, " in said and " 0 unchanged" not in said, (model, said)
     assert counters(target) == counters(source)
+
+
+def test_backups_on_sqlite_are_one_file_each_and_restore_while_the_site_keeps_its_wal_mode(tmp_path):
+    """SQLite backups left -shm and -wal files beside them in the backup folder."""
+    var_dir, backups = tmp_path / "var", tmp_path / "backups"
+    var_dir.mkdir()
+    manage(var_dir, "migrate", "-v0")
+    manage(var_dir, "fill_db", "1", "--seed", "3")
+    env = {"BACKUP_DIR": str(backups)}
+    manage(var_dir, "backup_db", env=env)
+    manage(var_dir, "verify_backup", env=env)
+    [backup] = backups.glob("*.sqlite3")
+    assert sorted(p.name for p in backups.iterdir()) == [backup.name, f"{backup.name}.sha256", f"{backup.name}.sig"]
+    before = counters(var_dir)
+    manage(var_dir, "fill_db", "1", "--seed", "9")
+    manage(var_dir, "restore_db", str(backup), "--yes", env=env)
+    assert counters(var_dir) == before
+    assert sorted(p.name for p in backups.iterdir()) == [backup.name, f"{backup.name}.sha256", f"{backup.name}.sig"]
+    with sqlite3.connect(var_dir / "ask.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

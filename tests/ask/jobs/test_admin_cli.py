@@ -212,3 +212,29 @@ def test_warmcache_with_memcached_down_fails_in_one_line_instead_of_reporting_pa
         "nothing warmed"]
     assert "warmed" not in result.stdout
     assert JobRun.objects.get(job="warmcache").status == "failed"
+
+
+def test_stats_before_calc_stats_says_so_instead_of_rows_of_zeros(var_dir):
+    env = process_env(var_dir)
+    none = manage("stats", "--days", "3", env=env)
+    assert none.returncode == 1 and none.stdout == ""
+    first = timezone.localdate() - timedelta(days=2)
+    assert none.stderr.strip().endswith(f"calc_stats has not computed them (cron runs it hourly). Compute them "
+                                        f"now: manage.py calc_stats --since {first}")
+    assert manage("calc_stats", env=env).returncode == 0  # yesterday and today
+    table = manage("stats", "--days", "3", env=env).stdout.splitlines()
+    assert table[1].split() == [str(first)] + ["-"] * 13, "not computed, not zero"
+    assert table[3].split()[1:3] == ["0", "0"]
+    assert table[4].startswith("-: not computed by calc_stats")
+
+
+def test_post_offices_cleanup_mail_cannot_delete_mail_still_queued(var_dir):
+    from post_office.models import STATUS, Email
+    queued = Email.objects.create(to=["ada@example.com"], subject="Activate", status=STATUS.queued,
+                                  from_email="site@example.com")
+    Email.objects.filter(pk=queued.pk).update(created=timezone.now() - timedelta(days=2))
+    result = manage("cleanup_mail", "--days", "0", env=process_env(var_dir))
+    assert result.returncode == 2 and "Use manage.py prune_mail --days N" in result.stderr
+    assert Email.objects.filter(pk=queued.pk).exists()
+    pruned = manage("prune_mail", "--days", "1", "-v1", env=process_env(var_dir))
+    assert pruned.returncode == 0 and "deleted 0 mails" in pruned.stdout and Email.objects.filter(pk=queued.pk).exists()
