@@ -350,7 +350,7 @@ LOG_FILE = env_str("LOG_FILE")
 _LOG_HANDLER = (
     {"class": "logging.handlers.WatchedFileHandler", "filename": LOG_FILE, "formatter": "line"}
     if LOG_FILE
-    else {"class": "logging.StreamHandler", "stream": sys.stderr, "formatter": "line"}
+    else {"class": "ask.log.StderrHandler", "stream": sys.stderr, "formatter": "line"}
 )
 LOGGING = {
     "version": 1,

@@ -226,6 +226,18 @@ def test_a_progress_bar_shows_on_a_terminal_and_never_under_cron(var_dir):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_bugs_traceback_reads_as_python_prints_it_at_a_terminal_and_stays_one_line_in_a_pipe(var_dir):
+    env = process_env(var_dir, LOG_FILE=None)  # the log on stderr, as by hand without LOG_FILE
+    on_tty = _run_on_a_terminal(["sample_job", "--fail"], env).replace("\r\n", "\n")
+    assert "\nTraceback (most recent call last):\n  File " in on_tty and "\\n" not in on_tty
+    assert on_tty.rstrip().splitlines()[-1].startswith("sample_job failed: RuntimeError: sample failure (run ")
+    piped = manage("sample_job", "--fail", env=env)
+    logged, failed = piped.stderr.strip().splitlines()
+    assert "ERROR ask.jobs: sample_job run" in logged and "\\nTraceback (most recent call last):\\n" in logged
+    assert failed.startswith("sample_job failed: RuntimeError: sample failure")
+
+
+@pytest.mark.django_db(transaction=True)
 def test_sigterm_stops_a_loop_job_cleanly_after_its_current_pass(var_dir):
     proc = start_manage("sample_job", "--loop", "--max-seconds", "30", "--interval", "0.2", "--rows", "1",
                         env=process_env(var_dir))
