@@ -21,6 +21,7 @@ from ask.core.private_files import UnsafePath, private_open
 from ask.dataio.specs import SPECS, Spec, format_of
 from ask.jobs.runner import OutputClosed
 
+
 class ExportError(Exception):
     """The output cannot be written (a missing folder, a full disk): the operator's to fix; says
     what and where, and that nothing was left under the file's name."""

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError, ProgrammingError
 
 from ask.jobs.deadline import said
-from ask.jobs.runner import JobContext, JobFailed, execute
+from ask.jobs.runner import EXIT_TEMPFAIL, JobContext, JobFailed, execute, one_line, unreachable_reason
 from ask.jobs.schedule import schedule_of
 
 DJANGO_OPTIONS = {"settings", "pythonpath", "traceback", "no_color", "force_color", "skip_checks"}
@@ -65,6 +66,21 @@ class WithExamples:
     def epilog_text(self) -> str:
         """What --help says after the options, before the examples."""
         return ""
+
+
+class AdminCommand(WithExamples, BaseCommand):
+    """A command that is not a job (jobs, stats, restaurant_token): examples in its --help, and a
+    database that is down or not migrated said in one line, as the jobs say it, not as a traceback."""
+
+    def execute(self, *args, **options):
+        name = self.__module__.rsplit(".", 1)[-1]
+        try:
+            return super().execute(*args, **options)
+        except OperationalError as exc:
+            raise CommandError(f"{name}: database unreachable: {unreachable_reason(exc)}",
+                               returncode=EXIT_TEMPFAIL) from None
+        except ProgrammingError as exc:  # a table or column missing: deployed, not yet migrated
+            raise CommandError(f"{name}: database not ready: {one_line(exc)} (not migrated yet?)") from None
 
 
 class JobCommand(WithExamples, BaseCommand):

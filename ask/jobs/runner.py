@@ -16,11 +16,11 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 from tqdm import tqdm
 
+from ask.jobs.deadline import limited, run_limit, said
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
 from ask.jobs.locks import LockNotExclusive, open_locks, uses_postgres
 from ask.jobs.models import JobRun
 from ask.jobs.services import job_run_claim, job_run_finish, job_run_holding, job_run_start
-from ask.jobs.deadline import limited, run_limit, said
 from ask.jobs.slots import scheduled_slot, started_by_schedule
 
 logger = logging.getLogger("ask.jobs")

@@ -1,11 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from ask.jobs.command import WithExamples
+from ask.jobs.command import AdminCommand
 from orders.models import Restaurant
 from orders.services import restaurant_token_issue
 
 
-class Command(WithExamples, BaseCommand):
+class Command(AdminCommand):
     examples = (
         "pizza-roma   # prints the new token once",
     )

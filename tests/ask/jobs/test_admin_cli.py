@@ -238,3 +238,13 @@ def test_post_offices_cleanup_mail_cannot_delete_mail_still_queued(var_dir):
     assert Email.objects.filter(pk=queued.pk).exists()
     pruned = manage("prune_mail", "--days", "1", "-v1", env=process_env(var_dir))
     assert pruned.returncode == 0 and "deleted 0 mails" in pruned.stdout and Email.objects.filter(pk=queued.pk).exists()
+
+
+@pytest.mark.parametrize("argv", [["jobs"], ["jobs", "--check"], ["stats"], ["restaurant_token", "x"]])
+def test_the_commands_that_are_not_jobs_say_a_database_down_in_one_line(var_dir, argv):
+    from tests.support import free_port
+    down = process_env(var_dir, DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/ask")
+    result = manage(*argv, env=down)
+    assert result.returncode == 75 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"CommandError: {argv[0]}: database unreachable: connection refused at " \
+                                    f"127.0.0.1:{down['DATABASE_URL'].split(':')[2].split('/')[0]}"

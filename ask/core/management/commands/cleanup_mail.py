@@ -1,11 +1,11 @@
 """post_office's own cleanup_mail, taken out of reach: it deletes by age whatever the status, so
 `cleanup_mail --days 0` deleted mail still queued, never sent. prune_mail does the job safely."""
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from ask.jobs.command import WithExamples
+from ask.jobs.command import AdminCommand
 
 
-class Command(WithExamples, BaseCommand):
+class Command(AdminCommand):
     examples = (
         "--days 0   # refused, deleting nothing: run prune_mail --days 0 --dry-run instead",
     )

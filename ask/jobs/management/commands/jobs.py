@@ -2,11 +2,11 @@
 import json
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from ask.jobs import listing
-from ask.jobs.command import WithExamples, positive_int
+from ask.jobs.command import AdminCommand, positive_int
 from ask.jobs.doctor import diagnose
 from ask.jobs.models import JobRun
 from ask.jobs.selectors import by_hand_runs, job_history, job_states, with_liveness
@@ -14,7 +14,7 @@ from ask.jobs.selectors import by_hand_runs, job_history, job_states, with_liven
 BY_HAND_DAYS = 7  # runs by hand of unscheduled jobs shown under the schedule
 
 
-class Command(WithExamples, BaseCommand):
+class Command(AdminCommand):
     examples = (
         "--check --json   # for a monitor: every job as JSON, exit 1 when one needs attention",
         "backup_db --limit 5   # the last five backups",

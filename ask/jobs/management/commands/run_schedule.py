@@ -1,13 +1,11 @@
 import signal
 import threading
 
-from django.core.management.base import BaseCommand
-
-from ask.jobs.command import WithExamples
+from ask.jobs.command import AdminCommand
 from ask.jobs.standin import schedule_run
 
 
-class Command(WithExamples, BaseCommand):
+class Command(AdminCommand):
     examples = (
         "   # on a machine without cron (scripts/run starts it)",
     )

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
-from ask.jobs.command import WithExamples, positive_int
+from ask.jobs.command import AdminCommand, positive_int
 from ask.stats.selectors import last_days
 
 
@@ -15,7 +15,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-class Command(WithExamples, BaseCommand):
+class Command(AdminCommand):
     examples = (
         "--days 7",
     )
