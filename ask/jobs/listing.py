@@ -1,14 +1,12 @@
 """What `manage.py jobs` shows: the overview of the schedule and of the runs by hand, one job's
-history and one run, each as a table that fits 100 columns and as JSON for a monitor or a script
-(the same facts, times in ISO 8601 with their offset)."""
+history and one run, each as a table for a terminal of 100 columns and as JSON for a monitor or a
+script (the same facts, times in ISO 8601 with their offset)."""
 from datetime import datetime
 
 from django.utils import timezone
 
 from ask.jobs.models import JobRun
 from ask.jobs.selectors import JobState
-
-WIDTH = 100  # the overview's and history's lines are cut here; `jobs --run ID` shows all
 
 
 def when(value: datetime | None) -> str:
@@ -30,12 +28,12 @@ def took(run: JobRun | None) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def table(rows: list[list[str]], cut: bool = True) -> list[str]:
-    """Columns padded to their widest cell, each line cut at WIDTH when the last column is free text
-    (a summary); the overview's last column is its flags, never cut (≈ 91 columns before them)."""
+def table(rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell. The last column (flags, a summary or the first line of an
+    error) is never cut: a cut error is the question unanswered ("why did it fail?"). The overview's
+    columns before its flags fit in about 91 characters, the history's in about 50."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    return [line if len(line) <= WIDTH or not cut else line[:WIDTH - 1] + "…" for line in lines]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 
 
 def job_label(state: JobState, states: list[JobState]) -> str:

@@ -93,8 +93,10 @@ def test_jobs_check_exits_1_when_a_job_needs_attention(scheduled):
 
 @pytest.mark.django_db
 def test_jobs_shows_one_job_history_and_one_run_in_full(scheduled):
-    run = JobRunFactory(status="failed", error="RuntimeError: boom\nTraceback (most recent call last): ...")
+    why = "pg_dump: error: " + "the reason, in full, " * 15
+    run = JobRunFactory(status="failed", error=f"{why}\nTraceback (most recent call last): ...")
     assert f"{run.pk}" in jobs_output("sample_job") and "failed" in jobs_output("sample_job")
+    assert jobs_output("sample_job").splitlines()[1].endswith(why.rstrip()), "the error's first line whole"
     detail = jobs_output("--run", str(run.pk))
     assert "status: failed" in detail and "Traceback (most recent call last)" in detail
     with pytest.raises(CommandError, match="no job run 999999"):

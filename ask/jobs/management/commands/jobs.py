@@ -58,11 +58,11 @@ class Command(AdminCommand):
             return
         self._show_overview(check=options["check"])
 
-    def _print(self, rows: list[list[str]] | None = None, data=None, cut: bool = True) -> None:
+    def _print(self, rows: list[list[str]] | None = None, data=None) -> None:
         if self.as_json:
             self.stdout.write(json.dumps(data, indent=2))
         else:
-            for line in listing.table(rows, cut):
+            for line in listing.table(rows):
                 self.stdout.write(line)
 
     def _show_overview(self, *, check: bool) -> None:
@@ -72,7 +72,7 @@ class Command(AdminCommand):
             self._print(data={"jobs": [listing.state_json(state, now) for state in states],
                               "by_hand": [listing.run_json(run, shown) for run, shown in by_hand]})
         else:
-            self._print(listing.overview_rows(states, now), cut=False)
+            self._print(listing.overview_rows(states, now))
             if by_hand:
                 self.stdout.write("")
                 self._print(listing.by_hand_rows(by_hand))
