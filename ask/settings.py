@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ask.core.busy.DatabaseBusyMiddleware",  # a lock or statement timeout: 503 "try again", not a 500
     "csp.middleware.CSPMiddleware",
     "ask.core.headers.PrivatePagesMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a refused log-in into the lock-out page
@@ -141,6 +142,16 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
                                            keepalives_count=2, tcp_user_timeout=10000)
     # DATABASE_URL through pgbouncer in transaction mode: no cursor may outlive its transaction.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_TRANSACTION_POOLER", False)
+    # Web requests never wait long on the database: a statement waiting for a lock (a job's batch, a
+    # member's transaction) gives up after DB_WEB_LOCK_TIMEOUT_MS, any statement after
+    # DB_WEB_STATEMENT_TIMEOUT_MS, and the request answers 503 "try again" (ask.core.busy) instead of
+    # holding a worker. Web processes only (ask/wsgi.py marks them): jobs have time limits of their own
+    # and may wait their turn. Through a transaction pooler the startup option cannot pass: set them on
+    # the web's database role instead (README "Serving").
+    if env_bool("ASK_WEB_PROCESS", False) and not env_bool("DATABASE_TRANSACTION_POOLER", False):
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"-c lock_timeout={env_int('DB_WEB_LOCK_TIMEOUT_MS', 2000)} "
+            f"-c statement_timeout={env_int('DB_WEB_STATEMENT_TIMEOUT_MS', 10000)}")
 # The jobs' advisory locks need a real session, which a transaction pooler does not keep: with
 # DATABASE_URL through one, point this at PostgreSQL itself (README "Jobs").
 JOBS_LOCK_DATABASE_URL = env_str("JOBS_LOCK_DATABASE_URL") or DATABASE_URL

@@ -1,0 +1,52 @@
+"""A request the database made wait too long answers 503 "busy, try again", never a 500 or a hang.
+
+Web processes run with lock_timeout and statement_timeout (settings, DB_WEB_*): a vote on a row a
+job's batch holds, or a query stuck behind one, is cancelled by PostgreSQL after that long, and this
+middleware turns the cancellation into a short answer the member can act on. Its transaction was
+rolled back (the error left the view's atomic blocks), so nothing was half-written. SQLite's "database
+is locked" after its busy timeout is the same case on the embedded site."""
+import logging
+
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+# PostgreSQL's SQLSTATEs: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
+BUSY_CODES = {"55P03": "a lock was held too long", "57014": "a statement ran too long"}
+RETRY_AFTER_SECONDS = 2
+MESSAGE = "The site is busy for a moment; nothing was saved. Please try again."
+
+
+def busy_reason(error: BaseException) -> str | None:
+    """Why the database gave up on the request, or None when the error is not a wait."""
+    if not isinstance(error, OperationalError):
+        return None
+    code = getattr(error.__cause__, "pgcode", None)
+    if code in BUSY_CODES:
+        return BUSY_CODES[code]
+    if "database is locked" in str(error):
+        return "the SQLite database was locked too long"
+    return None
+
+
+class DatabaseBusyMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        reason = busy_reason(exception)
+        if reason is None:
+            return None
+        logger.warning("busy: %s %s answered 503: %s", request.method, request.path, reason)
+        if "application/json" in request.headers.get("Accept", ""):
+            response = JsonResponse({"error": MESSAGE}, status=503)
+        else:
+            response = render(request, "busy.html", {"message": MESSAGE}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response["Cache-Control"] = "no-store"
+        return response
