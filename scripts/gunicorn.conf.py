@@ -1,0 +1,20 @@
+"""How gunicorn serves the site: scripts/run, the tests' gunicorn and production read this file.
+
+Threaded workers (gthread), not gunicorn's default sync ones. Measured on 2 cores (2026-12-03, fill_db
+1, cached /, wrk -c16): sync 2 workers 3,578 req/s but two TCP connections that send nothing stall
+every page (no answer in 25 s: each sync worker waits on whoever connected first); gthread 2 × 8
+4,066 req/s, a page in 3 ms beside 2 idle connections, 4.7 s beside 20 (a new connection may hold a
+thread 5 s before gunicorn sets it aside). Facing the internet, put nginx in front (scripts/serve):
+it buffers slow clients, so none reaches a worker until its request is whole.
+
+Each thread has its own database connection (CONN_MAX_AGE keeps it): WEB_WORKERS × WEB_THREADS per
+host must stay under PostgreSQL's max_connections with the jobs' and the other hosts'.
+"""
+import os
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+threads = int(os.environ.get("WEB_THREADS", "8"))
+timeout = 30  # a worker silent this long is restarted (the database's own limits end requests sooner)
+graceful_timeout = 10
+keepalive = 5
