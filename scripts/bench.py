@@ -378,8 +378,10 @@ def bench_transfer() -> None:
            f"{rows / again_seconds:,.0f} rows/s")
 
 
+from soak import bench_soak  # noqa: E402  (scripts/ is on the path: this file's folder)
+
 SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders,
-            "backup": bench_backup, "transfer": bench_transfer}
+            "backup": bench_backup, "transfer": bench_transfer, "soak": bench_soak}
 
 
 def main(argv: list[str]) -> None:
