@@ -302,6 +302,9 @@ ORDERS_CLOCK_OFFSET_SECONDS = env_int("ORDERS_CLOCK_OFFSET_SECONDS", 0)  # tests
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Made here, so a process that serves pages before any collectstatic (warmcache under cron on a new
+# host) does not have WhiteNoise warn on stderr, which cron would mail every run.
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "ask.core.storage.StaticStorage"},

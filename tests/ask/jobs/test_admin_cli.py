@@ -216,6 +216,13 @@ def test_warmcache_with_memcached_down_fails_in_one_line_instead_of_reporting_pa
     assert JobRun.objects.get(job="warmcache").status == "failed"
 
 
+def test_warmcache_under_cron_on_a_new_host_prints_nothing(var_dir):
+    """WhiteNoise warned "No directory at: var/static/" on stderr, which cron mails, before any collectstatic."""
+    assert not (var_dir / "static").exists()
+    result = manage("warmcache", "-v0", env=process_env(var_dir))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
 def test_stats_before_calc_stats_says_so_instead_of_rows_of_zeros(var_dir):
     env = process_env(var_dir)
     none = manage("stats", "--days", "3", env=env)
