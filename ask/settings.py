@@ -142,12 +142,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
                                            keepalives_count=2, tcp_user_timeout=10000)
     # DATABASE_URL through pgbouncer in transaction mode: no cursor may outlive its transaction.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_TRANSACTION_POOLER", False)
-    # Web requests never wait long on the database: a statement waiting for a lock (a job's batch, a
-    # member's transaction) gives up after DB_WEB_LOCK_TIMEOUT_MS, any statement after
-    # DB_WEB_STATEMENT_TIMEOUT_MS, and the request answers 503 "try again" (ask.core.busy) instead of
-    # holding a worker. Web processes only (ask/wsgi.py marks them): jobs have time limits of their own
-    # and may wait their turn. Through a transaction pooler the startup option cannot pass: set them on
-    # the web's database role instead (README "Serving").
+    # Web requests never wait long on the database: a statement waiting DB_WEB_LOCK_TIMEOUT_MS for a
+    # lock, or running DB_WEB_STATEMENT_TIMEOUT_MS, is cancelled and answered 503 "try again"
+    # (ask.core.busy). Web processes only (ask/wsgi.py marks them): jobs have time limits of their own.
+    # Through a transaction pooler the startup option cannot pass: set them on the web's role instead.
     if env_bool("ASK_WEB_PROCESS", False) and not env_bool("DATABASE_TRANSACTION_POOLER", False):
         DATABASES["default"]["OPTIONS"]["options"] = (
             f"-c lock_timeout={env_int('DB_WEB_LOCK_TIMEOUT_MS', 2000)} "
@@ -302,9 +300,7 @@ ORDERS_CLOCK_OFFSET_SECONDS = env_int("ORDERS_CLOCK_OFFSET_SECONDS", 0)  # tests
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-# Made here, so a process that serves pages before any collectstatic (warmcache under cron on a new
-# host) does not have WhiteNoise warn on stderr, which cron would mail every run.
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(exist_ok=True)  # before any collectstatic, WhiteNoise would warn on stderr (cron mails it)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "ask.core.storage.StaticStorage"},

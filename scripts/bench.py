@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dj_database_url  # noqa: E402
 import psycopg2  # noqa: E402
+from soak import bench_soak, wait_answering  # noqa: E402  (scripts/ is on the path: this file's folder)
 
 
 def recreate_database() -> None:
@@ -100,7 +101,6 @@ def bench_fill() -> None:
 def _serve(env: dict, log: Path):
     """A one-worker gunicorn with the bench settings; its access log records each request's time."""
     import subprocess
-    import urllib.request
 
     root = Path(__file__).resolve().parent.parent
     port = 8000 + os.getpid() % 1000
@@ -111,12 +111,7 @@ def _serve(env: dict, log: Path):
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench_settings", **env}, cwd=root,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.2)
+    wait_answering(base + "/healthz")
     return proc, base
 
 
@@ -378,7 +373,6 @@ def bench_transfer() -> None:
            f"{rows / again_seconds:,.0f} rows/s")
 
 
-from soak import bench_soak  # noqa: E402  (scripts/ is on the path: this file's folder)
 
 SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders,
             "backup": bench_backup, "transfer": bench_transfer, "soak": bench_soak}

@@ -51,13 +51,19 @@ def _production(var: Path) -> tuple[list[subprocess.Popen], str]:
         subprocess.Popen(["nginx", "-c", str(run / "nginx.conf"), "-e", "stderr"], cwd=ROOT, **quiet),
     ]
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
+    wait_answering(base + "/")
+    return procs, base
+
+
+def wait_answering(url: str, seconds: float = 30) -> None:
+    """Until the server just started answers url (or seconds have passed: the figures will say)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(base + "/", timeout=2).read()
-            break
+            urllib.request.urlopen(url, timeout=2).read()
+            return
         except OSError:
             time.sleep(0.2)
-    return procs, base
 
 
 class Members:
