@@ -226,6 +226,8 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
                 _journal(f"{ctx.name} run {run.pk} started on {run.host} (pid {run.pid})"
                          + (f" for its {slot.label} slot{' (catch-up)' if slot.catch_up else ''}" if slot else ""))
             except OperationalError as exc:  # before any work: the database is down or out of reach
+                if run is not None:  # recorded, then the run lock's connection failed: not left `running`
+                    _fail(ctx, run, f"database unreachable: {unreachable_reason(exc)}; nothing done", EXIT_TEMPFAIL)
                 _unreachable(ctx, exc)
             except LockNotExclusive as exc:
                 _refuse(ctx, f"{ctx.name}: {exc}; nothing done", EXIT_FAILED)

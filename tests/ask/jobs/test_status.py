@@ -153,3 +153,30 @@ def test_an_error_with_nul_bytes_is_still_recorded():
     job_run_finish(run=run, status="failed", counters={}, error="line 1: 'a\x00b'", summary="x\x00")
     run.refresh_from_db()
     assert (run.status, run.error, run.summary) == ("failed", "line 1: 'a\\x00b'", "x\\x00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_run_lock_cannot_be_taken_is_recorded_failed_not_left_running(monkeypatch):
+    """The record was made, then the lock connection failed: the run stayed `running` and showed dead."""
+    from django.db import OperationalError
+
+    from ask.jobs import locks
+
+    real = locks.open_locks
+
+    def failing_locks():
+        opened = real()
+
+        def broken(run_id: int) -> None:
+            raise OperationalError("server closed the connection unexpectedly")
+
+        opened.hold_run_lock = broken
+        return opened
+
+    monkeypatch.setattr("ask.jobs.runner.open_locks", failing_locks)
+    with pytest.raises(SystemExit) as exited:
+        from django.core.management import ManagementUtility
+        ManagementUtility(["manage.py", "sample_job", "--rows", "1"]).execute()
+    assert exited.value.code == 75
+    run = JobRun.objects.get(job="sample_job")
+    assert run.status == "failed" and run.error.startswith("database unreachable: server closed the connection")
