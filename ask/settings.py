@@ -147,9 +147,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # (ask.core.busy). Web processes only (ask/wsgi.py marks them): jobs have time limits of their own.
     # Through a transaction pooler the startup option cannot pass: set them on the web's role instead.
     if env_bool("ASK_WEB_PROCESS", False) and not env_bool("DATABASE_TRANSACTION_POOLER", False):
-        DATABASES["default"]["OPTIONS"]["options"] = (
-            f"-c lock_timeout={env_int('DB_WEB_LOCK_TIMEOUT_MS', 2000)} "
-            f"-c statement_timeout={env_int('DB_WEB_STATEMENT_TIMEOUT_MS', 10000)}")
+        _options = DATABASES["default"]["OPTIONS"]
+        _options["options"] = " ".join(filter(None, [
+            _options.get("options"), f"-c lock_timeout={env_int('DB_WEB_LOCK_TIMEOUT_MS', 2000)}",
+            f"-c statement_timeout={env_int('DB_WEB_STATEMENT_TIMEOUT_MS', 10000)}"]))
 # The jobs' advisory locks need a real session, which a transaction pooler does not keep: with
 # DATABASE_URL through one, point this at PostgreSQL itself (README "Jobs").
 JOBS_LOCK_DATABASE_URL = env_str("JOBS_LOCK_DATABASE_URL") or DATABASE_URL

@@ -18,3 +18,6 @@ threads = int(os.environ.get("WEB_THREADS", "8"))
 timeout = 30  # a worker silent this long is restarted (the database's own limits end requests sooner)
 graceful_timeout = 10
 keepalive = 5
+# var/run/gunicorn.sock (scripts/run --nginx) for this user only: gunicorn believes the forwarding
+# headers of whoever connects, so another local user must not reach it past nginx.
+umask = 0o077

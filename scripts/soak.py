@@ -37,8 +37,9 @@ def _production(var: Path) -> tuple[list[subprocess.Popen], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    conf = (ROOT / "scripts/nginx.conf").read_text()
-    for name, value in {"@USER@": "user root;" if os.getuid() == 0 else "", "@RUN@": str(run),
+    conf = (ROOT / "scripts/nginx.conf").read_text().replace("access_log /dev/stdout combined;", "access_log off;")
+    owner = var.owner()
+    for name, value in {"@USER@": f"user {owner};" if os.getuid() == 0 else "", "@RUN@": str(run),
                         "@LISTEN@": f"127.0.0.1:{port}", "@STATIC@": str(var / "static"),
                         "@MEDIA@": str(var / "media")}.items():
         conf = conf.replace(name, value)

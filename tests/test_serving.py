@@ -61,6 +61,16 @@ def test_scripts_run_nginx_buffers_slow_clients_and_serves_static_files_itself(t
         with urllib.request.urlopen(base + css, timeout=5) as response:
             assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", "nginx's, not Django's"
             assert b".site-header" in response.read()
+        media = tmp_path / "var" / "media"
+        (media / "avatars/2026/12").mkdir(parents=True)
+        (media / "avatars/2026/12/ada.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        (media / "avatars/2026/12/cv.pdf").write_bytes(b"%PDF-1.4")  # as an admin's upload may be named
+        (media / "page.html").write_text("<script>alert(1)</script>")
+        with urllib.request.urlopen(base + "/media/avatars/2026/12/ada.png", timeout=5) as response:
+            assert response.headers["Content-Type"] == "image/png"
+            assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        for other in ("/media/avatars/2026/12/cv.pdf", "/media/page.html", "/media/../secret_key"):
+            assert http_get(base + other)[0] in (400, 404), other
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)

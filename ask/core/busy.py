@@ -2,21 +2,23 @@
 
 Web processes run with lock_timeout and statement_timeout (settings, DB_WEB_*): a vote on a row a
 job's batch holds, or a query stuck behind one, is cancelled by PostgreSQL after that long, and this
-middleware turns the cancellation into a short answer the member can act on. Its transaction was
-rolled back (the error left the view's atomic blocks), so nothing was half-written. SQLite's "database
+middleware turns the cancellation into a short answer the member can act on. The statement's
+transaction was rolled back (the error left the view's atomic blocks), so nothing is half-written;
+the page says no more than that (an earlier step of the view may have committed). Its template asks
+the database nothing: the database is what is busy. SQLite's "database
 is locked" after its busy timeout is the same case on the embedded site."""
 import logging
 
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.template.loader import get_template
 
 logger = logging.getLogger(__name__)
 
 # PostgreSQL's SQLSTATEs: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
 BUSY_CODES = {"55P03": "a lock was held too long", "57014": "a statement ran too long"}
 RETRY_AFTER_SECONDS = 2
-MESSAGE = "The site is busy for a moment; nothing was saved. Please try again."
+MESSAGE = "The site is busy for a moment. Please try again in a few seconds."
 
 
 def busy_reason(error: BaseException) -> str | None:
@@ -46,7 +48,10 @@ class DatabaseBusyMiddleware:
         if "application/json" in request.headers.get("Accept", ""):
             response = JsonResponse({"error": MESSAGE}, status=503)
         else:
-            response = render(request, "busy.html", {"message": MESSAGE}, status=503)
+            # Not render(): no context processors (the user, the sidebar) that would ask the database.
+            html = get_template("busy.html").render({"message": MESSAGE, "method": request.method,
+                                                     "path": request.get_full_path()})
+            response = HttpResponse(html, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response["Cache-Control"] = "no-store"
         return response

@@ -81,6 +81,7 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
                         writer.forget()
                     else:
                         writer.settle()
+                        writer.finish()  # the id sequences past this batch's ids, also if the next fails
                     # Held from here until the commit is noted, so the report counts what committed.
                     after_commit.enter_context(signals_held())
                     after_commit.push(lambda failed, *_: None if failed else report.add(len(good), written))
@@ -89,8 +90,6 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
         finally:
             batches.close()  # stops the reading thread if a batch failed
             report.rejected.sort(key=lambda rejected: rejected[0])
-        if not dry_run:
-            writer.finish()
 
     if not atomic or dry_run:
         return run()

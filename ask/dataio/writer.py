@@ -95,7 +95,9 @@ class SpecWriter:
         """In the batch's transaction, after write(): update what its rows change elsewhere."""
 
     def finish(self) -> None:
-        """After the last batch, in the import's transaction: move the id sequences (PostgreSQL)."""
+        """After each batch, in its transaction: move the id sequences past the rows' explicit ids
+        (PostgreSQL; setval is not rolled back), so the site's next insert gets a free id even when
+        the import stops before its end."""
         if connection.vendor != "postgresql":
             return
         with connection.cursor() as cursor:

@@ -8,7 +8,7 @@ from django.db import connection
 from accounts.models import User
 from ask.jobs.models import JobRun
 from ask.qa.models import Answer
-from tests.factories import QuestionFactory, UserFactory
+from tests.factories import AnswerFactory, QuestionFactory, UserFactory
 from tests.support import manage, process_env, start_manage, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,10 +47,12 @@ def test_ctrl_c_between_batches_leaves_every_counter_right_and_a_second_run_fini
     run = JobRun.objects.get(job="import_data")
     assert run.status == "failed" and run.error == "interrupted (Ctrl-C)"
     assert run.counters["new"] == kept, "the record counts what the committed batches wrote"
+    assert AnswerFactory(question_id=questions[0], author=author).pk > kept, "the id sequence moved past them"
 
     again = manage("import_data", "answers", str(path), env=env, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert (f"{ANSWERS:,} rows read, {ANSWERS - kept:,} written: {ANSWERS - kept:,} new, 0 updated, "
+    # (the answer made meanwhile has the next free id, which the file's next row has too: updated)
+    assert (f"{ANSWERS:,} rows read, {ANSWERS - kept:,} written: {ANSWERS - kept - 1:,} new, 1 updated, "
             f"{kept:,} unchanged, 0 rejected") in again.stdout
     assert Answer.objects.count() == ANSWERS and wrong_counters() == []
 
