@@ -55,6 +55,9 @@ class EventInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    # No COUNT(*) of the whole table beside a filtered list: on millions of rows it alone may pass
+    # the web's statement timeout (DB_WEB_STATEMENT_TIMEOUT_MS), and staff would only ever see "busy".
+    show_full_result_count = False
     list_display = ["pk", "customer", "status", "eta", "delayed_minutes", "total"]
     list_filter = ["status", "delivery_provider"]
     # A customer's question names their order number or their e-mail; thousands of customers make a
@@ -69,6 +72,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # as OrderAdmin
     list_display = ["order", "provider", "status", "external_id", "updated_at"]
     list_filter = ["provider", "status"]
     search_fields = ["=order__id", "external_id"]
@@ -77,5 +81,6 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(ProviderCall)
 class ProviderCallAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # as OrderAdmin
     list_display = ["kind", "idempotency_key", "at", "pid"]
     list_filter = ["kind"]

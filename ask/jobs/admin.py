@@ -6,6 +6,9 @@ from ask.jobs.selectors import with_liveness
 
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
+    # No COUNT(*) of the whole table beside a filtered list: on millions of rows it alone may pass
+    # the web's statement timeout (DB_WEB_STATEMENT_TIMEOUT_MS), and staff would only ever see "busy".
+    show_full_result_count = False
     list_display = ["job", "shown_status", "host", "pid", "started_at", "duration", "summary"]
     list_filter = ["status", "job", "host", "dry_run"]
     search_fields = ["job", "summary", "error"]
