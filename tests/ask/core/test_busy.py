@@ -76,3 +76,23 @@ def test_web_processes_get_the_timeouts_and_jobs_do_not(var_dir):
     assert web.stdout.split() == ["2s", "10s"], web.stderr
     job = manage("shell", "--no-imports", "-c", show, env=process_env(var_dir))
     assert job.stdout.split() == ["0", "0"], job.stderr
+
+
+def test_the_busy_page_asks_the_database_nothing(rf, django_assert_num_queries):
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import OperationalError
+
+    from ask.core.busy import DatabaseBusyMiddleware
+
+    class LockNotAvailable(Exception):
+        pgcode = "55P03"
+
+    error = OperationalError("canceling statement due to lock timeout")
+    error.__cause__ = LockNotAvailable()
+    request = rf.get("/q/1/?page=2")
+    request.user = AnonymousUser()
+    with django_assert_num_queries(0):
+        response = DatabaseBusyMiddleware(lambda r: None).process_exception(request, error)
+    assert (response.status_code, response["Retry-After"]) == (503, "2")
+    assert '<a href="/q/1/?page=2">Try again</a>' in response.content.decode()
+    assert DatabaseBusyMiddleware(lambda r: None).process_exception(request, OperationalError("other")) is None
