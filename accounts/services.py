@@ -8,6 +8,7 @@ from typing import Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -177,17 +178,24 @@ def profile_update(*, user: User, display_name: str, avatar=None, clear_avatar: 
     """Save the display name and the avatar (re-encoded, under a new random name; the old file goes)."""
     user.display_name = display_name.strip()
     fields = ["display_name"]
-    with transaction.atomic():
-        # From the row: a ModelForm's validation already put the upload on the instance.
-        old_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).first() or ""
-        if avatar:
-            encoded = avatar_file(avatar)
-            user.avatar.save(encoded.name, encoded, save=False)
-            fields.append("avatar")
-        elif clear_avatar:
-            user.avatar = None
-            fields.append("avatar")
-        user.save(update_fields=fields)
-        if "avatar" in fields:
-            avatar_forget(old_avatar)
+    written = ""
+    try:
+        with transaction.atomic():
+            # From the row: a ModelForm's validation already put the upload on the instance.
+            old_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).first() or ""
+            if avatar:
+                encoded = avatar_file(avatar)
+                user.avatar.save(encoded.name, encoded, save=False)
+                written = user.avatar.name
+                fields.append("avatar")
+            elif clear_avatar:
+                user.avatar = None
+                fields.append("avatar")
+            user.save(update_fields=fields)
+            if "avatar" in fields:
+                avatar_forget(old_avatar)
+    except Exception:
+        if written:  # the row never pointed at the new file (a lock timeout, say): no orphan left public
+            default_storage.delete(written)
+        raise
     return user

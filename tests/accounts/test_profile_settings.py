@@ -198,3 +198,31 @@ def test_address_change_tries_are_rate_limited(client, member, settings):
     settings.ACCOUNTS_EMAIL_CHANGE_RATE = "3/h"
     codes = [request_change(client, password=f"guess {n}").status_code for n in range(4)]
     assert codes == [400, 400, 400, 429], "password guesses through this form are limited too"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_avatar_whose_save_times_out_leaves_no_file_behind(settings, tmp_path):
+    """The file was written before the row; a lock timeout rolled the row back and left the file public."""
+    import psycopg2
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import OperationalError, connection
+
+    from accounts.services import profile_update
+
+    if connection.vendor != "postgresql":
+        pytest.skip("lock_timeout is PostgreSQL's")
+    settings.MEDIA_ROOT = tmp_path
+    user = UserFactory(email="ada@example.com", display_name="Ada")
+    holder = psycopg2.connect(**{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"})
+    holder.cursor().execute("SELECT id FROM accounts_user WHERE id = %s FOR UPDATE", [user.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+    try:
+        with pytest.raises(OperationalError):
+            profile_update(user=user, display_name="Ada", avatar=SimpleUploadedFile("me.png", picture().read()))
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
