@@ -39,7 +39,8 @@ def _production(var: Path) -> tuple[list[subprocess.Popen], str]:
         port = probe.getsockname()[1]
     conf = (ROOT / "scripts/nginx.conf").read_text().replace("access_log /dev/stdout combined;", "access_log off;")
     owner = var.owner()
-    for name, value in {"@USER@": f"user {owner};" if os.getuid() == 0 else "", "@RUN@": str(run),
+    for name, value in {"@USER@": f"user {owner};" if os.getuid() == 0 else "",
+                        "@UPSTREAM@": f"server unix:{run}/gunicorn.sock fail_timeout=0;", "@RUN@": str(run),
                         "@LISTEN@": f"127.0.0.1:{port}", "@STATIC@": str(var / "static"),
                         "@MEDIA@": str(var / "media")}.items():
         conf = conf.replace(name, value)
