@@ -151,12 +151,13 @@ class Rig:
                     os.kill(int(pid), signal.SIGKILL)
                 except (ProcessLookupError, ValueError):
                     pass
+        for proc in self.procs:  # SIGTERM first: nginx's master stops its workers then (SIGKILL would orphan them)
+            proc.terminate()
         for proc in self.procs:
-            proc.kill()
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
-                pass
+                proc.kill()
         if self.pg_ctl:
             subprocess.run([*self.pg_ctl, "stop", "-m", "immediate"], capture_output=True)
         time.sleep(0.2)
