@@ -19,6 +19,8 @@ def _run(*argv: str) -> None:
 
 
 class Rig:
+    HEALTHZ_TOKEN = "rig-healthz-token"
+
     def __init__(self, hosts: int = 3) -> None:
         tag = os.getpid() % 200 + 20
         self.net, self.bridge = f"10.{tag}.77", f"askbr{tag}"
@@ -36,17 +38,17 @@ class Rig:
         hosts = len(self.names)
         self._network()
         self._postgres()
-        self.memcached = []
+        self.memcached, self.memcached_procs = [], []
         for port in (free_port(), free_port()):  # one pool of two servers
-            self._spawn(["memcached", "-l", f"{self.net}.1", "-p", str(port), "-U", "0", "-m", "32",
-                         *(["-u", "root"] if os.getuid() == 0 else [])])
             self.memcached.append(f"{self.net}.1:{port}")
+            self.memcached_procs.append(None)
+            self.start_memcached(len(self.memcached) - 1)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_SETTINGS"))}
         self.env.update(DJANGO_SETTINGS_MODULE="ask.settings", SECRET_KEY="rig-" + "k" * 60,
                         DATABASE_URL=f"postgres://postgres@{self.net}.1:{self.pg_port}/ask",
                         MEMCACHED_SERVERS=",".join(self.memcached), ASK_TRUSTED_PROXIES="1",
                         ALLOWED_HOSTS=",".join(["127.0.0.1", "localhost", *map(self.address, range(1, hosts + 1))]),
-                        LOG_LEVEL="WARNING")
+                        LOG_LEVEL="WARNING", HEALTHZ_TOKEN=self.HEALTHZ_TOKEN, HEALTHZ_CACHE_SECONDS="0")
         shared = {**self.env, "ASK_VAR_DIR": str(self.work / "lb")}
         for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
             subprocess.run([PYTHON, str(ROOT / "manage.py"), *command], env=shared, cwd=ROOT, check=True,
@@ -104,6 +106,17 @@ class Rig:
                      "--access-logfile", str(var / "access.log")],
                     log=var / "gunicorn.log", env={**self.env, "ASK_VAR_DIR": str(var), "ASK_HOSTNAME": f"web{n}"},
                     cwd=ROOT)
+
+    def start_memcached(self, index: int) -> None:
+        """The pool's server `index` (0 or 1), on its own address; empty, as after a restart."""
+        port = self.memcached[index].rsplit(":", 1)[1]
+        self.memcached_procs[index] = self._spawn(["memcached", "-l", f"{self.net}.1", "-p", port, "-U", "0",
+                                                   "-m", "32", *(["-u", "root"] if os.getuid() == 0 else [])])
+
+    def stop_memcached(self, index: int) -> None:
+        proc = self.memcached_procs[index]
+        proc.kill()
+        proc.wait(10)
 
     def served(self, n: int) -> int:
         """Requests host n's gunicorn has answered."""

@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 
 from tests.rig import Rig
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow,
               pytest.mark.skipif(os.getuid() != 0, reason="network namespaces need root")]
@@ -62,3 +63,33 @@ def test_pages_come_from_every_host_and_a_host_killed_mid_traffic_costs_no_visit
     assert rig.served(2) == killed_at, "host 2 answers nothing once killed"
     after = [rig.served(n) for n in (1, 3)]
     assert fetch(f"{base}/hot/") == 200 and [rig.served(n) for n in (1, 3)] != after
+
+
+def healthz(rig, n: int) -> dict:
+    """Host n's own /healthz, as a monitor asks it (the token gives the checks in full)."""
+    import json
+    import subprocess
+    done = subprocess.run(["ip", "netns", "exec", rig.names[n - 1], "curl", "-s", "-H", f"Authorization: Bearer "
+                           f"{rig.HEALTHZ_TOKEN}", "-H", "Host: 127.0.0.1", f"http://{rig.address(n)}:8000/healthz"],
+                          capture_output=True, text=True, timeout=30)
+    return json.loads(done.stdout)
+
+
+def test_a_memcached_server_stopped_only_slows_pages_and_each_host_says_which(rig):
+    base = f"http://127.0.0.1:{rig.port}"
+    for path in ("/", "/hot/"):
+        assert fetch(base + path) == 200
+    rig.stop_memcached(0)
+    try:
+        statuses = [fetch(f"{base}{path}") for path in ("/", "/hot/", "/tag/python/") * 10]
+        assert set(statuses) <= {200, 404} and 200 in statuses, statuses
+        report = healthz(rig, 1)
+        assert report["status"] == "degraded" and not report["checks"]["cache"]["ok"], report
+        assert rig.memcached[0] in report["checks"]["cache"]["detail"]
+        assert report["checks"]["database"]["ok"]
+    finally:
+        rig.start_memcached(0)
+    time.sleep(0.5)
+    assert set(fetch(f"{base}{path}") for path in ("/", "/hot/") * 5) == {200}
+    # Back: each host's next asks reach it again (the first may find the socket the restart closed).
+    wait_for(lambda: all(healthz(rig, n)["checks"]["cache"]["ok"] for n in (1, 3)), 10, what="both servers again")

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from ask.core.caching import cache_servers_down
+
 OK, DEGRADED, DOWN = "ok", "degraded", "down"
 
 
@@ -49,6 +51,11 @@ def _cache():
     # A write and a read back: with ignore_exc a dead Memcached answers every get with a miss.
     key, token = "healthz:probe", secrets.token_hex(8)
     cache.set(key, token, timeout=30)
+    # The probe's key lives on one server of the pool: each is asked too, so a host's /healthz names
+    # a server it cannot reach (pages then miss the keys that server held: slower, never wrong).
+    down = cache_servers_down()
+    if down:
+        return False, f"memcached does not answer: {', '.join(down)}", {"down": down}
     if cache.get(key) != token:
         return False, "cache did not return what was written", {}
     return True, settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1], {}
