@@ -1,10 +1,21 @@
 """Fixtures shared by every test: caches cleared, factories, real memcached and child processes."""
+import signal
 import subprocess
 
 import pytest
 from django.core.cache import caches
 
 from tests.support import ROOT, Memcached, answers, free_port, process_env, wait_for
+
+
+def pytest_sessionstart(session):
+    """Ctrl-C and SIGQUIT as a terminal gives them, also when the suite was started in the background
+    of a script: a shell starts background commands with both ignored, and the processes the tests
+    start would inherit that, so the tests that interrupt a job would see it finish instead."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGQUIT) is signal.SIG_IGN:
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +74,7 @@ def page(browser):
 class SmtpServer:
     """A real SMTP server (aiosmtpd) on a free local port, recording what it receives."""
 
-    def __init__(self) -> None:
+    def __init__(self, hostname: str = "127.0.0.1") -> None:
         from aiosmtpd.controller import Controller
 
         from tests.support import free_port
@@ -78,7 +89,7 @@ class SmtpServer:
                 server.messages.append(envelope)
                 return "250 OK"
 
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(Handler(), hostname=hostname, port=self.port)
         self.running = False
 
     def start(self) -> None:
@@ -131,3 +142,13 @@ def gunicorn_factory(var_dir):
     for proc in procs:
         proc.terminate()
         proc.wait(10)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The rig's table (tests/test_hosts.py): each fault, what the site did, each promise held or not."""
+    from tests.rig_checks import report_lines
+    lines = report_lines()
+    if lines:
+        terminalreporter.section("several hosts: faults and promises")
+        for line in lines:
+            terminalreporter.write_line(line)
