@@ -1,4 +1,5 @@
 """Fixtures shared by every test: caches cleared, factories, real memcached and child processes."""
+import asyncio
 import signal
 import subprocess
 
@@ -81,11 +82,13 @@ class SmtpServer:
 
         self.messages: list = []
         self.port = free_port()
+        self.delay = 0.0  # seconds each mail takes to be accepted, for tests that catch a sender mid-batch
 
         server = self
 
         class Handler:
             async def handle_DATA(self, smtp, session, envelope):
+                await asyncio.sleep(server.delay)
                 server.messages.append(envelope)
                 return "250 OK"
 

@@ -1,8 +1,11 @@
 """The site's outgoing mail: queued in the outbox (post_office's Email table), delivered by a job.
 
 A mail is queued in the transaction of the change that caused it, so a rolled-back sign-up sends
-nothing and a committed one always sends. Delivery is at least once: a run killed between the SMTP
-server's answer and the status update sends that batch again.
+nothing and a committed one always sends. Delivery is one mail at a time, each marked sent the
+moment its SMTP server has taken it (post_office's own sender marks a whole batch after sending it
+all, so a run killed mid-batch sent every mail of the batch again: seen on the rig of hosts). So
+delivery is at least once only for the one mail whose run dies in the millisecond between the SMTP
+server's answer and that update.
 
 Mail holding a one-time link (activation, password reset) is queued under its own post_office backend
 alias, ONE_TIME_LINK (the same delivery backend), and its body is replaced once it is sent or given
@@ -16,7 +19,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from post_office import mail
+from post_office.connections import connections
 from post_office.models import STATUS, Email, Log
+from post_office.settings import get_default_mailer
 
 from ask.jobs.batches import delete_in_batches
 
@@ -54,22 +59,42 @@ class DeliveryPass:
 
 
 def mail_deliver_batch() -> DeliveryPass:
-    """Deliver one batch of due mail; failed tries wait 1, 2, 4, ... × MAIL_RETRY_BASE_SECONDS."""
-    started = timezone.now()
-    sent, given_up, requeued = mail.send_queued(processes=1)
-    if requeued:
-        _stretch_retries(since=started)
+    """Deliver one batch of due mail (MAIL_BATCH_SIZE), one SMTP connection per backend for the
+    batch; failed tries wait 1, 2, 4, ... × MAIL_RETRY_BASE_SECONDS, and a mail is given up after
+    MAIL_MAX_TRIES."""
+    done = DeliveryPass()
+    batch = list(mail.get_queued())
+    try:
+        for email in batch:
+            alias = email.backend_alias or get_default_mailer()
+            try:
+                email.dispatch(commit=False, disconnect_after_delivery=False, connection=connections[alias])
+            except Exception as exc:  # the SMTP server refused it, or is out of reach: tried again later
+                if _retry_later(email, exc):
+                    done.requeued += 1
+                else:
+                    done.given_up += 1
+            else:
+                Email.objects.filter(pk=email.pk).update(status=STATUS.sent, last_updated=timezone.now())
+                done.sent += 1
+    finally:
+        connections.close()
     one_time_links_redact()
-    return DeliveryPass(sent=sent, requeued=requeued, given_up=given_up)
+    return done
 
 
-def _stretch_retries(*, since) -> None:
-    # post_office retries after a fixed interval; doubling it per try spares a struggling SMTP server.
-    retried = list(Email.objects.filter(status=STATUS.requeued, last_updated__gte=since))
-    base = settings.MAIL_RETRY_BASE_SECONDS
-    for email in retried:
-        email.scheduled_time = email.last_updated + timedelta(seconds=base * 2 ** max(0, email.number_of_retries - 1))
-    Email.objects.bulk_update(retried, ["scheduled_time"])
+def _retry_later(email: Email, exc: Exception) -> bool:
+    """Note the failure; requeue the mail with a doubled wait, or give it up after its last try."""
+    logger.warning("mail %s not delivered: %s: %s", email.pk, type(exc).__name__, exc)
+    Log.objects.create(email=email, status=STATUS.failed, message=str(exc), exception_type=type(exc).__name__)
+    tries, now = email.number_of_retries or 0, timezone.now()
+    if tries >= settings.POST_OFFICE["MAX_RETRIES"]:
+        Email.objects.filter(pk=email.pk).update(status=STATUS.failed, last_updated=now)
+        return False
+    wait = timedelta(seconds=settings.MAIL_RETRY_BASE_SECONDS * 2 ** tries)
+    Email.objects.filter(pk=email.pk).update(status=STATUS.requeued, number_of_retries=tries + 1,
+                                             scheduled_time=now + wait, last_updated=now)
+    return True
 
 
 def one_time_links_redact() -> int:

@@ -1,6 +1,8 @@
 """The outbox: mail queued with the change that caused it, delivered by send_queued_mail."""
 import json
+from collections import Counter
 from datetime import timedelta
+from email import message_from_bytes
 from io import StringIO
 
 import pytest
@@ -14,7 +16,7 @@ from ask.core.outbox import mail_queue
 from ask.jobs.command import JobCommand
 from ask.jobs.models import JobRun
 from ask.jobs.runner import JobFailed
-from tests.support import process_env, start_manage
+from tests.support import process_env, start_manage, wait_for
 
 
 def deliver(*args) -> str:
@@ -123,3 +125,25 @@ def test_prune_mail_deletes_old_sent_and_failed_mail_never_queued_mail(settings)
     assert "would delete 2 mails older than 30 days" in out.getvalue()
     call_command("prune_mail", stdout=StringIO())
     assert sorted(Email.objects.values_list("subject", flat=True)) == ["queued", "recent sent", "requeued"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_killed_mid_batch_sends_no_mail_twice_and_loses_none(smtp, var_dir):
+    smtp.delay = 0.2
+    smtp.start()
+    for n in range(20):
+        mail_queue(to=f"member{n}@example.com", subject=f"Mail {n}", body="Body")
+    env = process_env(var_dir, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp.port), EMAIL_USE_TLS="false")
+    sender = start_manage("send_queued_mail", env=env)
+    wait_for(lambda: len(smtp.messages) >= 5, 30, what="mail under way")
+    sender.kill()
+    sender.communicate(timeout=10)
+    smtp.delay = 0.0
+    rerun = start_manage("send_queued_mail", env=env)
+    rerun.communicate(timeout=60)
+    assert rerun.returncode == 0
+    received = Counter(message_from_bytes(envelope.content)["Message-ID"] for envelope in smtp.messages)
+    assert len(received) == 20, "none lost"
+    # At most the one mail the SMTP server was taking when the sender died (it never heard the answer).
+    assert sum(count - 1 for count in received.values()) <= 1, received
+    assert not Email.objects.exclude(status=STATUS.sent).exists()
