@@ -6,7 +6,11 @@ middleware turns the cancellation into a short answer the member can act on. The
 transaction was rolled back (the error left the view's atomic blocks), so nothing is half-written;
 the page says no more than that (an earlier step of the view may have committed). Its template asks
 the database nothing: the database is what is busy. SQLite's "database
-is locked" after its busy timeout is the same case on the embedded site."""
+is locked" after its busy timeout is the same case on the embedded site.
+
+A database that cannot be reached (restarting, failing over, this host cut off) answers the same
+503: nginx then tries the GET on another host (scripts/nginx.conf), and a visitor whose every host
+failed is told to try again in a moment rather than shown the server-error page."""
 import logging
 
 from django.db import OperationalError
@@ -17,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 # PostgreSQL's SQLSTATEs: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
 BUSY_CODES = {"55P03": "a lock was held too long", "57014": "a statement ran too long"}
+# Connection exceptions (class 08), shutting down or starting up (57P01-57P03), too many connections
+# (53300); psycopg2 gives no code at all when it could not connect or the server closed the connection.
+UNREACHABLE_CODES = ("08", "57P", "53300")
 RETRY_AFTER_SECONDS = 2
 MESSAGE = "The site is busy for a moment. Please try again in a few seconds."
 
@@ -28,6 +35,9 @@ def busy_reason(error: BaseException) -> str | None:
     code = getattr(error.__cause__, "pgcode", None)
     if code in BUSY_CODES:
         return BUSY_CODES[code]
+    driver_error = type(error.__cause__).__module__.startswith("psycopg2")
+    if driver_error and (code is None or code.startswith(UNREACHABLE_CODES)):
+        return "the database could not be reached"
     if "database is locked" in str(error):
         return "the SQLite database was locked too long"
     return None

@@ -96,3 +96,17 @@ def test_the_busy_page_asks_the_database_nothing(rf, django_assert_num_queries):
     assert (response.status_code, response["Retry-After"]) == (503, "2")
     assert '<a href="/q/1/?page=2">Try again</a>' in response.content.decode()
     assert DatabaseBusyMiddleware(lambda r: None).process_exception(request, OperationalError("other")) is None
+
+
+def test_a_database_out_of_reach_answers_try_again_not_a_server_error(gunicorn_factory):
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection errors are PostgreSQL's")
+    base = gunicorn_factory(DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere", DB_CONNECT_TIMEOUT="2")
+    for path in ("/", "/q/1/"):
+        try:
+            urllib.request.urlopen(base + path, timeout=30)
+            raise AssertionError(f"{path} answered without its database")
+        except urllib.error.HTTPError as error:
+            assert error.code == 503, (path, error.code)
+            assert error.headers["Retry-After"] == "2"
+            assert "try again in a few seconds" in error.read().decode()
