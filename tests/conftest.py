@@ -2,6 +2,7 @@
 import asyncio
 import signal
 import subprocess
+import time
 
 import pytest
 from django.core.cache import caches
@@ -81,6 +82,7 @@ class SmtpServer:
         from tests.support import free_port
 
         self.messages: list = []
+        self.received_at: list[float] = []  # when each of messages arrived
         self.port = free_port()
         self.delay = 0.0  # seconds each mail takes to be accepted, for tests that catch a sender mid-batch
 
@@ -90,6 +92,7 @@ class SmtpServer:
             async def handle_DATA(self, smtp, session, envelope):
                 await asyncio.sleep(server.delay)
                 server.messages.append(envelope)
+                server.received_at.append(time.time())
                 return "250 OK"
 
         self._controller = Controller(Handler(), hostname=hostname, port=self.port)

@@ -1,8 +1,10 @@
 """A rig of hosts for the tests marked `hosts`: network namespaces on a bridge of their own, each a
-web host running gunicorn, sharing a PostgreSQL cluster and two memcached servers that listen on
-the bridge, with nginx (scripts/nginx.conf, as in production) balancing over them. Traffic goes
-only to the rig's own addresses and this machine's loopback. Everything it made is removed when it
-stops, also after a failed test."""
+web host with a hostname, a var/ and a cron daemon of its own (its crontab installed with
+`manage.py crontab add`) and gunicorn, sharing one environment file, a PostgreSQL cluster, two
+memcached servers and an SMTP sink that listen on the bridge, with nginx (scripts/nginx.conf, as
+in production) balancing over them. A driver process plays the customers and the site's mail.
+Traffic goes only to the rig's own addresses and this machine's loopback. Everything it made is
+removed when it stops, also after a failed test."""
 import os
 import shutil
 import signal
@@ -11,11 +13,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg2
+
+from tests.conftest import SmtpServer
 from tests.support import PYTHON, ROOT, free_port, wait_for
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
-def _run(*argv: str) -> None:
-    subprocess.run(list(argv), check=True, capture_output=True)
+
+def _run(*argv: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(list(argv), check=True, capture_output=True, text=True, **kwargs)
 
 
 class Rig:
@@ -28,6 +35,8 @@ class Rig:
         self.work = Path(tempfile.mkdtemp(prefix="ask-rig-"))
         self.procs: list[subprocess.Popen] = []
         self.pg_ctl: list[str] = []
+        self.anchors: dict[int, subprocess.Popen] = {}
+        self.smtp = None
         self.port = free_port()  # nginx, on 127.0.0.1
 
     def address(self, n: int) -> str:
@@ -35,7 +44,6 @@ class Rig:
         return f"{self.net}.{10 + n}"
 
     def start(self) -> "Rig":
-        hosts = len(self.names)
         self._network()
         self._postgres()
         self.memcached, self.memcached_procs = [], []
@@ -43,21 +51,34 @@ class Rig:
             self.memcached.append(f"{self.net}.1:{port}")
             self.memcached_procs.append(None)
             self.start_memcached(len(self.memcached) - 1)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_SETTINGS"))}
-        self.env.update(DJANGO_SETTINGS_MODULE="ask.settings", SECRET_KEY="rig-" + "k" * 60,
-                        DATABASE_URL=f"postgres://postgres@{self.net}.1:{self.pg_port}/ask",
-                        MEMCACHED_SERVERS=",".join(self.memcached), ASK_TRUSTED_PROXIES="1",
-                        ALLOWED_HOSTS=",".join(["127.0.0.1", "localhost", *map(self.address, range(1, hosts + 1))]),
-                        LOG_LEVEL="WARNING", HEALTHZ_TOKEN=self.HEALTHZ_TOKEN, HEALTHZ_CACHE_SECONDS="0")
-        shared = {**self.env, "ASK_VAR_DIR": str(self.work / "lb")}
+        self.smtp = SmtpServer(hostname=f"{self.net}.1")
+        self.smtp.start()
+        self._env_file()
         for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-            subprocess.run([PYTHON, str(ROOT / "manage.py"), *command], env=shared, cwd=ROOT, check=True,
-                           capture_output=True)
+            _run(PYTHON, str(ROOT / "manage.py"), *command, env={**self.env, "ASK_VAR_DIR": str(self.work / "lb")},
+                 cwd=ROOT)
         for n in range(1, len(self.names) + 1):
-            self.start_web(n)
+            self.start_host(n)
         wait_for(lambda: all(self._answers(n) for n in range(1, len(self.names) + 1)), 60, what="the rig's hosts")
         self._nginx()  # after: a host refusing its first connections would be passed over for a while
         return self
+
+    def _env_file(self) -> None:
+        """The one environment file of every host (scripts/cron-job reads it for each job)."""
+        hosts = len(self.names)
+        site = dict(DJANGO_SETTINGS_MODULE="ask.settings", SECRET_KEY="rig-" + "k" * 60,
+                    DATABASE_URL=f"postgres://postgres@{self.net}.1:{self.pg_port}/ask",
+                    MEMCACHED_SERVERS=",".join(self.memcached), ASK_TRUSTED_PROXIES="1",
+                    ALLOWED_HOSTS=",".join(["127.0.0.1", "localhost", *map(self.address, range(1, hosts + 1))]),
+                    LOG_LEVEL="WARNING", HEALTHZ_TOKEN=self.HEALTHZ_TOKEN, HEALTHZ_CACHE_SECONDS="0",
+                    EMAIL_HOST=f"{self.net}.1", EMAIL_PORT=str(self.smtp.port), EMAIL_USE_TLS="false",
+                    MAIL_RETRY_BASE_SECONDS="5", ORDERS_POLL_SECONDS="5", ORDERS_SIM_PICKUP_SECONDS="5",
+                    ORDERS_SIM_DELIVERY_SECONDS="5")
+        self.env_path = self.work / "site.env"
+        self.env_path.write_text("".join(f"{key}={value}\n" for key, value in site.items()))
+        self.env_path.chmod(0o600)
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
+        self.env = {**{k: v for k, v in os.environ.items() if k in keep}, **site}
 
     def _network(self) -> None:
         _run("ip", "link", "add", self.bridge, "type", "bridge")
@@ -87,7 +108,9 @@ class Rig:
             hba.write(f"host all all {self.net}.0/24 trust\n")
         self.pg_port = free_port()
         self.pg_ctl = [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-w", "-o",
-                       f"-p {self.pg_port} -k {data} -c listen_addresses=127.0.0.1,{self.net}.1 -c fsync=off"]
+                       f"-p {self.pg_port} -k {data} -c listen_addresses=127.0.0.1,{self.net}.1 -c fsync=off "
+                       # As README "Jobs" asks: a session whose host went silent ends in seconds, with its locks.
+                       "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=2"]
         _run(*self.pg_ctl, "start")
         _run("createdb", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres", "ask")
 
@@ -97,15 +120,67 @@ class Rig:
         self.procs.append(proc)
         return proc
 
-    def start_web(self, n: int) -> None:
-        """gunicorn on host n, as on a web host (scripts/gunicorn.conf.py), its access log in the rig."""
-        var = self.work / f"host{n}"
-        var.mkdir(exist_ok=True)
-        self._spawn(["ip", "netns", "exec", self.names[n - 1], str(ROOT / ".venv/bin/gunicorn"), "ask.wsgi",
-                     "--config", str(ROOT / "scripts/gunicorn.conf.py"), "--bind", f"{self.address(n)}:8000",
-                     "--access-logfile", str(var / "access.log")],
-                    log=var / "gunicorn.log", env={**self.env, "ASK_VAR_DIR": str(var), "ASK_HOSTNAME": f"web{n}"},
-                    cwd=ROOT)
+    def start_host(self, n: int, clock: str | None = None) -> None:
+        """Host n: namespaces of its own (network; mounts for its var/, cron spool and /run; its
+        hostname), a cron daemon running the site's crontab, gunicorn as on a web host. clock
+        ("+40s") runs its cron, jobs and web processes on a clock that far off (libfaketime)."""
+        var, spool = self.work / f"host{n}", self.work / f"host{n}-crontabs"
+        for folder in (var, spool, self.work / "empty"):
+            folder.mkdir(exist_ok=True)
+        shutil.chown(spool, "root", "crontab")
+        spool.chmod(0o1730)
+        (ROOT / "var").mkdir(exist_ok=True)
+        mounts = [("tmpfs", "/run"), (spool, "/var/spool/cron/crontabs"), (self.work / "empty", "/etc/cron.d"),
+                  (var, ROOT / "var")]
+        script = "; ".join(["set -e", *(f"mount -t tmpfs rig {target}" if source == "tmpfs" else
+                                         f"mount --bind {source} {target}" for source, target in mounts),
+                            f"hostname web{n}", "exec sleep infinity"])
+        self.anchors[n] = self._spawn(["ip", "netns", "exec", self.names[n - 1], "unshare", "--mount", "--uts",
+                                       "--propagation", "private", "--fork", "sh", "-c", script],
+                                      log=self.work / f"host{n}-anchor.log")
+        wait_for(lambda: self.on_host(n, "hostname").stdout.strip() == f"web{n}", 10, what=f"host {n}")
+        faked = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": clock, "FAKETIME_DONT_FAKE_MONOTONIC": "1"} if clock else {}
+        prelude = ['MAILTO=""', f"ASK_ENV_FILE={self.env_path}", *(f"{k}={v}" for k, v in faked.items())]
+        self.on_host(n, "crontab", "-", input="\n".join(prelude) + "\n")
+        self.on_host(n, PYTHON, str(ROOT / "manage.py"), "crontab", "add", env=self.env)
+        self._spawn(self._enter(n, "cron", "-f"), log=var / "cron.log", env={**self.env, **faked})
+        self._spawn(self._enter(n, str(ROOT / ".venv/bin/gunicorn"), "ask.wsgi", "--config",
+                                str(ROOT / "scripts/gunicorn.conf.py"), "--bind", "0.0.0.0:8000",
+                                "--access-logfile", str(var / "access.log")),
+                    log=var / "gunicorn.log", env={**self.env, **faked}, cwd=ROOT)
+
+    def _enter(self, n: int, *argv: str) -> list[str]:
+        return ["nsenter", "-t", str(self.anchors[n].pid), "-n", "-m", "-u", f"--wd={ROOT}", "--", *argv]
+
+    def on_host(self, n: int, *argv: str, **kwargs) -> subprocess.CompletedProcess:
+        """argv run on host n, to its end."""
+        return _run(*self._enter(n, *argv), cwd=ROOT, **kwargs)
+
+    def cut(self, n: int, off: bool = True) -> None:
+        """Host n's link to the bridge down (off) or up again: it reaches nothing, nothing reaches it."""
+        _run("ip", "-n", self.names[n - 1], "link", "set", f"{self.names[n - 1]}i", "down" if off else "up")
+
+    def restart_postgres(self) -> None:
+        _run(*self.pg_ctl, "restart", "-m", "fast")
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of sql on the rig's database, as an operator's psql would see them."""
+        with psycopg2.connect(host=f"{self.net}.1", port=self.pg_port, user="postgres", dbname="ask",
+                              connect_timeout=5) as db, db.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall() if cursor.description else []
+        db.close()
+        return rows
+
+    def start_driver(self) -> None:
+        self.driver = self._spawn([PYTHON, str(ROOT / "manage.py"), "shell", "--no-imports", "-c",
+                                   "from tests.rig_driver import main; main()"],
+                                  log=self.work / "driver.log", env={**self.env, "ASK_VAR_DIR": str(self.work / "lb")},
+                                  cwd=ROOT)
+
+    def stop_driver(self) -> None:
+        self.driver.terminate()
+        self.driver.wait(30)
 
     def start_memcached(self, index: int) -> None:
         """The pool's server `index` (0 or 1), on its own address; empty, as after a restart."""
@@ -133,10 +208,17 @@ class Rig:
                 pass
 
     def _answers(self, n: int) -> bool:
-        done = subprocess.run(["ip", "netns", "exec", self.names[n - 1], "curl", "-s", "-o", "/dev/null", "-w",
-                               "%{http_code}", f"http://{self.address(n)}:8000/healthz"],
-                              capture_output=True, text=True)
-        return done.stdout == "200"
+        try:
+            return self.healthz(n, token=False) is not None
+        except (subprocess.CalledProcessError, ValueError):
+            return False
+
+    def healthz(self, n: int, token: bool = True) -> dict | None:
+        """Host n's /healthz asked on the host itself (as its monitor would), the checks in full."""
+        import json
+        auth = ["-H", f"Authorization: Bearer {self.HEALTHZ_TOKEN}"] if token else []
+        done = self.on_host(n, "curl", "-s", "-m", "20", *auth, "-H", "Host: 127.0.0.1", "http://127.0.0.1:8000/healthz")
+        return json.loads(done.stdout) if done.stdout else None
 
     def _nginx(self) -> None:
         lb = self.work / "lb"
@@ -171,6 +253,8 @@ class Rig:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if self.smtp:
+            self.smtp.stop()
         if self.pg_ctl:
             subprocess.run([*self.pg_ctl, "stop", "-m", "immediate"], capture_output=True)
         time.sleep(0.2)

@@ -9,8 +9,7 @@ the database nothing: the database is what is busy. SQLite's "database
 is locked" after its busy timeout is the same case on the embedded site.
 
 A database that cannot be reached (restarting, failing over, this host cut off) answers the same
-503: nginx then tries the GET on another host (scripts/nginx.conf), and a visitor whose every host
-failed is told to try again in a moment rather than shown the server-error page."""
+503: the visitor is told to try again in a moment rather than shown the server-error page."""
 import logging
 
 from django.db import OperationalError
