@@ -5,25 +5,29 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 
-from orders.states import ORDER_TRANSITIONS
+from croniter import croniter
 
-EVERY_MINUTE_EXCLUSIVE = ("sync_restaurants", "catch_up_jobs", "send_queued_mail")
+from ask.jobs.schedule import job_traits, scheduled_jobs
+from orders.states import ORDER_TRANSITIONS
 
 
 def slots_once(rig, since: datetime, until: datetime) -> list[str]:
-    """Every slot of the every-minute exclusive jobs in [since, until) ran exactly once across the
-    hosts. A run killed outright still counts as its slot's run; one skipped because the run before
-    still held the lock (a loop job, a frozen one) is covered by that run."""
+    """Every slot in [since, until) of every exclusive job of the schedule (settings.CRONJOBS, which
+    `crontab add` installed on each host) ran exactly once across the hosts. A run killed outright
+    still counts as its slot's run; one skipped because the run before still held the lock (a loop
+    job, a frozen one) is covered by that run."""
     rows = rig.query("SELECT job, slot, status, summary FROM jobs_jobrun WHERE slot >= %s AND slot < %s",
                      (since, until))
     runs = Counter((job, slot) for job, slot, status, _ in rows if status not in ("skipped", "missed"))
     covered = {(job, slot) for job, slot, status, summary in rows if summary.startswith("already running")}
     broken = [f"{job} {slot:%H:%M} ran {count} times" for (job, slot), count in runs.items() if count > 1]
-    minute = since.replace(second=0, microsecond=0) + (timedelta(minutes=1) if since.second else timedelta())
-    while minute < until:
-        broken += [f"{job} {minute:%H:%M} did not run" for job in EVERY_MINUTE_EXCLUSIVE 
-                   if not runs[(job, minute)] and (job, minute) not in covered]
-        minute += timedelta(minutes=1)
+    for job in scheduled_jobs():
+        if not job_traits(job.command).exclusive:
+            continue
+        fires = croniter(job.schedule, since - timedelta(microseconds=1))
+        while (slot := fires.get_next(datetime)) < until:
+            if not runs[(job.command, slot)] and (job.command, slot) not in covered:
+                broken.append(f"{job.command} {slot:%H:%M} did not run")
     return broken
 
 

@@ -8,6 +8,12 @@ PersistentPyMemcacheCache is Django's PyMemcacheCache, faster on every request:
 - Picks the server with CRC32 (C) instead of pymemcache's pure-Python murmur3, which cost ≈ 22 µs a
   key, a fifth of a cached page; with one server it does not hash at all. The choice is the same in
   every process, which is all rendezvous hashing needs.
+- A server that fails keeps its keys (each a miss, at no cost, until CACHE_DEAD_SECONDS have passed
+  and it is tried again). pymemcache takes it off the ring instead, so its keys move to the other
+  servers: a page cached there with its version keys then outlived the change whose version bump
+  went to the failed server (another process had not noticed yet), and was served stale until its
+  timeout. Seen on the rig of hosts: a question asked while one of two servers was down was missing
+  from the new-questions page.
 """
 import time
 import zlib
@@ -16,6 +22,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.memcached import PyMemcacheCache
 from django.core.files import locks
+from pymemcache.client.hash import HashClient
 from pymemcache.client.rendezvous import RendezvousHash
 
 from ask.core.cache_codec import MISS, SignedJsonSerde, decode, encode
@@ -29,10 +36,31 @@ class Crc32RendezvousHash(RendezvousHash):
         return max(nodes, key=lambda node: zlib.crc32(f"{node}-{key}".encode()), default=None)
 
 
+class Crc32RendezvousHashKeepingNodes(Crc32RendezvousHash):
+    def remove_node(self, node) -> None:
+        """A failed server stays on the ring: its keys never move to another (KeyKeepingHashClient)."""
+
+
+class KeyKeepingHashClient(HashClient):
+    """pymemcache's HashClient, but a server it has marked dead answers every call with a miss (a
+    write goes nowhere) until dead_timeout has passed, instead of its keys going to the others."""
+
+    def _safely_run_func(self, client, func, default_val, *args, **kwargs):
+        if client.server in self._dead_clients:
+            return default_val
+        return super()._safely_run_func(client, func, default_val, *args, **kwargs)
+
+    def _safely_run_set_many(self, client, values, *args, **kwargs):
+        if client.server in self._dead_clients:
+            return list(values)  # the keys not stored
+        return super()._safely_run_set_many(client, values, *args, **kwargs)
+
+
 class PersistentPyMemcacheCache(PyMemcacheCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
-        self._options = {"hasher": Crc32RendezvousHash, **self._options, "serde": SignedJsonSerde()}
+        self._class = KeyKeepingHashClient
+        self._options = {"hasher": Crc32RendezvousHashKeepingNodes, **self._options, "serde": SignedJsonSerde()}
 
     def close(self, **kwargs) -> None:
         pass
