@@ -160,7 +160,7 @@ def _phase(name: str, base: str, members: Members, job: list[str] | None, env: d
         if job and (proc is None or proc.poll() is not None):
             if proc is not None:
                 runs, failed = runs + 1, failed + (proc.returncode != 0)
-            proc = (subprocess.Popen([str(ROOT / ".venv/bin/python"), "manage.py", *job, "-v0"], cwd=ROOT, env=env,
+            proc = (subprocess.Popen([str(ROOT / "scripts/cron-job"), *job], cwd=ROOT, env=env,  # as cron runs it
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     if time.monotonic() - started < PHASE_SECONDS else None)
         if time.monotonic() - started >= PHASE_SECONDS and proc is None:

@@ -61,6 +61,7 @@ def test_scripts_run_nginx_buffers_slow_clients_and_serves_static_files_itself(t
         with urllib.request.urlopen(base + css, timeout=5) as response:
             assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", "nginx's, not Django's"
             assert b".site-header" in response.read()
+        assert_pages_cached_for_visitors_without_cookies_only(base)
         media = tmp_path / "var" / "media"
         (media / "avatars/2026/12").mkdir(parents=True)
         (media / "avatars/2026/12/ada.png").write_bytes(b"\x89PNG\r\n\x1a\n")
@@ -76,3 +77,20 @@ def test_scripts_run_nginx_buffers_slow_clients_and_serves_static_files_itself(t
         proc.wait(30)
     assert proc.returncode == 0
     assert not answers(base + "/"), "nginx stopped with the site"
+
+
+def assert_pages_cached_for_visitors_without_cookies_only(base: str) -> None:
+    """nginx keeps a page a second for visitors without cookies; with any cookie, or for a response
+    that sets one, nothing is served from its cache or stored in it."""
+    def cache_status(path: str, **headers) -> tuple[str, str]:
+        request = urllib.request.Request(base + path, headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.headers["X-Cache-Status"], response.headers.get("Set-Cookie", "")
+
+    seen = [cache_status("/hot/")[0] for _ in range(3)]
+    assert seen[0] in ("MISS", "EXPIRED", "HIT") and "HIT" in seen[1:], seen
+    assert cache_status("/hot/", Cookie="sessionid=abc")[0] == "BYPASS"
+    _, cookie = cache_status("/accounts/login/")
+    assert "csrftoken" in cookie and cache_status("/accounts/login/")[0] != "HIT", "a CSRF token is nobody else's"
+    time.sleep(2.1)  # nginx counts whole seconds: "1s" keeps a page 1 to 2 s
+    assert cache_status("/hot/")[0] in ("MISS", "EXPIRED"), "kept a second or two, no longer"

@@ -38,3 +38,17 @@ def test_a_file_others_can_read_is_refused_and_a_bad_line_is_named(tmp_path):
     os.chmod(env_file, 0o640)
     bad = run_with(env_file, tmp_path)
     assert bad.returncode == 2 and "line 2" in bad.stderr
+
+
+def test_a_job_gives_way_to_the_web_processes(tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("A=1\n")
+    env_file.chmod(0o600)
+    env = {"PATH": "/usr/bin:/bin", "ASK_ENV_FILE": str(env_file), "ASK_VAR_DIR": str(tmp_path)}
+    niceness = "import os; print(os.nice(0))"
+    ran = subprocess.run([str(ROOT / "scripts/cron-job"), "--python", "-c", niceness], env=env, capture_output=True,
+                         text=True, timeout=30)
+    assert int(ran.stdout) == os.nice(0) + 10, ran.stderr
+    ran = subprocess.run([str(ROOT / "scripts/cron-job"), "--python", "-c", niceness], capture_output=True, text=True,
+                         env={**env, "ASK_JOB_NICE": "0"}, timeout=30)
+    assert int(ran.stdout) == os.nice(0)
