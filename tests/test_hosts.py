@@ -111,8 +111,10 @@ def verify(rig, fault: str, did: str, since: datetime, healthy: list[int], settl
             break
         time.sleep(5)
     visitors = rig.visitors.since(since)
-    runs = dict(rig.query("SELECT status, count(*) FROM jobs_jobrun WHERE started_at >= %s GROUP BY 1", (since,)))
-    checks.REPORT.append((fault, f"{did}; job runs {runs}; visitors {visitors}; calls repeated by key {repeats}; "
+    minute = since.replace(second=0, microsecond=0)  # the runs cron had started when the fault came, too
+    runs = dict(rig.query("SELECT status, count(*) FROM jobs_jobrun WHERE started_at >= %s GROUP BY 1", (minute,)))
+    checks.REPORT.append((fault, f"{did}; job runs since {minute:%H:%M} {runs}; visitors {visitors}; "
+                          f"calls repeated by key {repeats}; "
                           f"mails sent twice {mails_twice} (all faults so far)",
                           {name: not broken for name, broken in held.items()}))
     problems = {name: broken for name, broken in held.items() if broken}
