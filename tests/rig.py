@@ -5,6 +5,7 @@ memcached servers and an SMTP sink that listen on the bridge, with nginx (script
 in production) balancing over them. A driver process plays the customers and the site's mail.
 Traffic goes only to the rig's own addresses and this machine's loopback. Everything it made is
 removed when it stops, also after a failed test."""
+import json
 import os
 import shutil
 import signal
@@ -178,10 +179,6 @@ class Rig:
                                   log=self.work / "driver.log", env={**self.env, "ASK_VAR_DIR": str(self.work / "lb")},
                                   cwd=ROOT)
 
-    def stop_driver(self) -> None:
-        self.driver.terminate()
-        self.driver.wait(30)
-
     def start_memcached(self, index: int) -> None:
         """The pool's server `index` (0 or 1), on its own address; empty, as after a restart."""
         port = self.memcached[index].rsplit(":", 1)[1]
@@ -215,7 +212,6 @@ class Rig:
 
     def healthz(self, n: int, token: bool = True) -> dict | None:
         """Host n's /healthz asked on the host itself (as its monitor would), the checks in full."""
-        import json
         auth = ["-H", f"Authorization: Bearer {self.HEALTHZ_TOKEN}"] if token else []
         done = self.on_host(n, "curl", "-s", "-m", "20", *auth, "-H", "Host: 127.0.0.1", "http://127.0.0.1:8000/healthz")
         return json.loads(done.stdout) if done.stdout else None

@@ -6,15 +6,13 @@ fault, in order; after each the promises of README "Running on several hosts" ar
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tests import rig_checks as checks
 from tests.rig import Rig
-from tests.support import PYTHON, wait_for
+from tests.support import PYTHON, http_get, wait_for
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow,
               pytest.mark.skipif(os.getuid() != 0, reason="network namespaces need root")]
@@ -24,11 +22,7 @@ PATHS = ("/", "/hot/", "/orders/", "/healthz")
 
 def fetch(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # a browser waits longer still
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+        return http_get(url, timeout=30)[0]  # a browser waits longer still
     except OSError:
         return 0  # no answer at all
 
@@ -177,11 +171,7 @@ ASK = ("from django.contrib.auth import get_user_model; from ask.qa.services imp
 
 def shows_everywhere(rig, title: str) -> bool:
     """The new-questions page, as visitors without a session get it from every host, lists title."""
-    pages = []
-    for _ in range(6):
-        with urllib.request.urlopen(f"http://127.0.0.1:{rig.port}/", timeout=15) as response:
-            pages.append(response.read().decode())
-    return all(title in page for page in pages)
+    return all(title in http_get(f"http://127.0.0.1:{rig.port}/", timeout=15)[1] for _ in range(6))
 
 
 def test_4_a_memcached_server_stopped_and_started_again(rig):

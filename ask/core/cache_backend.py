@@ -35,8 +35,6 @@ class Crc32RendezvousHash(RendezvousHash):
             return nodes[0]
         return max(nodes, key=lambda node: zlib.crc32(f"{node}-{key}".encode()), default=None)
 
-
-class Crc32RendezvousHashKeepingNodes(Crc32RendezvousHash):
     def remove_node(self, node) -> None:
         """A failed server stays on the ring: its keys never move to another (KeyKeepingHashClient)."""
 
@@ -60,7 +58,7 @@ class PersistentPyMemcacheCache(PyMemcacheCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = KeyKeepingHashClient
-        self._options = {"hasher": Crc32RendezvousHashKeepingNodes, **self._options, "serde": SignedJsonSerde()}
+        self._options = {"hasher": Crc32RendezvousHash, **self._options, "serde": SignedJsonSerde()}
 
     def close(self, **kwargs) -> None:
         pass
