@@ -1,0 +1,55 @@
+"""Q&A pages on a phone and a desktop: wide posts scroll inside their own box, never the page."""
+import pytest
+
+from ask.qa.services import answer_create, question_create
+from tests.ask.qa.test_qa_browser import log_in
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG_CODE = "```\n" + "result = compute(" + ", ".join(f"argument_{n}" for n in range(40)) + ")\n```"
+WIDE_TABLE = "| " + " | ".join(f"column{n}" for n in range(16)) + " |\n|" + "---|" * 16 + "\n| " + \
+    " | ".join(f"value{n}" for n in range(16)) + " |"
+WIDE_POST = f"Why does this fail?\n\n{LONG_CODE}\n\n{WIDE_TABLE}"
+
+
+@pytest.fixture
+def wide_question():
+    asker = UserFactory(email="asker@example.com", display_name="Asker")
+    helper = UserFactory(email="helper@example.com", display_name="Helper")
+    question = question_create(author=asker, title="A wide traceback", text=WIDE_POST, tag_names=["python"])
+    answer_create(author=helper, question=question, text=WIDE_POST, question_url="/")
+    return question
+
+
+def page_is_no_wider_than_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_post_with_a_long_code_line_and_a_wide_table_keeps_the_page_on_the_screen(
+        live_server, page, wide_question, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    for path in (f"/q/{wide_question.pk}/", "/", "/search/?q=traceback", f"/u/{wide_question.author_id}/"):
+        page.goto(live_server.url + path)
+        assert page_is_no_wider_than_the_screen(page), (width, path)
+    page.goto(live_server.url + f"/q/{wide_question.pk}/")
+    for selector in (".post.question pre", ".post.question table", ".post.answer pre"):
+        box = page.locator(selector)
+        # The box itself scrolls sideways: what does not fit is reachable, not cut off.
+        assert box.evaluate("e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX == 'auto'"), \
+            (width, selector)
+    cell_border = page.locator(".post.question td").first.evaluate("e => getComputedStyle(e).borderTopStyle")
+    assert cell_border == "solid"
+
+
+def test_the_author_sees_their_own_posts_vote_controls_as_not_for_them(live_server, page, wide_question):
+    log_in(page, live_server.url, "asker@example.com")
+    page.goto(live_server.url + f"/q/{wide_question.pk}/")
+    own = page.locator(".post.question .vote")
+    assert own.get_by_role("button", name="Vote up").is_disabled()
+    assert own.get_by_role("button", name="Vote down").is_disabled()
+    assert "You can't vote on your own post" in own.get_attribute("title")
+    assert own.locator("a").count() == 0, "no link to the log-in page for a member already logged in"
+    others = page.locator(".post.answer .vote")
+    assert others.get_by_role("button", name="Vote up").is_enabled()
