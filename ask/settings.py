@@ -279,7 +279,7 @@ ACCOUNTS_EMAIL_CHANGE_RATE = env_str("ACCOUNTS_EMAIL_CHANGE_RATE", "5/h")  # tri
 ACCOUNTS_EMAIL_CHANGE_HOURS = env_int("ACCOUNTS_EMAIL_CHANGE_HOURS", 48)  # how long a confirmation link works
 QA_ANSWER_RATE_PER_MEMBER = env_str("QA_ANSWER_RATE_PER_MEMBER", "20/h")
 QA_ANSWER_RATE_PER_CLIENT = env_str("QA_ANSWER_RATE_PER_CLIENT", "60/h")
-
+QA_EDIT_RATE_PER_MEMBER = env_str("QA_EDIT_RATE_PER_MEMBER", "60/h")  # edits and deletes (each keeps a revision)
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the site's days (statistics) are counted in this zone

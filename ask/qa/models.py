@@ -24,6 +24,7 @@ class Question(models.Model):
     rating = models.IntegerField(default=0)  # sum of its votes
     answer_count = models.PositiveIntegerField(default=0)
     has_accepted = models.BooleanField(default=False)
+    edited_at = models.DateTimeField(null=True, blank=True)  # the author's last edit; None: as first posted
     search_vector = SearchVectorField(null=True, editable=False)  # set by a trigger on PostgreSQL (migration 0002)
 
     class Meta:
@@ -44,6 +45,7 @@ class Answer(models.Model):
     created_at = models.DateTimeField()
     rating = models.IntegerField(default=0)
     is_accepted = models.BooleanField(default=False)
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -53,6 +55,38 @@ class Answer(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["question"], condition=Q(is_accepted=True), name="ask_one_accepted_answer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Revision(models.Model):
+    """One version of a question or answer as its author wrote it, numbered from 1 (as first posted).
+
+    Written by ask.qa.editing only: a post's first edit keeps the original as number 1 and the edit
+    as number 2, so the millions of posts never edited (and bulk loads) cost no row here.
+    """
+
+    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions")
+    answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    title = models.CharField(max_length=200, blank=True)  # questions only
+    text = models.TextField()  # Markdown as typed
+    tags = models.CharField(max_length=120, blank=True)  # questions only: names separated by spaces
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=(Q(question__isnull=False, answer__isnull=True)
+                                              | Q(question__isnull=True, answer__isnull=False)),
+                                   name="ask_revision_of_one_post"),
+            models.UniqueConstraint(fields=["question", "number"], condition=Q(question__isnull=False),
+                                    name="ask_revision_question_number"),
+            models.UniqueConstraint(fields=["answer", "number"], condition=Q(answer__isnull=False),
+                                    name="ask_revision_answer_number"),
         ]
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from ask.qa import views
+from ask.qa import editing_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,6 +8,12 @@ urlpatterns = [
     path("tag/<str:name>/", views.tag, name="tag"),
     path("q/<int:pk>/", views.question, name="question"),
     path("q/<int:pk>/answer/", views.answer, name="answer"),
+    path("q/<int:pk>/edit/", editing_views.question_edit, name="question_edit"),
+    path("q/<int:pk>/delete/", editing_views.question_delete, name="question_delete"),
+    path("q/<int:pk>/history/", editing_views.question_history, name="question_history"),
+    path("a/<int:pk>/edit/", editing_views.answer_edit, name="answer_edit"),
+    path("a/<int:pk>/delete/", editing_views.answer_delete, name="answer_delete"),
+    path("a/<int:pk>/history/", editing_views.answer_history, name="answer_history"),
     path("ask/", views.ask, name="ask"),
     re_path(r"^vote/(?P<kind>question|answer)/(?P<pk>[0-9]+)/$", views.vote, name="vote"),
     path("accept/<int:pk>/", views.accept, name="accept"),

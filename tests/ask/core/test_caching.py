@@ -117,11 +117,11 @@ def test_a_question_card_fragment_is_versioned_by_what_it_shows():
     as_member = Client()
     as_member.force_login(UserFactory())
     as_member.get("/")
-    before = make_template_fragment_key(QUESTION_CARD_FRAGMENT, [question.pk, 0, 0, False])
+    before = make_template_fragment_key(QUESTION_CARD_FRAGMENT, [question.pk, 0, 0, False, None])
     assert "Card title here" in cache.get(before)
     services.vote_cast(user=UserFactory(), target=question, value=1)
     assert "<strong>1</strong> vote<" in as_member.get("/").content.decode()
-    after = make_template_fragment_key(QUESTION_CARD_FRAGMENT, [question.pk, 1, 0, False])
+    after = make_template_fragment_key(QUESTION_CARD_FRAGMENT, [question.pk, 1, 0, False, None])
     assert "<strong>1</strong> vote<" in cache.get(after)
 
 
