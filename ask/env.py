@@ -1,5 +1,7 @@
 """Typed readers for settings that come from the environment, so a typo fails at start-up, not later."""
 import os
+import secrets
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -36,3 +38,23 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     """A comma-separated list; blanks around items are ignored."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def secret_key(var_dir: Path) -> str:
+    """SECRET_KEY, or one generated once into var/ so the embedded site's sessions survive restarts."""
+    configured = env_str("SECRET_KEY")
+    if configured:
+        return configured
+    key_file = var_dir / "secret_key"
+    if not key_file.exists():
+        # Written whole under another name, then linked in: of two processes starting at once,
+        # one key wins and both read it complete.
+        draft = var_dir / f"secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_urlsafe(50))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        draft.unlink()
+    return key_file.read_text().strip()

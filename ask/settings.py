@@ -3,8 +3,6 @@
 With nothing configured the site runs embedded: SQLite, a file cache and e-mail written to files, all
 under var/. README.md ("Configuration") lists every variable.
 """
-import os
-import secrets
 import socket
 import sys
 from datetime import timedelta
@@ -13,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from csp import constants as csp_constants
 
-from ask.env import env_bool, env_int, env_list, env_str
+from ask.env import env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the site writes at run time (SQLite, file cache, mail, backups, locks) lives here.
@@ -31,27 +29,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 
-def _secret_key() -> str:
-    """SECRET_KEY, or one generated once into var/ so the embedded site's sessions survive restarts."""
-    configured = env_str("SECRET_KEY")
-    if configured:
-        return configured
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        # Written whole under another name, then linked in: of two processes starting at once,
-        # one key wins and both read it complete.
-        draft = VAR_DIR / f"secret_key.{os.getpid()}"
-        draft.write_text(secrets.token_urlsafe(50))
-        draft.chmod(0o600)
-        try:
-            os.link(draft, key_file)
-        except FileExistsError:
-            pass
-        draft.unlink()
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = secret_key(VAR_DIR)
 SECRET_KEY_FROM_FILE = not env_str("SECRET_KEY")  # checked by ask.core.checks on multi-host set-ups
 
 INSTALLED_APPS = [
@@ -280,6 +258,9 @@ ACCOUNTS_EMAIL_CHANGE_HOURS = env_int("ACCOUNTS_EMAIL_CHANGE_HOURS", 48)  # how 
 QA_ANSWER_RATE_PER_MEMBER = env_str("QA_ANSWER_RATE_PER_MEMBER", "20/h")
 QA_ANSWER_RATE_PER_CLIENT = env_str("QA_ANSWER_RATE_PER_CLIENT", "60/h")
 QA_EDIT_RATE_PER_MEMBER = env_str("QA_EDIT_RATE_PER_MEMBER", "60/h")  # edits and deletes (each keeps a revision)
+QA_FLAG_RATE_PER_MEMBER = env_str("QA_FLAG_RATE_PER_MEMBER", "30/h")  # flags of posts
+QA_SPAM_GRACE_DAYS = env_int("QA_SPAM_GRACE_DAYS", 7)  # purge_spam deletes posts hidden as spam this long ago
+
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the site's days (statistics) are counted in this zone

@@ -9,7 +9,7 @@ from django.db import transaction
 from ask.core.caching import bump as bump_now
 from ask.qa.cache_keys import LISTS_VERSION, question_version
 from ask.qa.counters import counters_recount
-from ask.qa.models import Answer, AnswerVote, Question, QuestionVote, Revision, Tag
+from ask.qa.models import Answer, AnswerVote, Flag, PurgedPost, Question, QuestionVote, Revision, Tag
 from ask.qa.text import render_markdown
 
 
@@ -38,10 +38,10 @@ class RevisionInline(admin.TabularInline):
 @admin.register(Question)
 class QuestionAdmin(_LargeList, admin.ModelAdmin):
     list_display = ["title", "author", "created_at", "rating", "answer_count", "has_accepted", "edited_at"]
-    list_filter = ["has_accepted", "created_at", "edited_at"]
+    list_filter = ["has_accepted", "hidden_reason", "created_at", "edited_at"]
     search_fields = ["title", "author__display_name", "author__email", "tags__name"]
     autocomplete_fields = ["author", "tags"]
-    readonly_fields = ["rating", "answer_count", "has_accepted", "edited_at", "text_html"]
+    readonly_fields = ["rating", "answer_count", "has_accepted", "edited_at", "hidden_at", "hidden_reason", "text_html"]
     date_hierarchy = "created_at"
     inlines = [RevisionInline]
 
@@ -64,10 +64,10 @@ class QuestionAdmin(_LargeList, admin.ModelAdmin):
 @admin.register(Answer)
 class AnswerAdmin(_LargeList, admin.ModelAdmin):
     list_display = ["__str__", "question", "author", "created_at", "rating", "is_accepted", "edited_at"]
-    list_filter = ["is_accepted", "created_at"]
+    list_filter = ["is_accepted", "hidden_reason", "created_at"]
     search_fields = ["text", "author__display_name", "author__email", "question__title"]
     autocomplete_fields = ["author", "question"]
-    readonly_fields = ["rating", "is_accepted", "edited_at", "text_html"]
+    readonly_fields = ["rating", "is_accepted", "edited_at", "hidden_at", "hidden_reason", "text_html"]
     list_select_related = ["question", "author"]
     inlines = [RevisionInline]
 
@@ -147,3 +147,27 @@ class AnswerVoteAdmin(_VoteAdmin):
 
     def _question_ids(self, queryset) -> set[int]:
         return set(queryset.values_list("answer__question_id", flat=True))
+
+
+class _ReadOnly(_LargeList, admin.ModelAdmin):
+    """Records kept for staff to read; the moderation page and purge_spam write them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Flag)
+class FlagAdmin(_ReadOnly):
+    list_display = ["reason", "question", "answer", "user", "created_at", "resolved_at"]
+    list_filter = ["reason", "resolved_at", "created_at"]
+    list_select_related = ["question", "answer", "user"]
+
+
+@admin.register(PurgedPost)
+class PurgedPostAdmin(_ReadOnly):
+    list_display = ["kind", "post_id", "author_id", "title", "hidden_at", "purged_at"]
+    list_filter = ["kind", "purged_at"]
+    search_fields = ["title", "excerpt"]

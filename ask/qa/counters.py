@@ -23,7 +23,8 @@ def _vote_sum(model, field: str):
 
 
 def _answer_count():
-    return Coalesce(Subquery(Answer.objects.filter(question=OuterRef("pk")).order_by().values("question")
+    counted = Answer.objects.filter(question=OuterRef("pk"), hidden_at=None)
+    return Coalesce(Subquery(counted.order_by().values("question")
                              .annotate(c=Count("pk")).values("c")), Value(0), output_field=IntegerField())
 
 
@@ -61,7 +62,8 @@ def _wrong_counters(ids: list[int]) -> dict[str, set[int]]:
     questions = Question.objects.filter(pk__in=ids).annotate(
         true_rating=_vote_sum(QuestionVote, "question"), true_answers=_answer_count(),
     ).values_list("pk", "rating", "true_rating", "answer_count", "true_answers", "has_accepted")
-    accepted = set(Answer.objects.filter(question_id__in=ids, is_accepted=True).values_list("question_id", flat=True))
+    accepted = set(Answer.objects.filter(question_id__in=ids, is_accepted=True, hidden_at=None)
+                   .values_list("question_id", flat=True))
     found: dict[str, set[int]] = {"question ratings": set(), "answer counts": set(), "accepted flags": set()}
     for pk, rating, true_rating, count, true_count, has_accepted in questions:
         if rating != true_rating:
@@ -85,13 +87,15 @@ class _Counters:
     key: str  # the source's column naming the row that holds the counters
     # counter -> (aggregate over its source rows, value when there are none, how to add {new} rows' count)
     columns: dict[str, tuple[str, str, str]]
+    counted: str = "1 = 1"  # which source rows count (answers: those a moderator has not hidden)
 
 
 _SUM = ("SUM(value)", "0", "rating + {new}")
 _COUNTERS = {
     "answers": _Counters("ask_question", "ask_answer", "question_id", {
         "answer_count": ("COUNT(*)", "0", "answer_count + {new}"),
-        "has_accepted": ("MAX(CASE WHEN is_accepted THEN 1 ELSE 0 END) = 1", "1 = 0", "has_accepted OR {new} > 0")}),
+        "has_accepted": ("MAX(CASE WHEN is_accepted THEN 1 ELSE 0 END) = 1", "1 = 0", "has_accepted OR {new} > 0")},
+        "hidden_at IS NULL"),
     "question votes": _Counters("ask_question", "ask_questionvote", "question_id", {"rating": _SUM}),
     "answer votes": _Counters("ask_answer", "ask_answervote", "answer_id", {"rating": _SUM}),
 }
@@ -128,7 +132,7 @@ def _recount_sql(counters: _Counters, test: str) -> str:
     aggregates = ", ".join(f"{agg} AS {column}" for column, (agg, _, _) in columns.items())
     differs = " OR ".join(f"{table}.{column} <> c.{column}" for column in columns)
     return (f"UPDATE {table} SET {assign} FROM (SELECT {key} AS id, {aggregates} FROM {source} "
-            f"WHERE {key} {test} GROUP BY {key}) AS c WHERE {table}.id = c.id AND ({differs})")
+            f"WHERE {key} {test} AND {counters.counted} GROUP BY {key}) AS c WHERE {table}.id = c.id AND ({differs})")
 
 
 def _empty_sql(counters: _Counters, test: str) -> str:
@@ -137,7 +141,7 @@ def _empty_sql(counters: _Counters, test: str) -> str:
     assign = ", ".join(f"{column} = ({empty})" for column, (_, empty, _) in columns.items())
     differs = " OR ".join(f"{column} <> ({empty})" for column, (_, empty, _) in columns.items())
     return (f"UPDATE {table} SET {assign} WHERE id {test} AND ({differs}) "
-            f"AND NOT EXISTS (SELECT 1 FROM {source} WHERE {source}.{key} = {table}.id)")
+            f"AND NOT EXISTS (SELECT 1 FROM {source} WHERE {source}.{key} = {table}.id AND {counters.counted})")
 
 
 def counters_add(added: dict[str, dict[int, list]], *, batch_size: int = RECALC_BATCH_SIZE) -> None:

@@ -6,6 +6,7 @@ the pages are cached under; PostgreSQL's search vector follows title and text by
 """
 from django.db import transaction
 from django.db.models import F, Max
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -96,7 +97,7 @@ def answer_delete(*, user: User, answer: Answer) -> int:
         answer = Answer.objects.select_for_update().get(pk=answer.pk)
         _check_author(user, answer)
         question_id = answer.question_id
-        changes = {"answer_count": F("answer_count") - 1}
+        changes = {"answer_count": Greatest(F("answer_count") - 1, 0)}  # a wrong counter never stops a delete
         if answer.is_accepted:
             changes["has_accepted"] = False
         answer.delete()

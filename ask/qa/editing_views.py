@@ -11,6 +11,7 @@ from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import editing
 from ask.qa.forms import AnswerForm, QuestionForm
 from ask.qa.models import Answer, Question, Revision
+from ask.qa.selectors import visible_questions
 from ask.qa.services import question_url
 from ask.qa.text import render_markdown
 
@@ -41,7 +42,7 @@ def _edit_page(request: HttpRequest, form, post: Question | Answer) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    question = get_object_or_404(Question, pk=pk)
+    question = get_object_or_404(visible_questions(), pk=pk)
     if question.author_id != request.user.pk:
         return _refused(request, question, "Only its author can edit this question.")
     initial = {"title": question.title, "text": question.text,
@@ -64,7 +65,7 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def answer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    answer = get_object_or_404(Answer.objects.select_related("question"), pk=pk)
+    answer = get_object_or_404(Answer.objects.filter(hidden_at=None).select_related("question"), pk=pk)
     if answer.author_id != request.user.pk:
         return _refused(request, answer, "Only its author can edit this answer.")
     form = AnswerForm(request.POST or None, initial={"text": answer.text})
@@ -100,14 +101,14 @@ def _delete(request: HttpRequest, post: Question | Answer, delete) -> HttpRespon
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    return _delete(request, get_object_or_404(Question, pk=pk), editing.question_delete)
+    return _delete(request, get_object_or_404(visible_questions(), pk=pk), editing.question_delete)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def answer_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    return _delete(request, get_object_or_404(Answer.objects.select_related("question"), pk=pk),
-                   editing.answer_delete)
+    answer = get_object_or_404(Answer.objects.filter(hidden_at=None).select_related("question"), pk=pk)
+    return _delete(request, answer, editing.answer_delete)
 
 
 def _history(request: HttpRequest, post: Question | Answer, revisions) -> HttpResponse:
@@ -121,11 +122,11 @@ def _history(request: HttpRequest, post: Question | Answer, revisions) -> HttpRe
 
 @require_GET
 def question_history(request: HttpRequest, pk: int) -> HttpResponse:
-    question = get_object_or_404(Question, pk=pk)
+    question = get_object_or_404(visible_questions(), pk=pk)
     return _history(request, question, Revision.objects.filter(question=question))
 
 
 @require_GET
 def answer_history(request: HttpRequest, pk: int) -> HttpResponse:
-    answer = get_object_or_404(Answer.objects.select_related("question"), pk=pk)
+    answer = get_object_or_404(Answer.objects.filter(hidden_at=None).select_related("question"), pk=pk)
     return _history(request, answer, Revision.objects.filter(answer=answer))

@@ -21,8 +21,8 @@ from accounts.models import User
 from ask.core.bulk import RowWriter, reserve_ids
 from ask.core.caching import bump
 from ask.qa.cache_keys import LISTS_VERSION
-from ask.qa.models import (Answer, AnswerVote, ImportedPost, Question, QuestionVote, Revision, SidebarSnapshot,
-                           Tag)
+from ask.qa.models import (Answer, AnswerVote, Flag, ImportedPost, PurgedPost, Question, QuestionVote, Revision,
+                           SidebarSnapshot, Tag)
 from ask.qa.text import render_markdown
 
 FILL_EMAIL_DOMAIN = "fill.example.com"  # how --clear finds the users fill_db made
@@ -116,12 +116,13 @@ def qa_clear() -> dict:
                 # Deferred foreign-key checks of rows written earlier in this transaction must run
                 # before TRUNCATE, which refuses tables with pending trigger events.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("TRUNCATE ask_answervote, ask_questionvote, ask_importedpost, ask_revision, ask_answer, "
+                cursor.execute("TRUNCATE ask_answervote, ask_questionvote, ask_importedpost, ask_revision, ask_flag, "
+                               "ask_purgedpost, ask_answer, "
                                "ask_question_tags, ask_question, ask_tag, ask_sidebarsnapshot")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares them, for what follows
         else:
-            for model in (AnswerVote, QuestionVote, ImportedPost, Revision, Answer, Question.tags.through, Question,
-                          Tag, SidebarSnapshot):
+            for model in (AnswerVote, QuestionVote, ImportedPost, Revision, Flag, PurgedPost, Answer,
+                          Question.tags.through, Question, Tag, SidebarSnapshot):
                 model.objects.all().delete()
         made = User.objects.filter(email__endswith="@" + FILL_EMAIL_DOMAIN)
         counts["users"] = made.delete()[1].get("accounts.User", 0)

@@ -14,6 +14,12 @@ class Tag(models.Model):
         return self.name
 
 
+class FlagReason(models.TextChoices):
+    SPAM = "spam", "Spam"  # purged by purge_spam once hidden for QA_SPAM_GRACE_DAYS
+    OFFENSIVE = "offensive", "Offensive"
+    OFF_TOPIC = "off_topic", "Off-topic"
+
+
 class Question(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
     title = models.CharField(max_length=200)
@@ -25,6 +31,9 @@ class Question(models.Model):
     answer_count = models.PositiveIntegerField(default=0)
     has_accepted = models.BooleanField(default=False)
     edited_at = models.DateTimeField(null=True, blank=True)  # the author's last edit; None: as first posted
+    # Set by a moderator (ask.qa.moderation): a hidden post is in no list, search, sidebar or page.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=16, blank=True, choices=FlagReason.choices, db_default="")  # for COPY
     search_vector = SearchVectorField(null=True, editable=False)  # set by a trigger on PostgreSQL (migration 0002)
 
     class Meta:
@@ -46,6 +55,9 @@ class Answer(models.Model):
     rating = models.IntegerField(default=0)
     is_accepted = models.BooleanField(default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Hidden answers are not counted in their question's answer_count nor its has_accepted.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=16, blank=True, choices=FlagReason.choices, db_default="")
 
     class Meta:
         indexes = [
@@ -88,6 +100,42 @@ class Revision(models.Model):
             models.UniqueConstraint(fields=["answer", "number"], condition=Q(answer__isnull=False),
                                     name="ask_revision_answer_number"),
         ]
+
+
+class Flag(models.Model):
+    """A member's report of a question or answer: one per member and post, open until staff hide
+    the post or dismiss its flags."""
+
+    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=16, choices=FlagReason.choices)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], condition=Q(resolved_at__isnull=True), name="ask_flag_open")]
+        constraints = [
+            models.CheckConstraint(condition=(Q(question__isnull=False, answer__isnull=True)
+                                              | Q(question__isnull=True, answer__isnull=False)),
+                                   name="ask_flag_of_one_post"),
+            models.UniqueConstraint(fields=["question", "user"], condition=Q(question__isnull=False),
+                                    name="ask_flag_question_once"),
+            models.UniqueConstraint(fields=["answer", "user"], condition=Q(answer__isnull=False),
+                                    name="ask_flag_answer_once"),
+        ]
+
+
+class PurgedPost(models.Model):
+    """What purge_spam deleted: enough to answer "where did my post go?" and to audit the job."""
+
+    kind = models.CharField(max_length=8)  # "question" or "answer"
+    post_id = models.BigIntegerField()
+    author_id = models.BigIntegerField()  # no foreign key: the record outlives a deleted member
+    title = models.CharField(max_length=200, blank=True)  # the question's, for an answer its question's
+    excerpt = models.CharField(max_length=200)
+    hidden_at = models.DateTimeField()
+    purged_at = models.DateTimeField(db_index=True)
 
 
 class VoteValue(models.IntegerChoices):

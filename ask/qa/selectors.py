@@ -13,8 +13,13 @@ ANSWERS_PER_PAGE = 30
 SUGGESTIONS = 8
 
 
+def visible_questions() -> QuerySet[Question]:
+    """Questions a moderator has not hidden: every page and search starts here."""
+    return Question.objects.filter(hidden_at=None)
+
+
 def _questions() -> QuerySet[Question]:
-    return (Question.objects.select_related("author").prefetch_related("tags")
+    return (visible_questions().select_related("author").prefetch_related("tags")
             .defer("text", "text_html", "search_vector"))
 
 
@@ -35,13 +40,13 @@ def questions_by(user: User) -> QuerySet[Question]:
 
 
 def answers_by(user: User) -> QuerySet[Answer]:
-    return (user.answers.select_related("question")
+    return (user.answers.filter(hidden_at=None, question__hidden_at=None).select_related("question")
             .only("pk", "author_id", "rating", "is_accepted", "question__title")
             .order_by("-created_at"))  # index ask_answer_author
 
 
 def answers_of(question: Question) -> QuerySet[Answer]:
-    return (question.answers.select_related("author").defer("text")
+    return (question.answers.filter(hidden_at=None).select_related("author").defer("text")
             .order_by("-is_accepted", "-rating", "created_at", "id"))
 
 
@@ -57,8 +62,8 @@ def votes_of(user: User, question: Question, answers: list[Answer]) -> tuple[int
 
 def user_rating(user: User) -> int:
     """Sum of the ratings of the user's questions and answers."""
-    questions = Question.objects.filter(author=user).aggregate(total=Sum("rating"))["total"] or 0
-    answers = Answer.objects.filter(author=user).aggregate(total=Sum("rating"))["total"] or 0
+    questions = visible_questions().filter(author=user).aggregate(total=Sum("rating"))["total"] or 0
+    answers = Answer.objects.filter(author=user, hidden_at=None).aggregate(total=Sum("rating"))["total"] or 0
     return questions + answers
 
 
@@ -68,7 +73,7 @@ def search_questions(query: str) -> QuerySet[Question]:
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
         terms = SearchQuery(query, config="english", search_type="websearch")
-        newest = list(Question.objects.filter(search_vector=terms).order_by("-id")
+        newest = list(visible_questions().filter(search_vector=terms).order_by("-id")
                       .values_list("pk", flat=True)[:SEARCH_CANDIDATES])
         return (_questions().filter(pk__in=newest).annotate(rank=SearchRank("search_vector", terms))
                 .order_by("-rank", "-id"))
@@ -85,7 +90,7 @@ def suggest_titles(prefix: str) -> list[dict]:
 
         raw = " & ".join(words[:-1] + [words[-1] + ":*"])
         terms = SearchQuery(raw, config="english", search_type="raw")
-        found = Question.objects.filter(search_vector=terms).order_by("-rating", "-id")
+        found = visible_questions().filter(search_vector=terms).order_by("-rating", "-id")
     else:
-        found = Question.objects.filter(title__icontains=" ".join(words)).order_by("-rating", "-id")
+        found = visible_questions().filter(title__icontains=" ".join(words)).order_by("-rating", "-id")
     return [{"id": pk, "title": title} for pk, title in found.values_list("id", "title")[:SUGGESTIONS]]

@@ -5,6 +5,7 @@ Rules:
 - popular tags: the 10 tags on the most questions asked in the last 90 days (ties: name);
 - best members: the 10 members whose questions and answers received the highest sum of votes
   (+1/-1) cast in the last 7 days, counting only members with a positive sum (ties: lower user id).
+Hidden posts (ask.qa.moderation) count for neither; suspended (inactive) members are not listed.
 """
 from datetime import datetime, timedelta
 
@@ -25,7 +26,8 @@ BEST_MEMBER_DAYS = 7
 
 def popular_tags(now: datetime) -> list[dict]:
     since = now - timedelta(days=POPULAR_TAG_DAYS)
-    rows = (Tag.objects.filter(questions__created_at__gte=since).annotate(count=Count("questions"))
+    rows = (Tag.objects.filter(questions__created_at__gte=since, questions__hidden_at=None)
+            .annotate(count=Count("questions"))
             .order_by("-count", "name").values("name", "count")[:TOP])
     return list(rows)
 
@@ -33,13 +35,18 @@ def popular_tags(now: datetime) -> list[dict]:
 def best_members(now: datetime) -> list[dict]:
     since = now - timedelta(days=BEST_MEMBER_DAYS)
     received: dict[int, int] = {}
-    for model, author in ((QuestionVote, "question__author"), (AnswerVote, "answer__author")):
-        votes = model.objects.filter(created_at__gte=since).values(author).annotate(total=Sum("value"))
+    for model, post in ((QuestionVote, "question"), (AnswerVote, "answer")):
+        author = f"{post}__author"
+        votes = (model.objects.filter(created_at__gte=since, **{f"{post}__hidden_at": None})
+                 .values(author).annotate(total=Sum("value")))
         for author_id, total in votes.values_list(author, "total"):
             received[author_id] = received.get(author_id, 0) + total
-    ranked = sorted(((-total, pk) for pk, total in received.items() if total > 0))[:TOP]
-    names = dict(User.objects.filter(pk__in=[pk for _, pk in ranked]).values_list("pk", "display_name"))
-    return [{"id": pk, "display_name": names[pk], "rating": -negative} for negative, pk in ranked if pk in names]
+    # Three times the places, so a few suspended members (inactive) among them leave the list full.
+    ranked = sorted(((-total, pk) for pk, total in received.items() if total > 0))[:TOP * 3]
+    names = dict(User.objects.filter(pk__in=[pk for _, pk in ranked], is_active=True)
+                 .values_list("pk", "display_name"))
+    return [{"id": pk, "display_name": names[pk], "rating": -negative}
+            for negative, pk in ranked if pk in names][:TOP]
 
 
 def sidebar_calculate(*, dry_run: bool = False, expect=None) -> dict:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from ask.qa import editing_views, views
+from ask.qa import editing_views, moderation_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,11 @@ urlpatterns = [
     path("ask/", views.ask, name="ask"),
     re_path(r"^vote/(?P<kind>question|answer)/(?P<pk>[0-9]+)/$", views.vote, name="vote"),
     path("accept/<int:pk>/", views.accept, name="accept"),
+    re_path(r"^flag/(?P<kind>question|answer)/(?P<pk>[0-9]+)/$", moderation_views.flag, name="flag"),
+    path("moderation/", moderation_views.queue, name="moderation"),
+    re_path(r"^moderation/(?P<kind>question|answer)/(?P<pk>[0-9]+)/(?P<action>hide|restore|dismiss)/$",
+            moderation_views.act, name="moderate"),
+    path("moderation/member/<int:pk>/suspend/", moderation_views.suspend, name="suspend"),
     path("u/<int:pk>/", views.profile, name="profile"),
     path("search/", views.search, name="search"),
     path("search/suggest/", views.suggest, name="suggest"),

@@ -65,7 +65,7 @@ def question(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _question_page(request: HttpRequest, pk: int, form: AnswerForm, status: int = 200) -> HttpResponse:
-    shown = get_object_or_404(Question.objects.select_related("author").prefetch_related("tags"), pk=pk)
+    shown = get_object_or_404(selectors.visible_questions().select_related("author").prefetch_related("tags"), pk=pk)
     page = page_of(selectors.answers_of(shown), request.GET.get("page"), selectors.ANSWERS_PER_PAGE)
     my_vote, my_answer_votes = selectors.votes_of(request.user, shown, page.object_list)
     for answer in page.object_list:
@@ -79,7 +79,7 @@ def _question_page(request: HttpRequest, pk: int, form: AnswerForm, status: int 
 @login_required
 @require_POST
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
-    shown = get_object_or_404(Question.objects.select_related("author"), pk=pk)
+    shown = get_object_or_404(selectors.visible_questions().select_related("author"), pk=pk)
     form = AnswerForm(request.POST)
     if not form.is_valid():
         return _question_page(request, pk, form, status=400)
@@ -127,7 +127,8 @@ def vote(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     value = _vote_value(request)
     if value is None:
         return JsonResponse({"error": "A vote is 1, -1 or 0."}, status=400)
-    target = get_object_or_404(Question if kind == "question" else Answer, pk=pk)
+    posts = selectors.visible_questions() if kind == "question" else Answer.objects.filter(hidden_at=None)
+    target = get_object_or_404(posts, pk=pk)
     try:
         rating = services.vote_cast(user=request.user, target=target, value=value)
     except services.VoteRefused as refused:
@@ -141,7 +142,7 @@ def vote(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
-    chosen = get_object_or_404(Answer, pk=pk)
+    chosen = get_object_or_404(Answer.objects.filter(hidden_at=None), pk=pk)
     try:
         accepted = services.answer_accept_toggle(user=request.user, answer=chosen)
     except PermissionDenied as denied:

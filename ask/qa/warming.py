@@ -17,8 +17,8 @@ def hottest_urls() -> list[str]:
     urls = [f"{reverse(name)}?page={n}" if n > 1 else reverse(name)
             for name in ("home", "hot") for n in range(1, pages + 1)]
     urls += [reverse("tag", args=[tag["name"]]) for tag in sidebar()["tags"][:TOP_TAGS]]
-    urls += [reverse("question", args=[pk]) for pk in
-             Question.objects.order_by("-rating", "-id").values_list("pk", flat=True)[:TOP_QUESTIONS]]
+    best = Question.objects.filter(hidden_at=None).order_by("-rating", "-id").values_list("pk", flat=True)
+    urls += [reverse("question", args=[pk]) for pk in best[:TOP_QUESTIONS]]
     return urls
 
 
