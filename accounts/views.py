@@ -18,6 +18,7 @@ from accounts.services import (
     KEY_FORMAT, ActivationError, account_activate, activation_pending, activation_resend, password_kept,
     profile_update, user_sign_up,
 )
+from ask.core.mail_files import mail_folder
 from ask.core.rate_limits import Limit, over_limit, posted_email, too_many_requests
 
 # HTTP status of each reason an activation link did not work ("missing": no key in the session).
@@ -59,6 +60,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 def sign_up_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/sign_up_done.html", {
         "email": request.session.get("signed_up_email", ""), "days": settings.ACCOUNT_ACTIVATION_DAYS,
+        "mail_folder": mail_folder(),
     })
 
 

@@ -21,6 +21,7 @@ def test_sign_up_then_follow_the_mailed_link_and_land_logged_in(live_server, pag
     page.get_by_role("button", name="Sign up").click()
     assert page.locator("h1").inner_text() == "Check your e-mail"
     assert "grace@example.com" in page.content()
+    assert f"writes every mail as a file into {tmp_path / 'mail'}" in page.locator("main").inner_text()
 
     call_command("send_queued_mail", stdout=StringIO())
     (mail_file,) = (tmp_path / "mail").iterdir()
