@@ -1,10 +1,7 @@
 """Flags from members and the staff's moderation queue: thin views over ask.qa.moderation."""
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from ask.core.access import staff_required
 from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import moderation
 from ask.qa.models import Answer, FlagReason, Question
@@ -19,18 +17,6 @@ from ask.qa.services import question_url
 
 QUEUE_LENGTH = 50  # flagged posts of each kind on the queue page, most flagged first
 HIDDEN_LENGTH = 20  # recently hidden posts shown for restoring
-
-
-def staff_required(view):
-    """Staff only: visitors are sent to the site's own log-in, members get a 404 (nothing to see)."""
-    @wraps(view)
-    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.is_staff:
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-    return checked
 
 
 def _post(kind: str, pk: int) -> Question | Answer:

@@ -1,11 +1,11 @@
 """The staff-only statistics page and its CSV download."""
 import csv
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
+from ask.core.access import staff_required
 from ask.core.params import whole_number
 from ask.stats.charts import line_chart
 from ask.stats.selectors import ORDER_FIELDS, PERIODS, SITE_FIELDS, last_days
@@ -28,7 +28,7 @@ def _days(request: HttpRequest) -> int:
     return days
 
 
-@staff_member_required
+@staff_required
 def stats_page(request: HttpRequest) -> HttpResponse:
     days = _days(request)
     rows = last_days(days)
@@ -40,7 +40,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
     return render(request, "stats/stats.html", {"charts": charts, "days": days, "periods": PERIODS})
 
 
-@staff_member_required
+@staff_required
 def stats_csv(request: HttpRequest) -> HttpResponse:
     days = _days(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -70,3 +70,26 @@ def test_every_page_answers_with_memcached_down(client, settings, memcached, out
     for url in PUBLIC_PAGES:
         assert client.get(url).status_code in (200, 302), url
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_header_marks_the_current_section_and_log_in_comes_back_to_the_page(client):
+    from tests.factories import QuestionFactory
+
+    question = QuestionFactory()
+    hot = client.get("/hot/").content.decode()
+    assert '<a href="/hot/" aria-current="page">Hot</a>' in hot and 'aria-current="page">New<' not in hot
+    assert f'href="/accounts/login/?next=/q/{question.pk}/%3Fpage%3D1"' in client.get(
+        f"/q/{question.pk}/?page=1").content.decode()
+    assert 'href="/accounts/login/"' in client.get("/accounts/login/").content.decode()
+    assert 'rel="icon"' in hot
+
+
+@pytest.mark.django_db
+def test_staff_see_kitchen_moderation_and_stats_in_the_header_members_do_not(client):
+    client.force_login(UserFactory())
+    member = client.get("/").content.decode()
+    assert ">Moderation<" not in member and ">Stats<" not in member and ">Kitchen<" not in member
+    client.force_login(UserFactory(is_staff=True))
+    staff = client.get("/").content.decode()
+    assert all(f">{name}<" in staff for name in ("Kitchen", "Moderation", "Stats"))

@@ -53,3 +53,29 @@ def test_the_author_sees_their_own_posts_vote_controls_as_not_for_them(live_serv
     assert own.locator("a").count() == 0, "no link to the log-in page for a member already logged in"
     others = page.locator(".post.answer .vote")
     assert others.get_by_role("button", name="Vote up").is_enabled()
+
+
+def test_dates_read_as_how_long_ago_with_the_exact_time_on_hover(live_server, page):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import QuestionFactory
+
+    QuestionFactory(title="Asked three hours ago", created_at=timezone.now() - timedelta(hours=3, minutes=5))
+    QuestionFactory(title="Asked long ago", created_at=timezone.now() - timedelta(days=400))
+    page.goto(live_server.url + "/")
+    recent = page.locator(".question-card", has_text="Asked three hours ago").locator("time")
+    old = page.locator(".question-card", has_text="Asked long ago").locator("time")
+    assert recent.inner_text() == "3 hours ago"
+    assert str(timezone.now().year) in recent.get_attribute("title")
+    assert old.inner_text().count(",") == 1, "older than a month: the date itself"
+
+
+def test_a_staff_members_header_fits_a_phone(live_server, page):
+    UserFactory(email="staff@example.com", display_name="Staff", is_staff=True)
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, live_server.url, "staff@example.com")
+    page.goto(live_server.url + "/")
+    assert page_is_no_wider_than_the_screen(page)
+    assert page.locator(".site-nav a").count() == 8

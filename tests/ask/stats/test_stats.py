@@ -105,9 +105,10 @@ def test_calc_stats_command_defaults_to_yesterday_and_today_and_refuses_bad_date
 
 def test_the_statistics_page_and_csv_are_for_staff_only(client):
     call_command("calc_stats", stdout=StringIO())
-    assert client.get("/stats/").status_code == 302
+    assert client.get("/stats/?days=30")["Location"] == "/accounts/login/?next=/stats/%3Fdays%3D30", \
+        "the site's own log-in page, and back"
     client.force_login(UserFactory())
-    assert client.get("/stats/").status_code == 302
+    assert client.get("/stats/").status_code == 404
     staff = Client()
     staff.force_login(UserFactory(is_staff=True))
     page = staff.get("/stats/?days=90")

@@ -42,6 +42,26 @@
     }
   });
 
+  // Dates as "3 hours ago" (pages and cards are cached, so the server writes the exact date and the
+  // browser says how long ago); the exact time, in the reader's own zone, on hover.
+  var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600],
+               ["minute", 60]];
+  function ago(seconds) {
+    for (var i = 0; i < units.length; i++) {
+      var n = Math.floor(seconds / units[i][1]);
+      if (n >= 1) { return n + " " + units[i][0] + (n === 1 ? "" : "s") + " ago"; }
+    }
+    return "just now";
+  }
+  document.querySelectorAll("time[data-relative]").forEach(function (element) {
+    var when = new Date(element.getAttribute("datetime"));
+    if (isNaN(when)) { return; }
+    var seconds = (Date.now() - when.getTime()) / 1000;
+    element.title = when.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit",
+                                                     minute: "2-digit", timeZoneName: "short" });
+    if (seconds > -60 && seconds < 30 * 86400) { element.textContent = ago(Math.max(seconds, 0)); }
+  });
+
   var search = document.querySelector("input[data-suggest-url]");
   if (search) {
     var list = document.getElementById(search.getAttribute("list"));
