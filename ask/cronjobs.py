@@ -31,6 +31,8 @@ CRONJOBS = [
     ("47 4 * * 0", "ask.jobs.cron.run", ["verify_backup"]),
     # Abandoned sign-ups and expired activation keys: daily at 04:07, after the 03:xx housekeeping.
     ("7 4 * * *", "ask.jobs.cron.run", ["cleanup_activations"]),
+    # Digests (daily ones every day, weekly ones every seventh day): 06:13, before members read mail.
+    ("13 6 * * *", "ask.jobs.cron.run", ["send_digests"]),
     # Posts hidden as spam more than QA_SPAM_GRACE_DAYS ago, deleted with a record of each: daily at 04:37.
     ("37 4 * * *", "ask.jobs.cron.run", ["purge_spam"]),
     # Sent and given-up mail older than MAIL_RETENTION_DAYS: daily at 04:27.

@@ -32,10 +32,11 @@ REDACTED = "[The one-time link this mail held was removed after it was sent.]"
 
 
 def mail_queue(*, to: str | list[str], subject: str, body: str, html: str | None = None,
-               one_time_link: bool = False) -> Email:
+               one_time_link: bool = False, headers: dict[str, str] | None = None) -> Email:
     """Put one mail in the outbox (inside the caller's transaction); send_queued_mail delivers it.
 
-    one_time_link: the body holds a secret link; it is redacted once the mail is sent or given up."""
+    one_time_link: the body holds a secret link; it is redacted once the mail is sent or given up.
+    headers: extra ones (List-Unsubscribe)."""
     return mail.send(
         recipients=[to] if isinstance(to, str) else to,
         sender=settings.DEFAULT_FROM_EMAIL,
@@ -44,6 +45,7 @@ def mail_queue(*, to: str | list[str], subject: str, body: str, html: str | None
         html_message=html or "",
         priority="medium",
         backend=ONE_TIME_LINK if one_time_link else "",
+        headers=headers or None,
     )
 
 

@@ -12,6 +12,7 @@ from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,8 +22,7 @@ from accounts.models import User
 from ask.core.bulk import RowWriter, reserve_ids
 from ask.core.caching import bump
 from ask.qa.cache_keys import LISTS_VERSION
-from ask.qa.models import (Answer, AnswerVote, Flag, ImportedPost, PurgedPost, Question, QuestionVote, Revision,
-                           SidebarSnapshot, Tag)
+from ask.qa.models import Answer, AnswerVote, Question, QuestionVote, Tag
 from ask.qa.text import render_markdown
 
 FILL_EMAIL_DOMAIN = "fill.example.com"  # how --clear finds the users fill_db made
@@ -106,8 +106,14 @@ def foreign_content() -> dict:
     return {name: count for name, count in counts.items() if count}
 
 
+def _qa_models() -> list:
+    return list(apps.get_app_config("ask").get_models(include_auto_created=True))
+
+
 def qa_clear() -> dict:
-    """Delete every question, answer, tag and vote, and the users fill_db made."""
+    """Delete every row of the Q&A app's tables (questions, answers, tags, votes and all that hangs
+    on them: revisions, flags, follows, digests, ...), and the users fill_db made. The tables come
+    from the app's models, so one added later is cleared too."""
     with transaction.atomic():
         counts = {"votes": QuestionVote.objects.count() + AnswerVote.objects.count(), "answers": Answer.objects.count(),
                   "questions": Question.objects.count(), "tags": Tag.objects.count()}
@@ -116,14 +122,11 @@ def qa_clear() -> dict:
                 # Deferred foreign-key checks of rows written earlier in this transaction must run
                 # before TRUNCATE, which refuses tables with pending trigger events.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("TRUNCATE ask_answervote, ask_questionvote, ask_importedpost, ask_revision, ask_flag, "
-                               "ask_purgedpost, ask_answer, "
-                               "ask_question_tags, ask_question, ask_tag, ask_sidebarsnapshot")
+                cursor.execute("TRUNCATE " + ", ".join(model._meta.db_table for model in _qa_models()))
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares them, for what follows
         else:
-            for model in (AnswerVote, QuestionVote, ImportedPost, Revision, Flag, PurgedPost, Answer,
-                          Question.tags.through, Question, Tag, SidebarSnapshot):
-                model.objects.all().delete()
+            for model in _qa_models():
+                model.objects.all().delete()  # the ORM follows the cascades, whatever the order
         made = User.objects.filter(email__endswith="@" + FILL_EMAIL_DOMAIN)
         counts["users"] = made.delete()[1].get("accounts.User", 0)
     transaction.on_commit(lambda: bump(LISTS_VERSION))

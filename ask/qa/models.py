@@ -138,6 +138,52 @@ class PurgedPost(models.Model):
     purged_at = models.DateTimeField(db_index=True)
 
 
+class TagFollow(models.Model):
+    """A member follows a tag: its new questions go into their digest."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tag"], name="ask_follow_tag_once")]
+
+
+class QuestionFollow(models.Model):
+    """A member follows a question (their own ones from the start): its new answers go into their digest."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "question"], name="ask_follow_question_once")]
+
+
+class DigestFrequency(models.TextChoices):
+    OFF = "off", "No digest"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
+class Digest(models.Model):
+    """A member's digest: how often, and the watermark that makes each digest go out once.
+
+    sent_until: everything created up to this moment has been in one of their digests (or predates
+    the subscription). send_digests moves it in the transaction that queues the mail, so a crash, a
+    re-run or a second host can neither send a digest twice nor skip one.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="digest")
+    frequency = models.CharField(max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.DAILY)
+    sent_until = models.DateTimeField()
+    last_mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["frequency", "sent_until"], name="ask_digest_due")]
+
+
 class VoteValue(models.IntegerChoices):
     UP = 1
     DOWN = -1

@@ -3,7 +3,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import User
-from ask.qa.models import Answer, AnswerVote, Question, QuestionVote, Tag
+from ask.qa.models import Answer, AnswerVote, Question, QuestionFollow, QuestionVote, Tag, TagFollow
 
 QUESTIONS_PER_PAGE = 20
 # Search ranks the newest matches only: ranking every match of a common word costs a read of each
@@ -58,6 +58,17 @@ def votes_of(user: User, question: Question, answers: list[Answer]) -> tuple[int
                    .values_list("value", flat=True).first()) or 0
     on_answers = dict(AnswerVote.objects.filter(user=user, answer__in=answers).values_list("answer_id", "value"))
     return on_question, on_answers
+
+
+def follows_tag(user: User, tag: Tag) -> bool:
+    return user.is_authenticated and TagFollow.objects.filter(user=user, tag=tag).exists()
+
+
+def follows_question(user: User, question: Question) -> bool:
+    """One query for members (none for visitors and the question's author, who follows it anyway)."""
+    if not user.is_authenticated or user.pk == question.author_id:
+        return False
+    return QuestionFollow.objects.filter(user=user, question=question).exists()
 
 
 def user_rating(user: User) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from ask.qa import editing_views, moderation_views, views
+from ask.qa import digest_views, editing_views, moderation_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +23,10 @@ urlpatterns = [
             moderation_views.act, name="moderate"),
     path("moderation/member/<int:pk>/suspend/", moderation_views.suspend, name="suspend"),
     path("u/<int:pk>/", views.profile, name="profile"),
+    path("tag/<str:name>/follow/", digest_views.tag_follow, name="tag_follow"),
+    path("q/<int:pk>/follow/", digest_views.question_follow, name="question_follow"),
+    path("digest/", digest_views.digest_settings, name="digest_settings"),
+    path("digest/unsubscribe/<str:token>/", digest_views.digest_unsubscribe, name="digest_unsubscribe"),
     path("search/", views.search, name="search"),
     path("search/suggest/", views.suggest, name="suggest"),
 ]

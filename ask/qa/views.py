@@ -51,7 +51,8 @@ def hot(request: HttpRequest) -> HttpResponse:
 def tag(request: HttpRequest, name: str) -> HttpResponse:
     found = get_object_or_404(Tag, name=name)
     return _question_list(request, selectors.questions_tagged(found), title=f"Tagged {name}",
-                          heading=f"Questions tagged “{name}”", extra={"tag": found})
+                          heading=f"Questions tagged “{name}”",
+                          extra={"tag": found, "following": selectors.follows_tag(request.user, found)})
 
 
 def _question_version(*, pk: int) -> list[str]:
@@ -73,6 +74,7 @@ def _question_page(request: HttpRequest, pk: int, form: AnswerForm, status: int 
     return render(request, "ask/question.html", {
         "question": shown, "page": page, "form": form, "my_vote": my_vote,
         "is_author": request.user.is_authenticated and request.user.pk == shown.author_id,
+        "following": selectors.follows_question(request.user, shown),
     }, status=status)
 
 
