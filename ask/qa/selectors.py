@@ -1,14 +1,13 @@
 """Reads of the Q&A site, with their joins decided once here."""
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
+from django.urls import reverse
 
 from accounts.models import User
 from ask.qa.models import Answer, AnswerVote, Question, QuestionFollow, QuestionVote, Tag, TagFollow
+from ask.qa.search import Found, search, sqlite_prefix_matches
 
 QUESTIONS_PER_PAGE = 20
-# Search ranks the newest matches only: ranking every match of a common word costs a read of each
-# matching row (tens of thousands at fill_db 10000); the newest 200 (ten pages) are what people read.
-SEARCH_CANDIDATES = 200
 ANSWERS_PER_PAGE = 30
 SUGGESTIONS = 8
 
@@ -78,17 +77,11 @@ def user_rating(user: User) -> int:
     return questions + answers
 
 
-def search_questions(query: str) -> QuerySet[Question]:
-    """Full-text search ranked by relevance on PostgreSQL; a plain substring match elsewhere."""
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank
-
-        terms = SearchQuery(query, config="english", search_type="websearch")
-        newest = list(visible_questions().filter(search_vector=terms).order_by("-id")
-                      .values_list("pk", flat=True)[:SEARCH_CANDIDATES])
-        return (_questions().filter(pk__in=newest).annotate(rank=SearchRank("search_vector", terms))
-                .order_by("-rank", "-id"))
-    return _questions().filter(Q(title__icontains=query) | Q(text__icontains=query)).order_by("-id")
+def search_questions(query: str) -> Found:
+    """Ranked, word-based search on both databases, with a count (ask.qa.search); the text is kept
+    for the excerpts."""
+    visible = visible_questions().select_related("author").prefetch_related("tags").defer("text_html", "search_vector")
+    return search(visible, query)
 
 
 def suggest_titles(prefix: str) -> list[dict]:
@@ -103,5 +96,6 @@ def suggest_titles(prefix: str) -> list[dict]:
         terms = SearchQuery(raw, config="english", search_type="raw")
         found = visible_questions().filter(search_vector=terms).order_by("-rating", "-id")
     else:
-        found = visible_questions().filter(title__icontains=" ".join(words)).order_by("-rating", "-id")
-    return [{"id": pk, "title": title} for pk, title in found.values_list("id", "title")[:SUGGESTIONS]]
+        found = visible_questions().filter(pk__in=sqlite_prefix_matches(words)).order_by("-rating", "-id")
+    return [{"id": pk, "title": title, "url": reverse("question", args=[pk])}
+            for pk, title in found.values_list("id", "title")[:SUGGESTIONS]]

@@ -2,6 +2,8 @@
 import re
 
 import nh3
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 TAG_FORMAT = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,31}$")
@@ -47,3 +49,34 @@ def parse_tags(raw: str) -> list[str]:
     if len(names) > MAX_TAGS:
         raise ValueError(f"At most {MAX_TAGS} tags, please ({len(names)} given).")
     return names
+
+
+_MARKUP = re.compile(r"[`*_#>|~\[\]]+|\((https?://|mailto:)[^)]*\)")
+
+
+def excerpt(text: str, words: list[str], length: int = 220) -> SafeString:
+    """A piece of the Markdown text around the first searched word, plain, escaped, every word that
+    starts like a searched one in <mark> (so "sorting" marks for "sort", as the stemmed search finds)."""
+    plain = " ".join(_MARKUP.sub(" ", text).split())
+    pattern = word_pattern(words)
+    first = pattern.search(plain) if pattern else None
+    start = max(0, first.start() - length // 3) if first else 0
+    piece = plain[start:start + length]
+    piece = ("…" if start else "") + piece + ("…" if start + length < len(plain) else "")
+    return highlight(piece, pattern)
+
+
+def highlight(text: str, pattern: re.Pattern | None) -> SafeString:
+    """text escaped, with the pattern's matches in <mark>."""
+    if pattern is None:
+        return mark_safe(escape(text))
+    parts, last = [], 0
+    for found in pattern.finditer(text):
+        parts += [escape(text[last:found.start()]), f"<mark>{escape(found.group(0))}</mark>"]
+        last = found.end()
+    return mark_safe("".join(parts) + escape(text[last:]))
+
+
+def word_pattern(words: list[str]) -> re.Pattern | None:
+    stems = [word[:max(4, len(word) - 2)] for word in words if word]
+    return re.compile(r"\b(" + "|".join(re.escape(stem) for stem in stems) + r")\w*", re.I) if stems else None

@@ -15,7 +15,8 @@ from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import selectors, services
 from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION, question_version
 from ask.qa.forms import AnswerForm, QuestionForm
-from ask.qa.models import Answer, Question, Tag
+from ask.qa.models import Answer, Tag
+from ask.qa.text import excerpt, highlight, word_pattern
 
 # How long a cached page may be served to anonymous visitors. New questions, answers and accepts
 # make cached lists stale at once (LISTS_VERSION); votes do not, so ratings on lists lag by this much.
@@ -167,11 +168,13 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    results = selectors.search_questions(query) if query else Question.objects.none()
-    page = page_of(results, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE)
-    return render(request, "ask/question_list.html", {
-        "page": page, "title": f"Search: {query}" if query else "Search", "query": query,
-        "heading": f"Questions matching “{query}”" if query else "Search",
+    found = selectors.search_questions(query)
+    page = page_of(found.questions, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE)
+    marks = word_pattern(found.words)
+    for result in page.object_list:
+        result.marked_title, result.excerpt = highlight(result.title, marks), excerpt(result.text, found.words)
+    return render(request, "ask/search.html", {
+        "page": page, "query": query, "found": found, "title": f"Search: {query}" if query else "Search",
     })
 
 

@@ -157,9 +157,11 @@ def test_profile_shows_questions_answers_and_rating(client):
 def test_search_page_and_suggestions(client):
     QuestionFactory(title="Parsing CSV files quickly", text="with the csv module")
     html = client.get("/search/?q=csv").content.decode()
-    assert "Parsing CSV files quickly" in html
+    assert "Parsing <mark>CSV</mark> files quickly" in html and "with the <mark>csv</mark> module" in html
+    assert "1 question found" in html
     suggested = client.get("/search/suggest/?q=pars").json()
-    assert suggested == {"suggestions": [{"id": Question.objects.get().pk, "title": "Parsing CSV files quickly"}]}
+    pk = Question.objects.get().pk
+    assert suggested == {"suggestions": [{"id": pk, "title": "Parsing CSV files quickly", "url": f"/q/{pk}/"}]}
     assert "No question matches" in client.get("/search/?q=zebra").content.decode()
 
 

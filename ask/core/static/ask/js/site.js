@@ -65,9 +65,14 @@
   var search = document.querySelector("input[data-suggest-url]");
   if (search) {
     var list = document.getElementById(search.getAttribute("list"));
-    var timer = null;
+    var timer = null, urls = {};
     search.addEventListener("input", function () {
       window.clearTimeout(timer);
+      // A suggestion picked from the list puts its title in the box: open that question.
+      if (Object.prototype.hasOwnProperty.call(urls, search.value)) {
+        window.location.assign(urls[search.value]);
+        return;
+      }
       var text = search.value.trim();
       if (text.length < 2) { list.innerHTML = ""; return; }
       timer = window.setTimeout(function () {
@@ -75,9 +80,11 @@
           .then(function (response) { return response.json(); })
           .then(function (data) {
             list.innerHTML = "";
+            urls = {};
             data.suggestions.forEach(function (item) {
               var option = document.createElement("option");
               option.value = item.title;
+              urls[item.title] = item.url;
               list.appendChild(option);
             });
           });
