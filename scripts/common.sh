@@ -28,6 +28,20 @@ ensure_venv() {
 }
 
 # apt_install PACKAGE...: install Debian packages that are missing (needs root, as on our machines).
+# ensure_npm_tools: the browser-side checkers the tests inject or run, pinned, from the npm registry
+# into .cache/npm (gitignored): axe-core (accessibility) and vnu-jar (the Nu HTML checker; Java).
+NPM_TOOLS="axe-core@4.10.2 vnu-jar@24.10.17"
+ensure_npm_tools() {
+  local stamp="$ROOT/.cache/npm/.installed"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$NPM_TOOLS" ]; then
+    say "installing $NPM_TOOLS with npm"
+    mkdir -p "$ROOT/.cache/npm"
+    # shellcheck disable=SC2086  # one word a package
+    npm install --prefix "$ROOT/.cache/npm" --no-audit --no-fund --no-save --loglevel=error $NPM_TOOLS >&2
+    echo "$NPM_TOOLS" > "$stamp"
+  fi
+}
+
 apt_install() {
   local missing=() pkg
   for pkg in "$@"; do

@@ -1,7 +1,8 @@
 """The Q&A models in the admin: staff find posts by words, author or tag, fix or delete them.
 
-A change made here keeps what the site derives from it right: the rendered HTML is rendered again,
-deleted answers and votes are taken off their counters, and the cached pages showing them go stale.
+A change made here keeps what the site derives from it right: the rendered HTML is rendered again, an
+edited text keeps the version before in the post's history (staff edits leave a trace), deleted answers
+and votes are taken off their counters, and the cached pages showing them go stale.
 """
 from django.contrib import admin
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.db import transaction
 from ask.core.caching import bump as bump_now
 from ask.qa.cache_keys import LISTS_VERSION, question_version
 from ask.qa.counters import counters_recount
+from ask.qa.editing import staff_edit_record
 from ask.qa.models import Answer, AnswerVote, Flag, PurgedPost, Question, QuestionVote, Revision, Tag
 from ask.qa.text import render_markdown
 
@@ -47,6 +49,8 @@ class QuestionAdmin(_LargeList, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         obj.text_html = render_markdown(obj.text)
+        if change and {"title", "text"} & set(form.changed_data):
+            staff_edit_record(post=obj, editor=request.user)
         super().save_model(request, obj, form, change)
         bump(LISTS_VERSION, question_version(obj.pk))
 
@@ -71,8 +75,14 @@ class AnswerAdmin(_LargeList, admin.ModelAdmin):
     list_select_related = ["question", "author"]
     inlines = [RevisionInline]
 
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # An answer stays on its question: moving it would leave two questions' counters wrong.
+        return [*self.readonly_fields, "question"] if obj else self.readonly_fields
+
     def save_model(self, request, obj, form, change) -> None:
         obj.text_html = render_markdown(obj.text)
+        if change and "text" in form.changed_data:
+            staff_edit_record(post=obj, editor=request.user)
         super().save_model(request, obj, form, change)
         bump(question_version(obj.question_id))
 

@@ -35,7 +35,7 @@ def _last_number(post: Question | Answer, **original) -> int:
     last = Revision.objects.filter(**{field: post}).aggregate(last=Max("number"))["last"]
     if last is None:
         Revision.objects.create(number=1, editor_id=post.author_id, created_at=post.created_at, text=post.text,
-                                **{field: post}, **original)
+                                text_html=post.text_html, **{field: post}, **original)
         last = 1
     return last
 
@@ -54,7 +54,7 @@ def question_edit(*, editor: User, question: Question, title: str, text: str, ta
         question.save(update_fields=["title", "text", "text_html", "edited_at"])
         question.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
         Revision.objects.create(question=question, number=last + 1, editor=editor, created_at=now, title=title,
-                                text=text, tags=" ".join(sorted(tag_names)))
+                                text=text, text_html=question.text_html, tags=" ".join(sorted(tag_names)))
         pk = question.pk
         transaction.on_commit(lambda: bump(LISTS_VERSION, question_version(pk)))
     return True
@@ -71,10 +71,29 @@ def answer_edit(*, editor: User, answer: Answer, text: str) -> bool:
         now = timezone.now()
         answer.text, answer.text_html, answer.edited_at = text, render_markdown(text), now
         answer.save(update_fields=["text", "text_html", "edited_at"])
-        Revision.objects.create(answer=answer, number=last + 1, editor=editor, created_at=now, text=text)
+        Revision.objects.create(answer=answer, number=last + 1, editor=editor, created_at=now, text=text,
+                                text_html=answer.text_html)
         question_id = answer.question_id
         transaction.on_commit(lambda: bump(question_version(question_id)))
     return True
+
+
+def staff_edit_record(*, post: Question | Answer, editor: User) -> None:
+    """Before an edit staff save in the admin: the version before is kept in the post's history (the
+    original as revision 1, as for an author's edit) and the post marked edited, so nobody's words
+    change without a trace and the card's fragment goes stale. Call it inside the admin's
+    transaction, before the post is saved; post holds the new values."""
+    before = type(post).objects.select_for_update().get(pk=post.pk)
+    if isinstance(post, Question):
+        tags = " ".join(_tag_names(before))  # the admin saves changed tags after the post: these are kept
+        last = _last_number(before, title=before.title, tags=tags)
+        extra = {"question": post, "title": post.title, "tags": tags}
+    else:
+        last = _last_number(before)
+        extra = {"answer": post}
+    post.edited_at = timezone.now()
+    Revision.objects.create(number=last + 1, editor=editor, created_at=post.edited_at, text=post.text,
+                            text_html=post.text_html, **extra)
 
 
 def question_delete(*, user: User, question: Question) -> None:
@@ -96,11 +115,12 @@ def answer_delete(*, user: User, answer: Answer) -> int:
         # The answer, then its question (the UPDATE below): the order answer_accept_toggle locks them in.
         answer = Answer.objects.select_for_update().get(pk=answer.pk)
         _check_author(user, answer)
-        question_id = answer.question_id
+        question_id, counted = answer.question_id, answer.hidden_at is None  # a hidden one is off the counters
         changes = {"answer_count": Greatest(F("answer_count") - 1, 0)}  # a wrong counter never stops a delete
         if answer.is_accepted:
             changes["has_accepted"] = False
         answer.delete()
-        Question.objects.filter(pk=question_id).update(**changes)
+        if counted:
+            Question.objects.filter(pk=question_id).update(**changes)
         transaction.on_commit(lambda: bump(LISTS_VERSION, question_version(question_id)))
     return question_id

@@ -11,11 +11,10 @@ from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import editing
 from ask.qa.forms import AnswerForm, QuestionForm
 from ask.qa.models import Answer, Question, Revision
-from ask.qa.selectors import visible_questions
+from ask.qa.selectors import visible_answers, visible_questions
 from ask.qa.services import question_url
-from ask.qa.text import render_markdown
 
-REVISIONS_PER_PAGE = 10  # each is rendered from its Markdown when shown
+REVISIONS_PER_PAGE = 10  # each rendered once when written (Revision.text_html), at most TEXT_MAX long
 
 
 def _limited(request: HttpRequest) -> bool:
@@ -65,7 +64,7 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def answer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    answer = get_object_or_404(Answer.objects.filter(hidden_at=None).select_related("question"), pk=pk)
+    answer = get_object_or_404(visible_answers().select_related("question"), pk=pk)
     if answer.author_id != request.user.pk:
         return _refused(request, answer, "Only its author can edit this answer.")
     form = AnswerForm(request.POST or None, initial={"text": answer.text})
@@ -107,15 +106,13 @@ def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def answer_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    answer = get_object_or_404(Answer.objects.filter(hidden_at=None).select_related("question"), pk=pk)
+    answer = get_object_or_404(visible_answers().select_related("question"), pk=pk)
     return _delete(request, answer, editing.answer_delete)
 
 
 def _history(request: HttpRequest, post: Question | Answer, revisions) -> HttpResponse:
-    page = page_of(revisions.select_related("editor").order_by("-number"), request.GET.get("page"),
+    page = page_of(revisions.select_related("editor").defer("text").order_by("-number"), request.GET.get("page"),
                    REVISIONS_PER_PAGE)
-    for revision in page.object_list:
-        revision.html = render_markdown(revision.text)
     kind = "question" if isinstance(post, Question) else "answer"
     return render(request, "ask/history.html", {"kind": kind, "post": post, "page": page, "back": _back_to(post)})
 
@@ -128,5 +125,5 @@ def question_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def answer_history(request: HttpRequest, pk: int) -> HttpResponse:
-    answer = get_object_or_404(Answer.objects.filter(hidden_at=None).select_related("question"), pk=pk)
+    answer = get_object_or_404(visible_answers().select_related("question"), pk=pk)
     return _history(request, answer, Revision.objects.filter(answer=answer))

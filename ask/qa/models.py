@@ -87,6 +87,7 @@ class Revision(models.Model):
     created_at = models.DateTimeField()
     title = models.CharField(max_length=200, blank=True)  # questions only
     text = models.TextField()  # Markdown as typed
+    text_html = models.TextField(blank=True)  # rendered once when written, as the post's own (history pages)
     tags = models.CharField(max_length=120, blank=True)  # questions only: names separated by spaces
 
     class Meta:

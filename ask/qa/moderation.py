@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -56,7 +56,10 @@ def flag_create(*, user: User, post: Post, reason: str) -> None:
 
 
 def _locked(post: Post) -> Post:
-    return type(post).objects.select_for_update().get(pk=post.pk)
+    try:
+        return type(post).objects.select_for_update().get(pk=post.pk)
+    except type(post).DoesNotExist:
+        raise ModerationRefused("The post was deleted meanwhile.") from None
 
 
 def _move_counters(answer: Answer, step: int) -> None:
@@ -128,10 +131,14 @@ def member_suspend(*, member: User, hide_posts: bool) -> int:
 
 
 def purgeable(now=None) -> tuple[QuerySet[Question], QuerySet[Answer]]:
-    """Posts hidden as spam for longer than QA_SPAM_GRACE_DAYS: what purge_spam deletes."""
+    """Posts hidden as spam for longer than QA_SPAM_GRACE_DAYS: what purge_spam deletes. A question
+    another member answered (and whose answer is not hidden) stays hidden instead: deleting it would
+    take their answer with it."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.QA_SPAM_GRACE_DAYS)
     spam = {"hidden_reason": FlagReason.SPAM, "hidden_at__lt": cutoff}
-    return Question.objects.filter(**spam).order_by("pk"), Answer.objects.filter(**spam).order_by("pk")
+    others = Answer.objects.filter(question=OuterRef("pk"), hidden_at=None).exclude(author=OuterRef("author"))
+    questions = Question.objects.filter(**spam).filter(~Exists(others)).order_by("pk")
+    return questions, Answer.objects.filter(**spam).order_by("pk")
 
 
 def _record(post: Post, now) -> PurgedPost:

@@ -34,7 +34,7 @@ def _post_url(post: Question | Answer) -> str:
 @require_POST
 def flag(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     post = _post(kind, pk)
-    if post.hidden_at is not None:
+    if post.hidden_at is not None or (kind == "answer" and post.question.hidden_at is not None):
         raise Http404("No such post.")
     if over_limit(request, Limit("qa.flag.member", "user", settings.QA_FLAG_RATE_PER_MEMBER)):
         return too_many_requests(request, what="another flag")

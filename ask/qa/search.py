@@ -24,7 +24,7 @@ FTS = "ask_question_fts"
 
 _SQLITE_INDEX = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(title, text, content='ask_question', "
-    "content_rowid='id', tokenize='porter unicode61')",
+    "content_rowid='id', tokenize='porter unicode61', prefix='2 3')",
     f"CREATE TRIGGER IF NOT EXISTS {FTS}_insert AFTER INSERT ON ask_question BEGIN "
     f"INSERT INTO {FTS}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
     f"CREATE TRIGGER IF NOT EXISTS {FTS}_delete AFTER DELETE ON ask_question BEGIN "
@@ -72,6 +72,12 @@ class Found:
         return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else f"{self.total:,}"
 
 
+def _quoted(word: str, prefix: bool = False) -> str:
+    """An FTS5 string of one word (letters and digits only, so never an operator); a prefix from two
+    characters on, which the index's prefix='2 3' serves without reading every term."""
+    return f'"{word}"*' if prefix and len(word) >= 2 else f'"{word}"'
+
+
 def _ranked(visible: QuerySet[Question], ids: list[int]) -> QuerySet[Question]:
     order = Case(*[When(pk=pk, then=Value(n)) for n, pk in enumerate(ids)], output_field=IntegerField())
     return visible.filter(pk__in=ids).order_by(order) if ids else visible.none()
@@ -79,7 +85,7 @@ def _ranked(visible: QuerySet[Question], ids: list[int]) -> QuerySet[Question]:
 
 def _sqlite(visible: QuerySet[Question], words: list[str]) -> Found:
     # Each word quoted (FTS5 syntax in the query is text, never an operator), the last one a prefix.
-    match = " ".join(f'"{word}"' for word in words[:-1]) + f' "{words[-1]}"*'
+    match = " ".join(_quoted(word) for word in words[:-1]) + " " + _quoted(words[-1], prefix=True)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT f.rowid FROM {FTS} f JOIN ask_question q ON q.id = f.rowid "
                        f"WHERE {FTS} MATCH %s AND q.hidden_at IS NULL LIMIT %s", [match, COUNT_CAP + 1])
@@ -106,7 +112,7 @@ def _postgresql(visible: QuerySet[Question], query: str, words: list[str]) -> Fo
 
 def sqlite_prefix_matches(words: list[str]) -> list[int]:
     """Ids of the questions whose title has every word, each as a prefix (suggestions while typing)."""
-    match = " ".join(f'title : "{word}"*' for word in words)
+    match = " ".join(f"title : {_quoted(word, prefix=True)}" for word in words)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s ORDER BY rank LIMIT 50", [match])
         return [row[0] for row in cursor.fetchall()]

@@ -17,6 +17,11 @@ def visible_questions() -> QuerySet[Question]:
     return Question.objects.filter(hidden_at=None)
 
 
+def visible_answers() -> QuerySet[Answer]:
+    """Answers shown to anybody: neither they nor their question hidden."""
+    return Answer.objects.filter(hidden_at=None, question__hidden_at=None)
+
+
 def _questions() -> QuerySet[Question]:
     return (visible_questions().select_related("author").prefetch_related("tags")
             .defer("text", "text_html", "search_vector"))

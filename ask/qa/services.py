@@ -97,7 +97,11 @@ def answer_accept_toggle(*, user: User, answer: Answer) -> bool:
         involved = Answer.objects.select_for_update().filter(
             Q(pk=answer.pk) | Q(question_id=answer.question_id, is_accepted=True)
         ).order_by("pk")
-        answer = next(a for a in involved if a.pk == answer.pk)
+        answer = next((a for a in involved if a.pk == answer.pk), None)
+        if answer is None:
+            raise Answer.DoesNotExist("The answer was deleted meanwhile.")
+        if answer.hidden_at is not None:  # hidden by a moderator since the page was shown
+            raise PermissionDenied("This answer is hidden.")
         question = Question.objects.select_for_update().get(pk=answer.question_id)
         if question.author_id != user.pk:
             raise PermissionDenied("Only the question's author can accept an answer.")

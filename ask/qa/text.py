@@ -33,8 +33,10 @@ def render_markdown(text: str) -> str:
 
 def _render_parsed(text: str) -> str:
     rendered = _markdown.render(text)
-    return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener")
+    cleaned = nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                        url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener")
+    # Code and tables scroll sideways in their own box: focusable, so a keyboard can scroll them too.
+    return cleaned.replace("<pre>", '<pre tabindex="0">').replace("<table>", '<table tabindex="0">')
 
 
 def parse_tags(raw: str) -> list[str]:
@@ -51,18 +53,19 @@ def parse_tags(raw: str) -> list[str]:
     return names
 
 
-_MARKUP = re.compile(r"[`*_#>|~\[\]]+|\((https?://|mailto:)[^)]*\)")
+_MARKUP = re.compile(r"[`*_#>|~\[\]]+|\((https?://|mailto:)[^)\s]{0,300}\)")
+EXCERPT_SOURCE = 5_000  # characters of a text an excerpt is looked for in: its cost stays flat
 
 
 def excerpt(text: str, words: list[str], length: int = 220) -> SafeString:
     """A piece of the Markdown text around the first searched word, plain, escaped, every word that
     starts like a searched one in <mark> (so "sorting" marks for "sort", as the stemmed search finds)."""
-    plain = " ".join(_MARKUP.sub(" ", text).split())
+    plain = " ".join(_MARKUP.sub(" ", text[:EXCERPT_SOURCE]).split())
     pattern = word_pattern(words)
     first = pattern.search(plain) if pattern else None
     start = max(0, first.start() - length // 3) if first else 0
     piece = plain[start:start + length]
-    piece = ("…" if start else "") + piece + ("…" if start + length < len(plain) else "")
+    piece = ("…" if start else "") + piece + ("…" if start + length < len(plain) or len(text) > EXCERPT_SOURCE else "")
     return highlight(piece, pattern)
 
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -130,7 +130,7 @@ def vote(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     value = _vote_value(request)
     if value is None:
         return JsonResponse({"error": "A vote is 1, -1 or 0."}, status=400)
-    posts = selectors.visible_questions() if kind == "question" else Answer.objects.filter(hidden_at=None)
+    posts = selectors.visible_questions() if kind == "question" else selectors.visible_answers()
     target = get_object_or_404(posts, pk=pk)
     try:
         rating = services.vote_cast(user=request.user, target=target, value=value)
@@ -145,9 +145,11 @@ def vote(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
-    chosen = get_object_or_404(Answer.objects.filter(hidden_at=None), pk=pk)
+    chosen = get_object_or_404(selectors.visible_answers(), pk=pk)
     try:
         accepted = services.answer_accept_toggle(user=request.user, answer=chosen)
+    except Answer.DoesNotExist:
+        raise Http404("No such answer.") from None
     except PermissionDenied as denied:
         return JsonResponse({"error": str(denied)}, status=403)
     if _wants_json(request):

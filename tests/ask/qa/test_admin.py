@@ -2,7 +2,7 @@
 import pytest
 from django.test import Client
 
-from ask.qa.models import Answer, AnswerVote, Question
+from ask.qa.models import Answer, AnswerVote, Question, Revision
 from ask.qa.services import answer_accept_toggle, vote_cast
 from tests.factories import AnswerFactory, QuestionFactory, TagFactory, UserFactory
 
@@ -59,3 +59,11 @@ def test_a_text_changed_in_the_admin_is_rendered_again_and_shown_at_once(staff):
         "revisions-TOTAL_FORMS": 0, "revisions-INITIAL_FORMS": 0})
     assert Question.objects.get().text_html == "<p>New <strong>words</strong></p>\n"
     assert "New <strong>words</strong>" in visitor.get(f"/q/{question.pk}/").content.decode()
+    assert list(Revision.objects.values_list("number", "text")) == [(1, "Old words"), (2, "New **words**")], \
+        "a staff edit leaves a trace in the post's history"
+    assert Question.objects.get().edited_at is not None
+
+
+def test_an_answer_cannot_be_moved_to_another_question_in_the_admin(staff):
+    answer = AnswerFactory()
+    assert 'name="question"' not in staff.get(f"/admin/ask/answer/{answer.pk}/change/").content.decode()

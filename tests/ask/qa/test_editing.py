@@ -75,6 +75,9 @@ def test_a_bad_edit_shows_the_errors_at_the_fields_and_changes_nothing():
                                                                            "tags": "a b c d"})
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"title", "text", "tags"}
+    huge = _logged_in(question.author).post(f"/q/{question.pk}/edit/", {"title": "A long enough title",
+                                                                       "text": "(http://" * 4000, "tags": ""})
+    assert "at most 30000 characters" in str(huge.context["form"].errors["text"]), "one post's cost is bounded"
     assert Question.objects.get().title == "The title as first posted here" and not Revision.objects.exists()
 
 

@@ -28,7 +28,9 @@ def test_an_author_edits_an_answer_and_anyone_reads_its_history(live_server, pag
     page.set_viewport_size({"width": width, "height": 800})
     log_in(page, live_server.url, "helper@example.com")
     page.goto(f"{live_server.url}/q/{question.pk}/")
-    expect(page.locator(".post.question .post-controls")).to_have_count(0)  # not hers: no Edit, no Delete
+    question_controls = page.locator(".post.question .post-controls")
+    expect(question_controls.get_by_role("link", name="Edit")).to_have_count(0)  # not hers: no Edit, no Delete
+    expect(question_controls.get_by_role("link", name="Delete")).to_have_count(0)
     page.locator(".post.answer .post-controls").get_by_role("link", name="Edit").click()
     _look(page, "edit-answer", width)
     page.get_by_label("Your answer").fill("Call **sorted()** on it, with key=len.\n\n" + WIDE_POST)

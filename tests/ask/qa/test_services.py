@@ -145,7 +145,7 @@ def test_full_text_search_ranks_title_matches_first_and_suggests_by_prefix():
     QuestionFactory(title="Sorting dictionaries by value", text="Plain words here")
     QuestionFactory(title="Something else entirely", text="You may be sorting dictionaries in the body")
     QuestionFactory(title="Unrelated", text="Nothing to see")
-    assert [q.title for q in search_questions("sorting dictionaries")] == [
+    assert [q.title for q in search_questions("sorting dictionaries").questions] == [
         "Sorting dictionaries by value", "Something else entirely"]
     suggested = {s["title"] for s in suggest_titles("dictionar")}
     assert suggested == {"Sorting dictionaries by value", "Something else entirely"}

@@ -62,6 +62,11 @@
     if (seconds > -60 && seconds < 30 * 86400) { element.textContent = ago(Math.max(seconds, 0)); }
   });
 
+  // Posts stored before their code and tables were made focusable (keyboard scrolling).
+  document.querySelectorAll(".text pre:not([tabindex]), .text table:not([tabindex])").forEach(function (box) {
+    box.tabIndex = 0;
+  });
+
   var search = document.querySelector("input[data-suggest-url]");
   if (search) {
     var list = document.getElementById(search.getAttribute("list"));
