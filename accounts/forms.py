@@ -1,5 +1,6 @@
 """Forms of the accounts app: sign-up, log-in, resend, profile settings, and the admin's forms."""
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import (
     AdminUserCreationForm, AuthenticationForm, BaseUserCreationForm, SetPasswordForm, UserChangeForm,
@@ -10,6 +11,9 @@ from accounts.models import User
 from accounts.avatars import avatar_problem
 from accounts.selectors import pending_sign_up
 from ask.core.outbox import mail_queue
+
+
+CONSTRAINT_FIELDS = {"accounts_user_display_name_ci_unique": "display_name", "accounts_user_email_ci_unique": "email"}
 
 
 class SignUpForm(BaseUserCreationForm):
@@ -28,6 +32,22 @@ class SignUpForm(BaseUserCreationForm):
 
     def clean_display_name(self) -> str:
         return self.cleaned_data["display_name"].strip()
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # The case-insensitive unique constraints are on expressions (Lower(...)), so Django reports
+        # them for the whole form, at its top; each belongs at its own field, said once.
+        general = self._errors.get(NON_FIELD_ERRORS) if self._errors else None
+        for constraint in User._meta.constraints:
+            field = CONSTRAINT_FIELDS.get(constraint.name)
+            message = getattr(constraint, "violation_error_message", None)
+            if not (field and general and message in general):
+                continue
+            general.data = [error for error in general.data if message not in getattr(error, "messages", [error])]
+            if message not in self._errors.get(field, []):
+                self._errors.setdefault(field, self.error_class()).append(message)
+        if general is not None and not general:
+            del self._errors[NON_FIELD_ERRORS]
 
 
 class ActivationForm(forms.Form):
@@ -55,6 +75,12 @@ class LoginForm(AuthenticationForm):
     """Log-in by e-mail or display name; tells a not-yet-activated user how to activate."""
 
     needs_activation = False
+    # Django's says both fields "may be case-sensitive"; here the name is not, the password is.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "No account matches that e-mail or display name with this password. The name "
+                         "may be typed in any case; the password must be exact.",
+    }
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)

@@ -202,13 +202,13 @@ def test_a_user_who_did_not_activate_is_told_to_with_a_resend_link(client, sign_
 def test_a_wrong_password_for_an_inactive_user_says_nothing_about_activation(client, sign_up):
     sign_up()
     html = client.post("/accounts/login/", {"username": "ada@example.com", "password": "wrong"}).content.decode()
-    assert "not activated" not in html and "Please enter a correct" in html
+    assert "not activated" not in html and "No account matches that e-mail or display name" in html
 
 
 def test_a_deactivated_account_is_named_so_only_after_its_right_password(client):
     UserFactory(email="gone@example.com", is_active=False, activated_at=timezone.now())
     wrong = client.post("/accounts/login/", {"username": "gone@example.com", "password": "wrong"}).content.decode()
-    assert "deactivated" not in wrong and "Please enter a correct" in wrong
+    assert "deactivated" not in wrong and "No account matches that e-mail or display name" in wrong
     right = client.post("/accounts/login/", {"username": "gone@example.com", "password": "secret-pass-1"})
     assert "This account has been deactivated." in right.content.decode() and "_auth_user_id" not in client.session
 
@@ -300,3 +300,16 @@ def test_opening_a_link_activates_nobody_and_logs_nobody_in(client, attacker):
 def test_the_confirmation_page_without_an_opened_link_says_what_to_do(client):
     response = client.post("/accounts/activate/")
     assert response.status_code == 400 and "Open the link from the activation e-mail" in response.content.decode()
+
+
+def test_a_taken_name_or_address_is_said_at_its_field_once_and_the_log_in_error_is_true(client):
+    UserFactory(email="ada@example.com", display_name="Ada")
+    response = client.post("/accounts/signup/", {"email": "ADA@example.com", "display_name": "ada",
+                                                 "password1": "correct horse battery",
+                                                 "password2": "correct horse battery"})
+    errors = response.context["form"].errors
+    assert errors == {"email": ["An account with this e-mail address exists already."],
+                      "display_name": ["This display name is taken."]}
+    wrong = client.post("/accounts/login/", {"username": "ADA", "password": "not it"}).content.decode()
+    assert "The name may be typed in any case; the password must be exact." in wrong
+    assert "case-sensitive" not in wrong

@@ -199,3 +199,14 @@ def test_every_page_runs_the_same_number_of_queries_whatever_the_data(client, dj
     counts_big = [queries(u) for u in urls(big)]
     assert counts_small == counts_big
     assert max(counts_big) <= 9
+
+
+def test_avatars_show_beside_posts_in_lists_and_on_the_question_page(client):
+    author = UserFactory(display_name="Pictured")
+    author.avatar.name = "avatars/2026/12/pictured.png"
+    author.save(update_fields=["avatar"])
+    question = QuestionFactory(author=author)
+    AnswerFactory(question=question, author=author)
+    image = '<img class="avatar small" src="/media/avatars/2026/12/pictured.png"'
+    assert image in client.get("/").content.decode()
+    assert client.get(f"/q/{question.pk}/").content.decode().count(image) == 2
