@@ -1,6 +1,7 @@
 """Reads of the Q&A site, with their joins decided once here."""
 from django.db import connection
 from django.db.models import QuerySet, Sum
+from django.db.models.functions import Substr
 from django.urls import reverse
 
 from accounts.models import User
@@ -8,6 +9,7 @@ from ask.qa.models import Answer, AnswerVote, Question, QuestionFollow, Question
 from ask.qa.search import Found, search, sqlite_prefix_matches
 
 QUESTIONS_PER_PAGE = 20
+CARD_SOURCE = 400  # characters of a question's text its card's excerpt is made from
 ANSWERS_PER_PAGE = 30
 SUGGESTIONS = 8
 
@@ -23,8 +25,10 @@ def visible_answers() -> QuerySet[Answer]:
 
 
 def _questions() -> QuerySet[Question]:
+    # The text's first characters for the card's excerpt, cut by the database: a whole text is up
+    # to 30,000 characters, twenty of them a page.
     return (visible_questions().select_related("author").prefetch_related("tags")
-            .defer("text", "text_html", "search_vector"))
+            .defer("text", "text_html", "search_vector").annotate(text_start=Substr("text", 1, CARD_SOURCE)))
 
 
 def questions_new() -> QuerySet[Question]:

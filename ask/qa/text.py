@@ -53,8 +53,17 @@ def parse_tags(raw: str) -> list[str]:
     return names
 
 
-_MARKUP = re.compile(r"[`*_#>|~\[\]]+|\((https?://|mailto:)[^)\s]{0,300}\)")
+# Markdown's marks: emphasis, code, tables, links' targets, and quote marks at a line's start.
+_MARKUP = re.compile(r"[`*_#|~\[\]]+|(?m:^[ \t]*>+)|\((https?://|mailto:)[^)\s]{0,300}\)")
 EXCERPT_SOURCE = 5_000  # characters of a text an excerpt is looked for in: its cost stays flat
+
+
+def plain_start(text: str, length: int) -> str:
+    """The text without Markdown's marks, cut at a word near `length` characters."""
+    plain = " ".join(_MARKUP.sub(" ", text[:EXCERPT_SOURCE]).split())
+    if len(plain) <= length:
+        return plain
+    return plain[:length].rsplit(" ", 1)[0] + "…"
 
 
 def excerpt(text: str, words: list[str], length: int = 220) -> SafeString:

@@ -10,12 +10,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from ask.core.caching import cache_for_anonymous
-from ask.core.pagination import page_of
+from ask.core.pagination import counted_total, page_of
 from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import selectors, services
-from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION, question_version
+from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION, list_total, question_version
 from ask.qa.forms import AnswerForm, QuestionForm
 from ask.qa.models import Answer, Tag
+from ask.qa.search import SEARCH_CANDIDATES
 from ask.qa.text import excerpt, highlight, word_pattern
 
 # How long a cached page may be served to anonymous visitors. New questions, answers and accepts
@@ -29,8 +30,10 @@ def _lists_version(**kwargs) -> list[str]:
     return [LISTS_VERSION]
 
 
-def _question_list(request: HttpRequest, questions, *, title: str, heading: str, extra: dict | None = None):
-    page = page_of(questions, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE)
+def _question_list(request: HttpRequest, questions, *, title: str, heading: str, total: str,
+                   extra: dict | None = None):
+    counted = counted_total(list_total(total), questions)
+    page = page_of(questions, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE, total=counted)
     return render(request, "ask/question_list.html",
                   {"page": page, "title": title, "heading": heading, **(extra or {})})
 
@@ -38,13 +41,15 @@ def _question_list(request: HttpRequest, questions, *, title: str, heading: str,
 @require_GET
 @cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
 def home(request: HttpRequest) -> HttpResponse:
-    return _question_list(request, selectors.questions_new(), title="New questions", heading="New questions")
+    return _question_list(request, selectors.questions_new(), title="New questions", heading="New questions",
+                          total="new")
 
 
 @require_GET
 @cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
 def hot(request: HttpRequest) -> HttpResponse:
-    return _question_list(request, selectors.questions_hot(), title="Hot questions", heading="Hot questions")
+    return _question_list(request, selectors.questions_hot(), title="Hot questions", heading="Hot questions",
+                          total="new")
 
 
 @require_GET
@@ -52,7 +57,7 @@ def hot(request: HttpRequest) -> HttpResponse:
 def tag(request: HttpRequest, name: str) -> HttpResponse:
     found = get_object_or_404(Tag, name=name)
     return _question_list(request, selectors.questions_tagged(found), title=f"Tagged {name}",
-                          heading=f"Questions tagged “{name}”",
+                          heading=f"Questions tagged “{name}”", total=f"tag:{name}",
                           extra={"tag": found, "following": selectors.follows_tag(request.user, found)})
 
 
@@ -68,7 +73,8 @@ def question(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _question_page(request: HttpRequest, pk: int, form: AnswerForm, status: int = 200) -> HttpResponse:
     shown = get_object_or_404(selectors.visible_questions().select_related("author").prefetch_related("tags"), pk=pk)
-    page = page_of(selectors.answers_of(shown), request.GET.get("page"), selectors.ANSWERS_PER_PAGE)
+    page = page_of(selectors.answers_of(shown), request.GET.get("page"), selectors.ANSWERS_PER_PAGE,
+                   total=shown.answer_count)
     my_vote, my_answer_votes = selectors.votes_of(request.user, shown, page.object_list)
     for answer in page.object_list:
         answer.my_vote = my_answer_votes.get(answer.pk, 0)
@@ -171,7 +177,8 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     found = selectors.search_questions(query)
-    page = page_of(found.questions, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE)
+    page = page_of(found.questions, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE,
+                   total=min(found.total, SEARCH_CANDIDATES))
     marks = word_pattern(found.words)
     for result in page.object_list:
         result.marked_title, result.excerpt = highlight(result.title, marks), excerpt(result.text, found.words)

@@ -93,3 +93,30 @@ def test_staff_see_kitchen_moderation_and_stats_in_the_header_members_do_not(cli
     client.force_login(UserFactory(is_staff=True))
     staff = client.get("/").content.decode()
     assert all(f">{name}<" in staff for name in ("Kitchen", "Moderation", "Stats"))
+
+
+def test_page_numbers_show_the_first_the_last_and_two_either_side_with_gaps():
+    from ask.core.pagination import Window
+
+    assert Window([], 10, True, 40).numbers == [1, None, 8, 9, 10, 11, 12, None, 40]
+    assert Window([], 1, True, 3).numbers == [1, 2, 3]
+    assert Window([], 4, False, 4).numbers == [1, 2, 3, 4]
+    assert Window([], 5, True, None).numbers == [1, None, 3, 4, 5, 6], "no total: up to the next page"
+
+
+@pytest.mark.django_db
+def test_lists_are_numbered_from_a_total_counted_once_in_a_while(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import QuestionFactory
+
+    for _ in range(45):
+        QuestionFactory()
+    html = client.get("/?page=2").content.decode()
+    assert '<span class="current" aria-current="page">2</span>' in html and 'href="?page=3">3</a>' in html
+    QuestionFactory()
+    client.force_login(UserFactory())
+    with CaptureQueriesContext(connection) as captured:
+        assert "<h1>New questions</h1>" in client.get("/?page=2").content.decode()
+    assert not [q for q in captured if "COUNT(" in q["sql"].upper()], "the total came from the cache"

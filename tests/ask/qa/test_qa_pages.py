@@ -210,3 +210,11 @@ def test_avatars_show_beside_posts_in_lists_and_on_the_question_page(client):
     image = '<img class="avatar small" src="/media/avatars/2026/12/pictured.png"'
     assert image in client.get("/").content.decode()
     assert client.get(f"/q/{question.pk}/").content.decode().count(image) == 2
+
+
+def test_a_card_shows_the_start_of_its_question_as_plain_text(client):
+    QuestionFactory(text="I have **a list** of tuples and `sorted()` gives the wrong order. " + "More words. " * 60)
+    html = client.get("/").content.decode()
+    assert '<p class="excerpt">I have a list of tuples and sorted() gives the wrong order. More words.' in html
+    excerpt = html.split('<p class="excerpt">')[1].split("</p>")[0]
+    assert len(excerpt) <= 161 and excerpt.endswith("…")

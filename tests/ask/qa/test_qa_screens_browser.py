@@ -79,3 +79,22 @@ def test_a_staff_members_header_fits_a_phone(live_server, page):
     page.goto(live_server.url + "/")
     assert page_is_no_wider_than_the_screen(page)
     assert page.locator(".site-nav a").count() == 8
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_numbered_pages_and_card_excerpts_fit_the_screen(live_server, page, width):
+    import os
+
+    from tests.factories import QuestionFactory
+
+    for n in range(205):
+        QuestionFactory(title=f"Question number {n} about sorting", text="A text that starts the card. " * 10)
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(live_server.url + "/?page=5")
+    numbers = page.locator(".page-numbers li").all_inner_texts()
+    assert numbers == ["1", "…", "3", "4", "5", "6", "7", "…", "11"]
+    assert page_is_no_wider_than_the_screen(page)
+    if os.environ.get("ASK_SCREENSHOTS"):
+        page.screenshot(path=f"{os.environ['ASK_SCREENSHOTS']}/pages-{width}.png", full_page=True)
+    page.get_by_role("link", name="11", exact=True).click()
+    assert page.locator(".question-card").count() == 5
