@@ -259,6 +259,7 @@ QA_ANSWER_RATE_PER_MEMBER = env_str("QA_ANSWER_RATE_PER_MEMBER", "20/h")
 QA_ANSWER_RATE_PER_CLIENT = env_str("QA_ANSWER_RATE_PER_CLIENT", "60/h")
 QA_EDIT_RATE_PER_MEMBER = env_str("QA_EDIT_RATE_PER_MEMBER", "60/h")  # edits and deletes (each keeps a revision)
 QA_FLAG_RATE_PER_MEMBER = env_str("QA_FLAG_RATE_PER_MEMBER", "30/h")  # flags of posts
+QA_PREVIEW_RATE_PER_MEMBER = env_str("QA_PREVIEW_RATE_PER_MEMBER", "300/h")  # Markdown previews (each a render)
 QA_SPAM_GRACE_DAYS = env_int("QA_SPAM_GRACE_DAYS", 7)  # purge_spam deletes posts hidden as spam this long ago
 # The site's public address, for links in mail that jobs write without a request (digests).
 ASK_SITE_URL = env_str("ASK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -1,6 +1,6 @@
 """Reads of the Q&A site, with their joins decided once here."""
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.urls import reverse
 
@@ -66,6 +66,15 @@ def votes_of(user: User, question: Question, answers: list[Answer]) -> tuple[int
                    .values_list("value", flat=True).first()) or 0
     on_answers = dict(AnswerVote.objects.filter(user=user, answer__in=answers).values_list("answer_id", "value"))
     return on_question, on_answers
+
+
+def tags_starting(prefix: str, limit: int = 8) -> list[str]:
+    """Tag names starting with prefix, those on the most questions first (tag suggestions)."""
+    if not prefix:
+        return []
+    tags = (Tag.objects.filter(name__startswith=prefix).annotate(used=Count("questions"))
+            .order_by("-used", "name").values_list("name", flat=True)[:limit])
+    return list(tags)
 
 
 def follows_tag(user: User, tag: Tag) -> bool:

@@ -29,4 +29,6 @@ urlpatterns = [
     path("digest/unsubscribe/<str:token>/", digest_views.digest_unsubscribe, name="digest_unsubscribe"),
     path("search/", views.search, name="search"),
     path("search/suggest/", views.suggest, name="suggest"),
+    path("preview/", views.preview, name="preview"),
+    path("tags/suggest/", views.tag_suggest, name="tag_suggest"),
 ]

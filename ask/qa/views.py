@@ -14,10 +14,10 @@ from ask.core.pagination import counted_total, page_of
 from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import selectors, services
 from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION, list_total, question_version
-from ask.qa.forms import AnswerForm, QuestionForm
+from ask.qa.forms import TEXT_MAX, AnswerForm, QuestionForm
 from ask.qa.models import Answer, Tag
 from ask.qa.search import SEARCH_CANDIDATES
-from ask.qa.text import excerpt, highlight, word_pattern
+from ask.qa.text import excerpt, highlight, render_markdown, word_pattern
 
 # How long a cached page may be served to anonymous visitors. New questions, answers and accepts
 # make cached lists stale at once (LISTS_VERSION); votes do not, so ratings on lists lag by this much.
@@ -185,6 +185,24 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "ask/search.html", {
         "page": page, "query": query, "found": found, "title": f"Search: {query}" if query else "Search",
     })
+
+
+@login_required
+@require_POST
+def preview(request: HttpRequest) -> JsonResponse:
+    """The Markdown of a form rendered by the renderer that stores it: what you see is what is kept."""
+    text = request.POST.get("text", "")
+    if len(text) > TEXT_MAX:
+        return JsonResponse({"error": f"At most {TEXT_MAX:,} characters, please."}, status=400)
+    if over_limit(request, Limit("qa.preview.member", "user", settings.QA_PREVIEW_RATE_PER_MEMBER)):
+        return JsonResponse({"error": "Too many previews; wait a minute."}, status=429)
+    return JsonResponse({"html": render_markdown(text)})
+
+
+@require_GET
+def tag_suggest(request: HttpRequest) -> JsonResponse:
+    """Existing tags starting with what is typed, the most used first."""
+    return JsonResponse({"tags": selectors.tags_starting(request.GET.get("q", "")[:32].strip().lower())})
 
 
 @require_GET

@@ -48,3 +48,25 @@ def test_an_author_edits_an_answer_and_anyone_reads_its_history(live_server, pag
     page.get_by_role("button", name="Delete your answer").click()
     expect(page.locator(".message.success")).to_have_text("Your answer was deleted.")
     expect(page.get_by_role("heading", name="0 answers")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_asking_with_a_markdown_preview_and_tag_suggestions(live_server, page, width):
+    from tests.factories import QuestionFactory, TagFactory
+
+    UserFactory(email="asker@example.com", display_name="Asker")
+    QuestionFactory(tags=[TagFactory(name="postgresql")])
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, live_server.url, "asker@example.com")
+    page.goto(live_server.url + "/ask/")
+    page.get_by_label("Title").fill("How do I list the tables of a database?")
+    page.get_by_label("Text").fill("Is there a **command** for it?\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".text.preview strong")).to_have_text("command")
+    expect(page.locator(".text.preview td").first).to_have_text("1")
+    page.get_by_label("Tags").press_sequentially("sql post", delay=20)
+    expect(page.locator("#id_tags-suggestions option")).to_have_attribute("value", "sql postgresql")
+    _look(page, "ask-preview", width)
+    page.get_by_label("Tags").fill("sql postgresql")
+    page.get_by_role("button", name="Post your question").click()
+    expect(page.locator("h1")).to_have_text("How do I list the tables of a database?")

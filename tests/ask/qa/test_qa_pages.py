@@ -218,3 +218,18 @@ def test_a_card_shows_the_start_of_its_question_as_plain_text(client):
     assert '<p class="excerpt">I have a list of tuples and sorted() gives the wrong order. More words.' in html
     excerpt = html.split('<p class="excerpt">')[1].split("</p>")[0]
     assert len(excerpt) <= 161 and excerpt.endswith("…")
+
+
+def test_the_preview_renders_as_stored_for_members_only_and_tags_are_suggested_by_use(member_client):
+    preview = member_client.post("/preview/", {"text": "**bold** <script>x</script>"})
+    assert preview.json() == {"html": "<p><strong>bold</strong> &lt;script&gt;x&lt;/script&gt;</p>\n"}
+    assert member_client.post("/preview/", {"text": "x" * 30_001}).status_code == 400
+    assert Client().post("/preview/", {"text": "hi"}).status_code in (302, 403)
+    assert member_client.get("/preview/").status_code == 405
+    python, pytest_tag = TagFactory(name="python"), TagFactory(name="pytest")
+    TagFactory(name="rust")
+    QuestionFactory(tags=[pytest_tag])
+    QuestionFactory(tags=[pytest_tag, python])
+    QuestionFactory(tags=[pytest_tag])
+    assert Client().get("/tags/suggest/?q=py").json() == {"tags": ["pytest", "python"]}
+    assert Client().get("/tags/suggest/?q=").json() == {"tags": []}

@@ -67,6 +67,53 @@
     box.tabIndex = 0;
   });
 
+  // Markdown preview: the server's own renderer, so what is shown is what will be stored.
+  document.querySelectorAll("textarea[data-preview-url]").forEach(function (area) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary preview-button";
+    button.textContent = "Preview";
+    var shown = document.createElement("div");
+    shown.className = "text preview";
+    shown.setAttribute("aria-live", "polite");
+    shown.hidden = true;
+    area.insertAdjacentElement("afterend", shown);
+    area.insertAdjacentElement("afterend", button);
+    button.addEventListener("click", function () {
+      var body = new FormData();
+      body.append("text", area.value);
+      fetch(area.dataset.previewUrl, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRFToken": csrf(area.form) },
+      }).then(function (response) { return response.json(); }).then(function (data) {
+        shown.hidden = false;
+        if (data.error) { shown.textContent = data.error; } else { shown.innerHTML = data.html; }
+      });
+    });
+  });
+
+  // Tag suggestions: existing tags completing the last word typed.
+  document.querySelectorAll("input[data-suggest-tags-url]").forEach(function (input) {
+    var list = document.createElement("datalist");
+    list.id = input.id + "-suggestions";
+    input.setAttribute("list", list.id);
+    input.insertAdjacentElement("afterend", list);
+    input.addEventListener("input", function () {
+      var words = input.value.split(/[\s,]+/), last = words.pop();
+      if (!last) { list.innerHTML = ""; return; }
+      fetch(input.dataset.suggestTagsUrl + "?q=" + encodeURIComponent(last), { headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          list.innerHTML = "";
+          data.tags.forEach(function (tag) {
+            var option = document.createElement("option");
+            option.value = words.concat([tag]).join(" ");
+            list.appendChild(option);
+          });
+        });
+    });
+  });
+
   var search = document.querySelector("input[data-suggest-url]");
   if (search) {
     var list = document.getElementById(search.getAttribute("list"));
