@@ -99,12 +99,23 @@ class LoginForm(AuthenticationForm):
 AVATAR_MAX_BYTES = 1024 * 1024
 
 
+class AvatarInput(forms.ClearableFileInput):
+    """The picture itself (not Django's "Currently: avatars/2026/12/x.png"), a "Remove it" box, and a
+    file chooser offering pictures only."""
+
+    template_name = "accounts/widgets/avatar.html"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__({"accept": "image/png,image/jpeg,image/gif,image/webp", **(attrs or {})})
+
+
 class ProfileForm(forms.ModelForm):
     """The member's own settings: display name and avatar (the address has EmailChangeForm)."""
 
     class Meta:
         model = User
         fields = ["display_name", "avatar"]
+        widgets = {"avatar": AvatarInput}
         help_texts = {"avatar": "A PNG, JPEG, GIF or WebP picture up to 1 MB; it is stored at 256 pixels a side."}
 
     def clean_display_name(self) -> str:

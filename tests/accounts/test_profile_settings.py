@@ -48,6 +48,12 @@ def test_display_name_and_avatar_are_saved(client, member, settings, tmp_path):
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.display_name == "Renamed" and member.avatar.name.startswith("avatars/")
+    page = client.get("/settings/").content.decode()
+    assert f'<img class="avatar" src="/media/{member.avatar.name}" alt="Your picture now"' in page
+    assert "Currently:" not in page and 'accept="image/png,image/jpeg,image/gif,image/webp"' in page
+    client.post("/settings/", {"display_name": "Renamed", "avatar-clear": "on"})
+    member.refresh_from_db()
+    assert not member.avatar, "the Remove it box takes the picture off"
 
 
 def test_a_file_that_is_no_picture_is_refused(client, member, settings, tmp_path):
