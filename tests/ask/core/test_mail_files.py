@@ -43,3 +43,19 @@ def test_the_sign_up_page_says_where_mail_went_only_when_it_is_written_to_files(
         "one_time_link": "django.core.mail.backends.smtp.EmailBackend"}}
     assert mail_folder() is None
     assert "without a mail server" not in Client().get("/accounts/signup/done/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_mail_job_prints_nothing_and_a_written_mail_is_one_line_naming_its_file(tmp_path):
+    from tests.support import manage, process_env
+
+    env = process_env(tmp_path, EMAIL_HOST="", LOG_FILE="")  # the file backend; the log on stderr
+    idle = manage("send_queued_mail", "--loop", "--max-seconds", "2", "--interval", "0.5", "--verbosity", "0",
+                  env=env, timeout=60)
+    assert (idle.returncode, idle.stdout, idle.stderr) == (0, "", "")
+    send(recipients=["grace@example.com"], sender="ask@example.com", subject="Activate your account",
+         message="the link")
+    busy = manage("send_queued_mail", "--verbosity", "0", env=env, timeout=60)
+    lines = busy.stderr.splitlines()
+    assert len(lines) == 1 and "mail to grace@example.com (Activate your account) written to " in lines[0], lines
+    assert lines[0].endswith("-grace-example.com-activate-your-account.eml")

@@ -177,3 +177,34 @@ def test_purge_spam_keeps_a_spam_question_others_answered(settings):
     Question.objects.filter(pk=answered.pk).update(hidden_at=timezone.now() - timedelta(days=30))
     call_command("purge_spam", stdout=(out := StringIO()))
     assert "deleted 0 questions" in out.getvalue() and Answer.objects.filter(text__startswith="A real").exists()
+
+
+def test_the_queue_and_the_digest_page_run_the_same_number_of_queries_however_much_there_is(staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ask.qa import digests
+
+    member = _logged_in(reader := UserFactory())
+
+    def build(n: int) -> None:
+        for _ in range(n):
+            question = QuestionFactory(tags=[TagFactory()])
+            moderation.flag_create(user=UserFactory(), post=AnswerFactory(question=question), reason="spam")
+            moderation.flag_create(user=UserFactory(), post=question, reason="off_topic")
+            moderation.post_hide(post=QuestionFactory(), reason="offensive")
+            digests.tag_follow(user=reader, tag=question.tags.get(), follow=True)
+
+    def queries() -> list[int]:
+        counts = []
+        for client, url in ((staff, "/moderation/"), (member, "/digest/")):
+            client.get(url)
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    build(2)
+    few = queries()
+    build(8)
+    assert queries() == few
