@@ -275,6 +275,9 @@ ORDERS_LEAD_MINUTES = env_int("ORDERS_LEAD_MINUTES", 45)  # cooking starts this 
 ORDERS_MIN_NOTICE_MINUTES = env_int("ORDERS_MIN_NOTICE_MINUTES", 30)  # the earliest ETA, from now
 ORDERS_MAX_DAYS_AHEAD = env_int("ORDERS_MAX_DAYS_AHEAD", 14)  # the latest ETA, from now
 ORDERS_POLL_SECONDS = env_int("ORDERS_POLL_SECONDS", 20)  # how often a waiting order is looked at again
+# An idle processor's longest wait while it LISTENs (woken by NOTIFY and due times; --interval while
+# it polls): a safety net for a lost notification; a dead connection errors within its keepalives.
+ORDERS_LISTENING_MAX_WAIT = env_int("ORDERS_LISTENING_MAX_WAIT", 30)
 ORDERS_BATCH_SIZE = env_int("ORDERS_BATCH_SIZE", 100)  # orders one processor claims per pass
 ORDERS_DELIVERY_WEBHOOK_TOKEN = env_str("ORDERS_DELIVERY_WEBHOOK_TOKEN")  # the pushing courier's token
 ORDERS_SIM_PICKUP_SECONDS = env_int("ORDERS_SIM_PICKUP_SECONDS", 120)  # simulated courier: to pick-up

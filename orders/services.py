@@ -18,6 +18,7 @@ from orders import clock
 from orders.cache_keys import MENU_FRAGMENT
 from orders.models import Delivery, Dish, Order, OrderEvent, OrderItem, Restaurant, Ticket
 from orders.states import DELIVERY_TRANSITIONS, ORDER_TRANSITIONS, TICKET_TRANSITIONS, OrderStatus, check_transition
+from orders.wakeup import orders_notify
 
 
 class OrderRefused(Exception):
@@ -109,6 +110,7 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
                                        for pk, qty in sorted(cart.items())])
         OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.NOT_STARTED, at=now,
                                   reason="placed")
+        orders_notify()  # a processor waiting past this order's due time learns of it on commit
     return order
 
 
@@ -131,6 +133,7 @@ def ticket_report(*, ticket: Ticket, status: str, reason: str) -> Ticket:
         ticket.status, ticket.updated_at = status, clock.now()
         ticket.save(update_fields=["status", "updated_at"])
         Order.objects.filter(pk=ticket.order_id, status=OrderStatus.COOKING).update(next_check_at=clock.now())
+        orders_notify()
     return ticket
 
 
@@ -144,6 +147,7 @@ def delivery_report(*, delivery: Delivery, status: str) -> Delivery:
         delivery.status, delivery.updated_at = status, clock.now()
         delivery.save(update_fields=["status", "updated_at"])
         Order.objects.filter(pk=delivery.order_id).exclude(next_check_at=None).update(next_check_at=clock.now())
+        orders_notify()
     return delivery
 
 

@@ -272,6 +272,75 @@ def bench_orders() -> None:
     figure("due -> first step in loop mode (max of 5)", f"{max(delays):.2f}s", "goal <= interval + 1 s = 3 s")
 
 
+def _one_due_order(notify: bool) -> tuple[int, float]:
+    """An order due now, committed (announced by NOTIFY or not); returns its id and when it committed."""
+    from decimal import Decimal
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from orders.models import Dish, Order, OrderItem
+    from orders.wakeup import orders_notify
+
+    dish, customer = Dish.objects.first(), User.objects.get(email="bench@example.com")
+    with transaction.atomic():
+        now = timezone.now()
+        order = Order.objects.create(customer=customer, eta=now + timedelta(minutes=40), total=Decimal("9"),
+                                     address="x", created_at=now, next_check_at=now)
+        OrderItem.objects.create(order=order, dish=dish, quantity=1, price=dish.price)
+        if notify:
+            orders_notify()
+    return order.pk, time.perf_counter()
+
+
+def _first_step_seconds(notify: bool, count: int = 15) -> list[float]:
+    from orders.models import Order
+
+    delays = []
+    for _ in range(count):
+        pk, committed = _one_due_order(notify)
+        while Order.objects.filter(pk=pk, status="not_started").exists():
+            time.sleep(0.005)
+        delays.append(time.perf_counter() - committed)
+        time.sleep(0.7)  # into the processor's idle wait again, at a different point of it
+    return sorted(delays)
+
+
+def bench_wakeup() -> None:
+    """An idle processor as cron runs it (--interval 2): due -> first step with NOTIFY and without
+    (a lost notification), and its idle load on the database (issue: orders)."""
+    from django.db import connection
+
+    from orders.models import Order
+
+    _due_orders(1)
+    Order.objects.all().delete()
+
+    def per_minute(seconds: float = 30) -> float:
+        with connection.cursor() as cursor:
+            query = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+            cursor.execute(query)
+            before, started = cursor.fetchone()[0], time.perf_counter()
+            time.sleep(seconds)
+            cursor.execute(query)
+            return (cursor.fetchone()[0] - before - 1) * 60 / (time.perf_counter() - started)
+
+    time.sleep(10)  # autovacuum's analyses of the new tables, which count here too
+    baseline = per_minute()
+    procs = _processors(1)
+    time.sleep(3)
+    idle = per_minute(60) - baseline
+    figure("idle processor: transactions a minute on the database", f"{idle:.0f}",
+           "before LISTEN: a pass every 2 s, 30 a minute and its run's heartbeats")
+    for notify in (True, False):
+        delays = _first_step_seconds(notify)
+        figure(f"due -> first step, {'announced by NOTIFY' if notify else 'notification lost (polling)'}",
+               f"median {delays[len(delays) // 2]:.3f}s, max {delays[-1]:.3f}s",
+               "goal <= 0.2 s median" if notify else "at most ORDERS_LISTENING_MAX_WAIT, 30 s, or a due time")
+    _stop(procs)
+
+
 def bench_backup() -> None:
     """backup_db against a bare pg_dump with the same options, on the data earlier sections left (issue: data)."""
     import subprocess
@@ -375,6 +444,7 @@ def bench_transfer() -> None:
 
 
 SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders,
+            "wakeup": bench_wakeup,
             "backup": bench_backup, "transfer": bench_transfer, "soak": bench_soak}
 
 

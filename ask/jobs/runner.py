@@ -114,10 +114,12 @@ class JobContext:
         if self.verbosity >= 1:
             self.stdout.write(message)
 
-    def passes(self, body: Callable[[], int]) -> int:
+    def passes(self, body: Callable[[], int], wait: Callable[[float], None] | None = None) -> int:
         """Run body() once, or with --loop repeatedly until --max-seconds would be overrun.
 
-        body returns how much it did; in loop mode an idle pass sleeps --interval before the next.
+        body returns how much it did; in loop mode an idle pass waits --interval before the next:
+        wait(seconds) when given (it may return early: woken by the database, say), else a sleep
+        that SIGTERM ends.
         """
         if not self.options.get("loop"):
             return body()
@@ -131,7 +133,7 @@ class JobContext:
             if elapsed + pause >= max_seconds:
                 return done
             if pause:
-                self.stop.wait(pause)
+                (wait or self.stop.wait)(min(pause, max_seconds - elapsed))
         self.count("stopped by SIGTERM")
         return done
 
