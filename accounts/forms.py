@@ -62,6 +62,8 @@ class ActivationForm(forms.Form):
     def clean(self):
         if self.password_form and not self.password_form.is_valid():
             for field, errors in self.password_form.errors.items():
+                if field in self.errors:
+                    continue  # the same field of this form said it already ("This field is required.")
                 for error in errors:
                     self.add_error(None if field == "__all__" else field, error)
         return self.cleaned_data

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ask.core.hostile_input.RefuseNulMiddleware",
+    "ask.core.errors.StyledMethodNotAllowedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "ask.urls"
+CSRF_FAILURE_VIEW = "ask.core.errors.csrf_failure"
 WSGI_APPLICATION = "ask.wsgi.application"
 
 TEMPLATES = [

@@ -15,7 +15,7 @@ from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import selectors, services
 from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION, list_total, question_version
 from ask.qa.forms import TEXT_MAX, AnswerForm, QuestionForm
-from ask.qa.models import Answer, Tag
+from ask.qa.models import Answer, Question, Tag
 from ask.qa.search import SEARCH_CANDIDATES
 from ask.qa.text import excerpt, highlight, render_markdown, word_pattern
 
@@ -72,7 +72,9 @@ def question(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _question_page(request: HttpRequest, pk: int, form: AnswerForm, status: int = 200) -> HttpResponse:
-    shown = get_object_or_404(selectors.visible_questions().select_related("author").prefetch_related("tags"), pk=pk)
+    # Staff see a hidden question too (the moderation queue links to it), marked as hidden.
+    questions = Question.objects if request.user.is_staff else selectors.visible_questions()
+    shown = get_object_or_404(questions.select_related("author").prefetch_related("tags"), pk=pk)
     page = page_of(selectors.answers_of(shown), request.GET.get("page"), selectors.ANSWERS_PER_PAGE,
                    total=shown.answer_count)
     my_vote, my_answer_votes = selectors.votes_of(request.user, shown, page.object_list)

@@ -313,3 +313,17 @@ def test_a_taken_name_or_address_is_said_at_its_field_once_and_the_log_in_error_
     wrong = client.post("/accounts/login/", {"username": "ADA", "password": "not it"}).content.decode()
     assert "The name may be typed in any case; the password must be exact." in wrong
     assert "case-sensitive" not in wrong
+
+
+def test_activating_in_another_browser_with_empty_passwords_says_each_problem_once(client, sign_up):
+    from django.test import Client
+
+    sign_up()
+    (link,) = queued_links("ada@example.com")
+    elsewhere = Client()
+    confirm = elsewhere.get(link, follow=True)
+    assert confirm.status_code == 200 and "new_password1" in confirm.content.decode()
+    refused = elsewhere.post(confirm.redirect_chain[-1][0], {"new_password1": "", "new_password2": ""})
+    errors = refused.context["form"].errors
+    assert errors["new_password1"] == ["This field is required."]
+    assert errors["new_password2"] == ["This field is required."]

@@ -120,3 +120,17 @@ def test_lists_are_numbered_from_a_total_counted_once_in_a_while(client):
     with CaptureQueriesContext(connection) as captured:
         assert "<h1>New questions</h1>" in client.get("/?page=2").content.decode()
     assert not [q for q in captured if "COUNT(" in q["sql"].upper()], "the total came from the cache"
+
+
+@pytest.mark.django_db
+def test_a_post_only_address_opened_by_link_and_a_failed_csrf_check_get_pages_in_the_site_look():
+    from django.test import Client
+
+    opened = Client().get("/vote/question/1/")
+    assert opened.status_code == 405 and "This address is not a page to open" in opened.content.decode()
+    assert 'class="site-header"' in opened.content.decode() and opened["Allow"] == "POST"
+    as_script = Client().get("/vote/question/1/", HTTP_ACCEPT="application/json")
+    assert as_script.status_code == 405 and as_script.content == b""
+    refused = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "x", "password": "y"})
+    assert refused.status_code == 403 and "This form could not be sent" in refused.content.decode()
+    assert "DEBUG" not in refused.content.decode()

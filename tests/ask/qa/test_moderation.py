@@ -208,3 +208,12 @@ def test_the_queue_and_the_digest_page_run_the_same_number_of_queries_however_mu
     few = queries()
     build(8)
     assert queries() == few
+
+
+def test_staff_see_a_hidden_question_marked_as_hidden_and_can_restore_it_there(staff):
+    question = QuestionFactory(title="Hidden but reviewable")
+    moderation.post_hide(post=question, reason="offensive")
+    page = staff.get(f"/q/{question.pk}/").content.decode()
+    assert "Hidden by a moderator as offensive" in page and "Hidden but reviewable" in page
+    assert Client().get(f"/q/{question.pk}/").status_code == 404
+    assert _logged_in(UserFactory()).get(f"/q/{question.pk}/").status_code == 404
