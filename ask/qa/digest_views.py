@@ -8,8 +8,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ask.qa import digests
-from ask.qa.models import DigestFrequency, QuestionFollow, Tag
+from ask.qa.models import DigestFrequency, Tag
 from ask.qa.selectors import visible_questions
+
+
+FOLLOWED_SHOWN = 50  # followed questions listed on the digest page, the newest followed first
 
 
 class DigestForm(forms.Form):
@@ -41,7 +44,7 @@ def question_follow(request: HttpRequest, pk: int) -> HttpResponse:
     digests.question_follow(user=request.user, question=question, follow=_wants_follow(request))
     messages.success(request, "You follow this question." if _wants_follow(request)
                      else "You no longer follow this question.")
-    return redirect("question", pk=pk)
+    return redirect("digest_settings") if request.POST.get("back") == "settings" else redirect("question", pk=pk)
 
 
 @login_required
@@ -57,7 +60,8 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "ask/digest_settings.html", {
         "form": form,
         "tags": Tag.objects.filter(followers__user=request.user).order_by("name"),
-        "questions": QuestionFollow.objects.filter(user=request.user).count(),
+        "questions": visible_questions().filter(followers__user=request.user).only("pk", "title")
+                     .order_by("-followers__created_at")[:FOLLOWED_SHOWN],
     }, status=400 if form.errors else 200)
 
 

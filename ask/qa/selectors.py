@@ -1,11 +1,12 @@
 """Reads of the Q&A site, with their joins decided once here."""
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.urls import reverse
 
 from accounts.models import User
-from ask.qa.models import Answer, AnswerVote, Question, QuestionFollow, QuestionVote, Tag, TagFollow
+from ask.qa.models import (Answer, AnswerVote, Flag, FlagReason, Question, QuestionFollow, QuestionVote, Tag,
+                           TagFollow)
 from ask.qa.search import Found, search, sqlite_prefix_matches
 
 QUESTIONS_PER_PAGE = 20
@@ -81,11 +82,21 @@ def follows_tag(user: User, tag: Tag) -> bool:
     return user.is_authenticated and TagFollow.objects.filter(user=user, tag=tag).exists()
 
 
-def follows_question(user: User, question: Question) -> bool:
-    """One query for members (none for visitors and the question's author, who follows it anyway)."""
-    if not user.is_authenticated or user.pk == question.author_id:
-        return False
-    return QuestionFollow.objects.filter(user=user, question=question).exists()
+def with_following(questions: QuerySet[Question], user: User) -> QuerySet[Question]:
+    """Each question with `following`: whether this member follows it (in the question's own query)."""
+    if not user.is_authenticated:
+        return questions
+    return questions.annotate(following=Exists(QuestionFollow.objects.filter(user=user, question=OuterRef("pk"))))
+
+
+def flags_of(user: User, question: Question, answers: list[Answer]) -> dict[tuple[str, int], str]:
+    """The member's open or handled flags on the question and the shown answers, as
+    {("question" or "answer", id): reason label}: one query, none for visitors."""
+    if not user.is_authenticated:
+        return {}
+    rows = Flag.objects.filter(Q(question=question) | Q(answer__in=answers), user=user)
+    return {("question", q) if q else ("answer", a): FlagReason(reason).label
+            for q, a, reason in rows.values_list("question_id", "answer_id", "reason")}
 
 
 def user_rating(user: User) -> int:

@@ -73,17 +73,21 @@ def question(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _question_page(request: HttpRequest, pk: int, form: AnswerForm, status: int = 200) -> HttpResponse:
     # Staff see a hidden question too (the moderation queue links to it), marked as hidden.
-    questions = Question.objects if request.user.is_staff else selectors.visible_questions()
+    questions = Question.objects.all() if request.user.is_staff else selectors.visible_questions()
+    questions = selectors.with_following(questions, request.user)  # in the same query
     shown = get_object_or_404(questions.select_related("author").prefetch_related("tags"), pk=pk)
     page = page_of(selectors.answers_of(shown), request.GET.get("page"), selectors.ANSWERS_PER_PAGE,
                    total=shown.answer_count)
     my_vote, my_answer_votes = selectors.votes_of(request.user, shown, page.object_list)
+    flagged = selectors.flags_of(request.user, shown, page.object_list)
+    shown.my_flag = flagged.get(("question", shown.pk))
     for answer in page.object_list:
         answer.my_vote = my_answer_votes.get(answer.pk, 0)
+        answer.my_flag = flagged.get(("answer", answer.pk))
     return render(request, "ask/question.html", {
         "question": shown, "page": page, "form": form, "my_vote": my_vote,
         "is_author": request.user.is_authenticated and request.user.pk == shown.author_id,
-        "following": selectors.follows_question(request.user, shown),
+        "following": getattr(shown, "following", False),
     }, status=status)
 
 

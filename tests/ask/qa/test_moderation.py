@@ -37,6 +37,7 @@ def test_a_member_flags_a_post_once_and_never_their_own():
     assert "You have flagged this post already" in again.content.decode()
     assert "Choose why" in member.post(f"/flag/question/{answer.question_id}/", {"reason": "boring"},
                                        follow=True).content.decode()
+    assert "You flagged this answer as spam." in flagged.content.decode(), "the page says it, not a form again"
     own = _logged_in(answer.author).post(f"/flag/answer/{answer.pk}/", {"reason": "spam"}, follow=True)
     assert "You cannot flag your own post" in own.content.decode()
     assert list(Flag.objects.values_list("reason", "answer_id")) == [("spam", answer.pk)]
