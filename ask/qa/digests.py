@@ -36,28 +36,25 @@ def digest_of(user: User) -> Digest:
     return digest
 
 
-def _follow(model, **fields) -> None:
+def _follow(model, follow: bool, **fields) -> None:
+    """Follow (made idempotent by the unique constraint) or unfollow; following starts the digest."""
+    if not follow:
+        model.objects.filter(**fields).delete()
+        return
+    digest_of(fields["user"])
     try:
         with transaction.atomic():
             model.objects.create(created_at=timezone.now(), **fields)
     except IntegrityError:
-        pass  # followed already: following is idempotent
+        pass  # followed already
 
 
 def tag_follow(*, user: User, tag: Tag, follow: bool) -> None:
-    if follow:
-        digest_of(user)
-        _follow(TagFollow, user=user, tag=tag)
-    else:
-        TagFollow.objects.filter(user=user, tag=tag).delete()
+    _follow(TagFollow, follow, user=user, tag=tag)
 
 
 def question_follow(*, user: User, question: Question, follow: bool) -> None:
-    if follow:
-        digest_of(user)
-        _follow(QuestionFollow, user=user, question=question)
-    else:
-        QuestionFollow.objects.filter(user=user, question=question).delete()
+    _follow(QuestionFollow, follow, user=user, question=question)
 
 
 def unsubscribe_token(user: User) -> str:

@@ -73,6 +73,19 @@ class Answer(models.Model):
         return self.text[:60]
 
 
+def of_one_post(prefix: str, *, unique_with: str, unique_names: tuple[str, str]) -> list:
+    """Constraints of a row about one question or one answer (revisions, flags): exactly one of the
+    two set, and unique_with unique per post."""
+    return [
+        models.CheckConstraint(condition=(Q(question__isnull=False, answer__isnull=True)
+                                          | Q(question__isnull=True, answer__isnull=False)),
+                               name=f"{prefix}_of_one_post"),
+        *(models.UniqueConstraint(fields=[post, unique_with], condition=Q(**{f"{post}__isnull": False}),
+                                  name=f"{prefix}_{name}")
+          for post, name in zip(("question", "answer"), unique_names)),
+    ]
+
+
 class Revision(models.Model):
     """One version of a question or answer as its author wrote it, numbered from 1 (as first posted).
 
@@ -92,15 +105,8 @@ class Revision(models.Model):
 
     class Meta:
         ordering = ["number"]
-        constraints = [
-            models.CheckConstraint(condition=(Q(question__isnull=False, answer__isnull=True)
-                                              | Q(question__isnull=True, answer__isnull=False)),
-                                   name="ask_revision_of_one_post"),
-            models.UniqueConstraint(fields=["question", "number"], condition=Q(question__isnull=False),
-                                    name="ask_revision_question_number"),
-            models.UniqueConstraint(fields=["answer", "number"], condition=Q(answer__isnull=False),
-                                    name="ask_revision_answer_number"),
-        ]
+        constraints = of_one_post("ask_revision", unique_with="number",
+                                  unique_names=("question_number", "answer_number"))
 
 
 class Flag(models.Model):
@@ -116,15 +122,7 @@ class Flag(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["created_at"], condition=Q(resolved_at__isnull=True), name="ask_flag_open")]
-        constraints = [
-            models.CheckConstraint(condition=(Q(question__isnull=False, answer__isnull=True)
-                                              | Q(question__isnull=True, answer__isnull=False)),
-                                   name="ask_flag_of_one_post"),
-            models.UniqueConstraint(fields=["question", "user"], condition=Q(question__isnull=False),
-                                    name="ask_flag_question_once"),
-            models.UniqueConstraint(fields=["answer", "user"], condition=Q(answer__isnull=False),
-                                    name="ask_flag_answer_once"),
-        ]
+        constraints = of_one_post("ask_flag", unique_with="user", unique_names=("question_once", "answer_once"))
 
 
 class PurgedPost(models.Model):
