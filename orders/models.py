@@ -58,6 +58,9 @@ class Order(models.Model):
     created_at = models.DateTimeField()
     # When the processor should look at it next; empty once it is final. The processor's queue.
     next_check_at = models.DateTimeField(null=True, blank=True)
+    # Set by what makes a state-changing step due (a new order, a kitchen's or courier's report), so the
+    # processor takes it before routine re-checks, however many of those are overdue; cleared by its step.
+    urgent = models.BooleanField(default=False, db_default=False)
     delayed_minutes = models.PositiveIntegerField(default=0)  # how late it is (or was, once delivered)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -65,6 +68,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["next_check_at"], name="orders_order_queue",
                          condition=Q(status__in=sorted(ACTIVE_ORDER_STATUSES))),
+            models.Index(fields=["next_check_at"], name="orders_order_urgent",
+                         condition=Q(status__in=sorted(ACTIVE_ORDER_STATUSES), urgent=True)),
             models.Index(fields=["customer", "-created_at"], name="orders_order_customer"),
         ]
 

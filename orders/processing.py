@@ -63,12 +63,7 @@ def orders_process_pass(*, batch_size: int) -> PassResult:
     result, batch = PassResult(), Batch()
     now = clock.now()
     with transaction.atomic():
-        claimed = list(
-            Order.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=ACTIVE_ORDER_STATUSES, next_check_at__lte=now)
-            .order_by("next_check_at")
-            .select_related("customer")[:batch_size]
-        )
+        claimed = _claim(now, batch_size)
         result.claimed = len(claimed)
         _load_restaurants(batch, [o.pk for o in claimed if o.status == OrderStatus.NOT_STARTED])
         for order in claimed:
@@ -86,7 +81,22 @@ def orders_process_pass(*, batch_size: int) -> PassResult:
         Ticket.objects.bulk_create(batch.tickets)
         OrderEvent.objects.bulk_create(batch.events)
         Order.objects.bulk_update(claimed, SAVED_FIELDS)
+        # Their step is taken: no longer urgent (a separate UPDATE of the few, not a fifth column in
+        # the bulk one of every order: that cost the bulk pass a quarter of its speed).
+        Order.objects.filter(pk__in=[o.pk for o in claimed if o.urgent]).update(urgent=False)
     return result
+
+
+def _claim(now, batch_size: int) -> list[Order]:
+    """Due orders, the urgent ones first (a new order, a report: never queued behind routine
+    re-checks, however many are overdue), then the longest overdue. Two index scans, no sort of the
+    whole queue: orders_order_urgent holds only the few urgent ones."""
+    due = (Order.objects.select_for_update(skip_locked=True, of=("self",))
+           .filter(status__in=ACTIVE_ORDER_STATUSES, next_check_at__lte=now).select_related("customer"))
+    claimed = list(due.filter(urgent=True).order_by("next_check_at")[:batch_size])
+    if len(claimed) < batch_size:
+        claimed += list(due.filter(urgent=False).order_by("next_check_at")[:batch_size - len(claimed)])
+    return claimed
 
 
 def _load_restaurants(batch: Batch, order_ids: list[int]) -> None:

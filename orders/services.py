@@ -103,7 +103,7 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
             raise OrderRefused(f"Not open at that time: {', '.join(closed)}.")
         total = sum((dishes[pk].price * qty for pk, qty in cart.items()), Decimal("0.00"))
         order = Order.objects.create(
-            customer=customer, eta=eta, total=total, address=address, created_at=now,
+            customer=customer, eta=eta, total=total, address=address, created_at=now, urgent=True,
             next_check_at=max(now, eta - timedelta(minutes=settings.ORDERS_LEAD_MINUTES)),
         )
         OrderItem.objects.bulk_create([OrderItem(order=order, dish=dishes[pk], quantity=qty, price=dishes[pk].price)
@@ -132,7 +132,8 @@ def ticket_report(*, ticket: Ticket, status: str, reason: str) -> Ticket:
         check_transition(TICKET_TRANSITIONS, ticket.status, status, f"ticket {ticket.pk}")
         ticket.status, ticket.updated_at = status, clock.now()
         ticket.save(update_fields=["status", "updated_at"])
-        Order.objects.filter(pk=ticket.order_id, status=OrderStatus.COOKING).update(next_check_at=clock.now())
+        Order.objects.filter(pk=ticket.order_id, status=OrderStatus.COOKING).update(next_check_at=clock.now(),
+                                                                                    urgent=True)
         orders_notify()
     return ticket
 
@@ -146,7 +147,8 @@ def delivery_report(*, delivery: Delivery, status: str) -> Delivery:
         check_transition(DELIVERY_TRANSITIONS, delivery.status, status, f"delivery {delivery.pk}")
         delivery.status, delivery.updated_at = status, clock.now()
         delivery.save(update_fields=["status", "updated_at"])
-        Order.objects.filter(pk=delivery.order_id).exclude(next_check_at=None).update(next_check_at=clock.now())
+        Order.objects.filter(pk=delivery.order_id).exclude(next_check_at=None).update(next_check_at=clock.now(),
+                                                                                      urgent=True)
         orders_notify()
     return delivery
 

@@ -255,21 +255,29 @@ def bench_orders() -> None:
         rates[count] = ORDERS / seconds
         figure(f"{count} processor(s): {ORDERS:,} orders to cooking", f"{rates[count]:,.0f}/s",
                "goal >= 500/s" if count == 1 else f"goal >= 1.6x one ({rates[2] / rates[1]:.2f}x)")
+    from django.db import transaction
+
+    from orders.wakeup import orders_notify
+
     procs = _processors(1)
-    time.sleep(5)  # the processor is idle, sleeping its 2 s interval between passes
+    time.sleep(5)  # every order cooking, each re-checked every ORDERS_POLL_SECONDS: a busy processor
     delays = []
     for _ in range(5):
         order = Order.objects.filter(status="cooking").first()
-        due = timezone.now()
-        Order.objects.filter(pk=order.pk).update(status="not_started", next_check_at=due,
-                                                 eta=due + timedelta(minutes=40))
-        order.tickets.all().delete()
+        with transaction.atomic():  # as a new order comes in: urgent, announced
+            due = timezone.now()
+            Order.objects.filter(pk=order.pk).update(status="not_started", next_check_at=due, urgent=True,
+                                                     eta=due + timedelta(minutes=40))
+            order.tickets.all().delete()
+            orders_notify()
         while Order.objects.filter(pk=order.pk, status="not_started").exists():
             time.sleep(0.02)
         delays.append((timezone.now() - due).total_seconds())
         time.sleep(1.3)
+    in_flight = Order.objects.filter(status="cooking").count()
     _stop(procs)
-    figure("due -> first step in loop mode (max of 5)", f"{max(delays):.2f}s", "goal <= interval + 1 s = 3 s")
+    figure(f"due -> first step with {in_flight:,} orders in flight (max of 5)", f"{max(delays):.2f}s",
+           "goal < 1 s")
 
 
 def _one_due_order(notify: bool) -> tuple[int, float]:
