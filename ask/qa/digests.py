@@ -143,6 +143,13 @@ def digest_send_one(digest_pk: int, cutoff: datetime) -> bool | None:
         return bool(found)
 
 
+def digests_due_preview(*, now: datetime | None = None) -> list[tuple[User, DigestContent]]:
+    """What a run now would mail (--dry-run): each due member with something new, and what; nothing moves."""
+    cutoff = (now or timezone.now()) - CUTOFF_MARGIN
+    due_now = due(cutoff).select_related("user").order_by("sent_until", "pk")
+    return [(digest.user, found) for digest in due_now if (found := content(digest.user, digest.sent_until, cutoff))]
+
+
 def digests_send(*, now: datetime | None = None, on_member=None) -> dict[str, int]:
     """Send every due digest; returns how many were mailed, empty (nothing new) and taken by another run."""
     cutoff = (now or timezone.now()) - CUTOFF_MARGIN

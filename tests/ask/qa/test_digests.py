@@ -59,6 +59,9 @@ def test_a_rerun_sends_nothing_and_a_member_with_nothing_new_gets_no_mail():
     Digest.objects.update(sent_until=timezone.now() - timedelta(days=2))  # the last digests went out before
     QuestionFactory(tags=[TagFactory(name="python")], created_at=timezone.now() - timedelta(hours=1))
     out = StringIO()
+    call_command("send_digests", "--dry-run", stdout=out)
+    assert f"would mail {member.email}: 1 new questions, 0 new answers" in out.getvalue()
+    assert "would mail 1 digests" in out.getvalue() and not _digests_to(member), "a dry run mails nothing"
     call_command("send_digests", stdout=out)
     call_command("send_digests", stdout=out)
     assert "mailed 1 digests, 1 members had nothing new" in out.getvalue()
