@@ -12,7 +12,7 @@ from ask.qa import editing
 from ask.qa.forms import AnswerForm, QuestionForm
 from ask.qa.models import Answer, Question, Revision
 from ask.qa.selectors import visible_answers, visible_questions
-from ask.qa.services import question_url
+from ask.qa.services import post_url, question_url
 
 REVISIONS_PER_PAGE = 10  # each rendered once when written (Revision.text_html), at most TEXT_MAX long
 
@@ -21,20 +21,14 @@ def _limited(request: HttpRequest) -> bool:
     return over_limit(request, Limit("qa.edit.member", "user", settings.QA_EDIT_RATE_PER_MEMBER))
 
 
-def _back_to(post: Question | Answer) -> str:
-    if isinstance(post, Question):
-        return question_url(post)
-    return f"{question_url(post.question)}#answer-{post.pk}"
-
-
 def _refused(request: HttpRequest, post: Question | Answer, reason: str) -> HttpResponse:
     messages.error(request, reason)
-    return redirect(_back_to(post))
+    return redirect(post_url(post))
 
 
 def _edit_page(request: HttpRequest, form, post: Question | Answer) -> HttpResponse:
     kind = "question" if isinstance(post, Question) else "answer"
-    return render(request, "ask/edit.html", {"form": form, "kind": kind, "post": post, "back": _back_to(post)},
+    return render(request, "ask/edit.html", {"form": form, "kind": kind, "post": post, "back": post_url(post)},
                   status=400 if form.errors else 200)
 
 
@@ -58,7 +52,7 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except editing.EditRefused as refused:
         return _refused(request, question, str(refused))
     messages.success(request, "Your question was saved." if changed else "Nothing was changed.")
-    return redirect(_back_to(question))
+    return redirect(post_url(question))
 
 
 @login_required
@@ -77,7 +71,7 @@ def answer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except editing.EditRefused as refused:
         return _refused(request, answer, str(refused))
     messages.success(request, "Your answer was saved." if changed else "Nothing was changed.")
-    return redirect(_back_to(answer))
+    return redirect(post_url(answer))
 
 
 def _delete(request: HttpRequest, post: Question | Answer, delete) -> HttpResponse:
@@ -86,7 +80,7 @@ def _delete(request: HttpRequest, post: Question | Answer, delete) -> HttpRespon
         return _refused(request, post, "Only its author can delete this post.")
     kind = "question" if isinstance(post, Question) else "answer"
     if request.method != "POST":
-        return render(request, "ask/delete.html", {"kind": kind, "post": post, "back": _back_to(post)})
+        return render(request, "ask/delete.html", {"kind": kind, "post": post, "back": post_url(post)})
     if _limited(request):
         return too_many_requests(request, what="another deletion")
     try:
@@ -114,7 +108,7 @@ def _history(request: HttpRequest, post: Question | Answer, revisions) -> HttpRe
     page = page_of(revisions.select_related("editor").defer("text").order_by("-number"), request.GET.get("page"),
                    REVISIONS_PER_PAGE)
     kind = "question" if isinstance(post, Question) else "answer"
-    return render(request, "ask/history.html", {"kind": kind, "post": post, "page": page, "back": _back_to(post)})
+    return render(request, "ask/history.html", {"kind": kind, "post": post, "page": page, "back": post_url(post)})
 
 
 @require_GET

@@ -13,7 +13,7 @@ from ask.core.access import staff_required
 from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import moderation
 from ask.qa.models import Answer, FlagReason, Question
-from ask.qa.services import question_url
+from ask.qa.services import post_url
 
 QUEUE_LENGTH = 50  # flagged posts of each kind on the queue page, most flagged first
 HIDDEN_LENGTH = 20  # recently hidden posts shown for restoring
@@ -22,12 +22,6 @@ HIDDEN_LENGTH = 20  # recently hidden posts shown for restoring
 def _post(kind: str, pk: int) -> Question | Answer:
     model = Question if kind == "question" else Answer
     return get_object_or_404(model.objects.select_related("question") if model is Answer else model, pk=pk)
-
-
-def _post_url(post: Question | Answer) -> str:
-    if isinstance(post, Question):
-        return question_url(post)
-    return f"{question_url(post.question)}#answer-{post.pk}"
 
 
 @login_required
@@ -44,7 +38,7 @@ def flag(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         messages.error(request, str(refused))
     else:
         messages.success(request, "Thank you: a moderator will look at it.")
-    return redirect(_post_url(post))
+    return redirect(post_url(post))
 
 
 def _flagged(model) -> list:

@@ -119,3 +119,10 @@ def question_url(question: Question) -> str:
     return reverse("question", args=[question.pk])
 
 
+def post_url(post: Question | Answer) -> str:
+    """Where a question or an answer is shown: its question's page, at the answer."""
+    if isinstance(post, Question):
+        return question_url(post)
+    return f"{question_url(post.question)}#answer-{post.pk}"
+
+

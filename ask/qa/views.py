@@ -166,7 +166,7 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
         return JsonResponse({"error": str(denied)}, status=403)
     if _wants_json(request):
         return JsonResponse({"accepted": accepted, "answer": chosen.pk})
-    return redirect(f"{services.question_url(chosen.question)}#answer-{chosen.pk}")
+    return redirect(services.post_url(chosen))
 
 
 @require_GET
