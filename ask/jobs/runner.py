@@ -12,10 +12,11 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 from django.conf import settings
 from django.core.management.base import CommandError, OutputWrapper
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 from tqdm import tqdm
 
+from ask.jobs.abandoned import transaction_abandon
 from ask.jobs.deadline import limited, run_limit, said
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
 from ask.jobs.locks import LockNotExclusive, open_locks, uses_postgres
@@ -324,6 +325,7 @@ def _profiled(ctx: JobContext) -> Iterator[None]:
 
 def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None],
                   fence: Fence | None = None) -> None:
+    outside = not connection.in_atomic_block
     try:
         with _profiled(ctx), _fenced(fence):  # unfenced before the profile is written (SIGTERM: see execute)
             returned = work(ctx)
@@ -342,8 +344,10 @@ def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str
         _journal(f"{ctx.name} run {run.pk} failed in {ctx.elapsed():.1f}s: {one_line(exc)}", logging.ERROR)
         raise
     except JobTerminated as exc:
+        transaction_abandon(was_outside=outside)
         _fail(ctx, run, str(exc) or _terminated_reason(ctx), EXIT_TERMINATED)
     except KeyboardInterrupt:
+        transaction_abandon(was_outside=outside)
         _fail(ctx, run, "interrupted (Ctrl-C)", EXIT_INTERRUPTED)
     except Exception as exc:
         if fence is not None and fence.lost.is_set():  # the loss surfaced as the job's own error

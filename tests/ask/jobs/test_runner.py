@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from ask.jobs.models import JobRun
 from ask.jobs.runner import JobFailed
 from ask.jobs.selectors import with_liveness
+from tests.jobapp.models import SampleRow
 from tests.support import PYTHON, ROOT, manage, process_env, start_manage, wait_for
 
 
@@ -169,6 +170,15 @@ def test_a_run_killed_with_kill_9_stays_running_is_shown_dead_and_frees_the_lock
     assert "dead" in manage("jobs", "sample_job", env=env).stdout
     assert manage("sample_job", env=env).returncode == 0
     assert JobRun.objects.filter(status="ok").count() == 1, "the lock died with the process"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_that_leaves_a_transaction_open_still_records_the_run_and_rolls_that_transaction_back(var_dir):
+    result = manage("sample_job", "--interrupted-in-atomic", env=process_env(var_dir))
+    assert result.returncode == 130, result.stderr
+    run = JobRun.objects.get()
+    assert (run.status, run.error) == ("failed", "interrupted (Ctrl-C)"), (var_dir / "log.txt").read_text()
+    assert list(SampleRow.objects.values_list("row", flat=True)) == [-1]
 
 
 @pytest.mark.django_db(transaction=True)

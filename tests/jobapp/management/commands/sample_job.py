@@ -27,11 +27,19 @@ class Command(JobCommand):
         parser.add_argument("--touch", help="Append a line to this file when the work is done.")
         parser.add_argument("--write", action="store_true", help="Write a SampleRow per batch, each in a transaction.")
         parser.add_argument("--autocommit", action="store_true", help="With --write: each row on its own, no atomic().")
+        parser.add_argument("--interrupted-in-atomic", action="store_true",
+                            help="Ctrl-C where Django's atomic() has begun its transaction but its with-body has "
+                                 "not (the window an interrupt can leave a transaction nobody ends in).")
         parser.add_argument("--sql-sleep", action="store_true", help="Sleep in PostgreSQL (pg_sleep), not in Python.")
 
     def run(self, job) -> str | None:
         if job.options["refuse"]:
             raise CommandError("sample input is bad: line 3, field 'x'")
+        if job.options["interrupted_in_atomic"]:
+            SampleRow.objects.create(pid=os.getpid(), row=-1)  # committed before the interrupt: stays
+            transaction.atomic().__enter__()
+            SampleRow.objects.create(pid=os.getpid(), row=-2)  # in the abandoned transaction: rolled back
+            raise KeyboardInterrupt
         job.passes(lambda: self._one_pass(job))
         if job.options["fail"]:
             raise RuntimeError("sample failure")
