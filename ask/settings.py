@@ -273,7 +273,10 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Orders ---------------------------------------------------------------------------------------
-ORDERS_LEAD_MINUTES = env_int("ORDERS_LEAD_MINUTES", 45)  # cooking starts this long before the ETA
+# Planning (orders.planning): the driver is due at the restaurants this long before the latest moment
+# the road allows; an order expected later than its time plus ORDERS_ON_TIME_MINUTES is late (told).
+ORDERS_PLAN_MARGIN_SECONDS = env_int("ORDERS_PLAN_MARGIN_SECONDS", 60)
+ORDERS_ON_TIME_MINUTES = env_int("ORDERS_ON_TIME_MINUTES", 5)
 ORDERS_MIN_NOTICE_MINUTES = env_int("ORDERS_MIN_NOTICE_MINUTES", 30)  # the earliest ETA, from now
 ORDERS_MAX_DAYS_AHEAD = env_int("ORDERS_MAX_DAYS_AHEAD", 14)  # the latest ETA, from now
 ORDERS_POLL_SECONDS = env_int("ORDERS_POLL_SECONDS", 20)  # how often a waiting order is looked at again
@@ -284,6 +287,7 @@ ORDERS_BATCH_SIZE = env_int("ORDERS_BATCH_SIZE", 100)  # orders one processor cl
 ORDERS_DELIVERY_WEBHOOK_TOKEN = env_str("ORDERS_DELIVERY_WEBHOOK_TOKEN")  # the pushing courier's token
 ORDERS_SIM_PICKUP_SECONDS = env_int("ORDERS_SIM_PICKUP_SECONDS", 120)  # simulated courier: to pick-up
 ORDERS_SIM_DELIVERY_SECONDS = env_int("ORDERS_SIM_DELIVERY_SECONDS", 300)  # ... and on to the door
+ORDERS_SIM_VARIATION_PERCENT = env_int("ORDERS_SIM_VARIATION_PERCENT", 0)  # simulated timings vary ±this
 ORDERS_SIM_CALL_MS = env_int("ORDERS_SIM_CALL_MS", 0)  # simulated latency of each outside call
 ORDERS_CLOCK_OFFSET_SECONDS = env_int("ORDERS_CLOCK_OFFSET_SECONDS", 0)  # tests and demos move time
 

@@ -11,7 +11,7 @@ class DishInline(admin.TabularInline):
 
 @admin.register(Restaurant)
 class RestaurantAdmin(admin.ModelAdmin):
-    list_display = ["name", "integration", "opens_at", "closes_at"]
+    list_display = ["name", "integration", "opens_at", "closes_at", "cook_minutes"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["staff"]
     inlines = [DishInline]

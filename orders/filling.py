@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 
 from accounts.bulk import USER_COLUMNS, user_row
@@ -34,6 +33,7 @@ PATHS = {  # status -> the statuses it went through
     O.COOKING_REJECTED: [O.NOT_STARTED, O.COOKING, O.COOKING_REJECTED], O.CANCELLED: [O.NOT_STARTED, O.CANCELLED],
     O.NOT_STARTED: [O.NOT_STARTED], **{s: DELIVERED_PATH[:i + 1] for i, s in enumerate(DELIVERED_PATH[1:5], 1)},
 }
+NOT_YET_COOKING = timedelta(minutes=60)  # orders due further ahead are made not started
 FINAL = {O.DELIVERED, O.CANCELLED, O.COOKING_REJECTED, O.NOT_DELIVERED}
 TICKET_STATUS = {O.COOKING: T.COOKING, O.COOKED: T.COOKED, O.DRIVER_LOOKUP: T.COOKED, O.DELIVERING: T.PICKED_UP,
                  O.DELIVERED: T.PICKED_UP, O.NOT_DELIVERED: T.PICKED_UP, O.COOKING_REJECTED: T.REJECTED}
@@ -60,7 +60,7 @@ def restaurants_ensure() -> list[Restaurant]:
         slug = name.lower().replace(" ", "-")
         restaurant, created = Restaurant.objects.get_or_create(
             slug=slug, defaults={"name": name, "integration": integration, "opens_at": opens, "closes_at": closes,
-                                 "sim_cook_seconds": 90})
+                                 "cook_minutes": 12, "sim_cook_seconds": 660})
         if created:
             Dish.objects.bulk_create([Dish(restaurant=restaurant, name=dish, price=Decimal(f"{6 + i * 2.5:.2f}"))
                                       for i, dish in enumerate(dishes)])
@@ -70,7 +70,7 @@ def restaurants_ensure() -> list[Restaurant]:
 
 
 def _status_for(rng: random.Random, eta, now) -> str:
-    if eta > now + timedelta(minutes=settings.ORDERS_LEAD_MINUTES):
+    if eta > now + NOT_YET_COOKING:
         return O.NOT_STARTED
     if eta > now - timedelta(minutes=30):  # around now: somewhere on the way
         return rng.choice([O.COOKING, O.COOKED, O.DRIVER_LOOKUP, O.DELIVERING])

@@ -20,8 +20,11 @@ class Restaurant(models.Model):
     opens_at = models.TimeField()  # deliveries are accepted for ETAs between these, site time zone
     closes_at = models.TimeField()
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="restaurants_staffed", blank=True)
-    # The simulated kitchen's timing (see orders.providers.simulated).
-    sim_cook_seconds = models.PositiveIntegerField(default=120)
+    # Its own estimate of a ticket's cooking time, used until enough of its tickets were timed
+    # (orders.planning.cook_estimates learns from the recent ones).
+    cook_minutes = models.PositiveSmallIntegerField(default=15, db_default=15)
+    # The simulated kitchen's true timing (see orders.providers), which the estimate may not know.
+    sim_cook_seconds = models.PositiveIntegerField(default=900)
 
     def __str__(self) -> str:
         return self.name
@@ -62,6 +65,13 @@ class Order(models.Model):
     # processor takes it before routine re-checks, however many of those are overdue; cleared by its step.
     urgent = models.BooleanField(default=False, db_default=False)
     delayed_minutes = models.PositiveIntegerField(default=0)  # how late it is (or was, once delivered)
+    # The plan (orders.planning), worked backward from the eta when cooking is first due: every part
+    # cooked and the driver at the door by pickup_at; the courier asked at courier_at.
+    pickup_at = models.DateTimeField(null=True, blank=True)
+    courier_at = models.DateTimeField(null=True, blank=True)
+    # Set once the order cannot make its time (late_at: when the customer was told): the new estimate.
+    expected_at = models.DateTimeField(null=True, blank=True)
+    late_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -96,10 +106,15 @@ class Ticket(models.Model):
     status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.NOT_STARTED)
     # Sent with the request, so a retried request (a processor killed mid-call) creates nothing twice.
     idempotency_key = models.CharField(max_length=80, unique=True)
-    external_id = models.CharField(max_length=80, null=True, blank=True)
+    external_id = models.CharField(max_length=80, null=True, blank=True)  # set once sent to the kitchen
     updated_at = models.DateTimeField()
+    start_at = models.DateTimeField(null=True, blank=True)  # planned: when the kitchen is to start
+    sent_at = models.DateTimeField(null=True, blank=True)
+    cooked_at = models.DateTimeField(null=True, blank=True)  # with sent_at: how long it took (estimates)
 
     class Meta:
+        indexes = [models.Index(fields=["restaurant", "-cooked_at"], name="orders_ticket_cooked",
+                                condition=Q(cooked_at__isnull=False))]
         constraints = [
             models.UniqueConstraint(fields=["order", "restaurant"], name="orders_one_ticket_per_restaurant"),
             models.UniqueConstraint(fields=["restaurant", "external_id"], name="orders_ticket_external_id"),
@@ -150,6 +165,8 @@ class SimDeliveryJob(models.Model):
     external_id = models.CharField(max_length=80, unique=True)
     received_at = models.DateTimeField()
     fails = models.BooleanField(default=False)
+    pickup_after = models.DateTimeField(null=True)  # the pickup time asked for (none: at once)
+    ready_at = models.DateTimeField(null=True)  # told the food is ready; a driver there waits for it
 
 
 class ProviderCall(models.Model):

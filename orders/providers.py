@@ -4,8 +4,10 @@ The simulators keep their state in tables of their own (SimKitchenTicket, SimDel
 them on a database connection of their own, committed at once: like a real outside system, they
 remember a call even when the processor's transaction that made it is rolled back or killed. Every
 call carries the ticket's or delivery's idempotency key; a repeated call returns what the first one
-created. Timings come from the restaurant (sim_cook_seconds) and from settings.
+created. Timings come from the restaurant (sim_cook_seconds) and from settings, each varied by up to
+ORDERS_SIM_VARIATION_PERCENT either way (the same for every look at one ticket or delivery).
 """
+import hashlib
 import os
 import time
 import uuid
@@ -17,6 +19,7 @@ from django.db import connection, connections
 
 from orders import clock
 from orders.models import Delivery, Restaurant, Ticket
+from orders.planning import CourierEstimate
 from orders.states import DeliveryStatus, TicketStatus
 
 
@@ -29,14 +32,28 @@ class Kitchen(Protocol):
 
 
 class Courier(Protocol):
-    def request(self, delivery: Delivery) -> str:
-        """Ask for a driver; returns the delivery's id there. Idempotent by the delivery's key."""
+    def estimate(self) -> CourierEstimate:
+        """How long a driver takes to reach the restaurants once asked, and then to the door."""
+
+    def request(self, delivery: Delivery, *, pickup_at) -> str:
+        """Ask for a driver to pick up at pickup_at (not before); returns the delivery's id there.
+        Idempotent by the delivery's key."""
+
+    def food_ready(self, delivery: Delivery) -> None:
+        """Every part is cooked: a driver waiting at the restaurants takes it now. Idempotent."""
 
     def status(self, delivery: Delivery) -> str | None:
         """The delivery's status there, for couriers that are polled (None for pushing ones)."""
 
 
 _external = None
+
+
+def _varied(seconds: float, key: str, what: str) -> timedelta:
+    """seconds, varied by up to ORDERS_SIM_VARIATION_PERCENT either way, the same for one key."""
+    spread = settings.ORDERS_SIM_VARIATION_PERCENT / 100
+    unit = int.from_bytes(hashlib.sha256(f"{what}:{key}".encode()).digest()[:4]) / 0xFFFFFFFF  # 0..1
+    return timedelta(seconds=seconds * (1 + spread * (2 * unit - 1)))
 
 
 def _external_cursor():
@@ -91,7 +108,7 @@ class SimulatedKitchen:
     def statuses(self, tickets: list[Ticket]) -> dict[int, str]:
         if not tickets:
             return {}
-        cook = {t.pk: timedelta(seconds=t.restaurant.sim_cook_seconds) for t in tickets}
+        cook = {t.pk: _varied(t.restaurant.sim_cook_seconds, t.idempotency_key, "cook") for t in tickets}
         with _external_cursor() as cursor:
             keys = [t.idempotency_key for t in tickets]
             cursor.execute("SELECT idempotency_key, received_at, rejected FROM orders_simkitchenticket"
@@ -116,29 +133,41 @@ class SimulatedCourier:
     def __init__(self, *, polled: bool) -> None:
         self.polled = polled
 
-    def request(self, delivery: Delivery) -> str:
+    def estimate(self) -> CourierEstimate:
+        return CourierEstimate(lead=timedelta(seconds=settings.ORDERS_SIM_PICKUP_SECONDS),
+                               travel=timedelta(seconds=settings.ORDERS_SIM_DELIVERY_SECONDS))
+
+    def request(self, delivery: Delivery, *, pickup_at) -> str:
         return _create_once(
             "request_delivery", delivery.idempotency_key, "orders_simdeliveryjob",
-            ["idempotency_key", "external_id", "received_at", "fails"],
-            [delivery.idempotency_key, f"D-{uuid.uuid4().hex[:12]}", clock.now(), False])
+            ["idempotency_key", "external_id", "received_at", "fails", "pickup_after"],
+            [delivery.idempotency_key, f"D-{uuid.uuid4().hex[:12]}", clock.now(), False, pickup_at])
+
+    def food_ready(self, delivery: Delivery) -> None:
+        with _external_cursor() as cursor:
+            cursor.execute("UPDATE orders_simdeliveryjob SET ready_at = %s WHERE idempotency_key = %s"
+                           " AND ready_at IS NULL", [clock.now(), delivery.idempotency_key])
 
     def status(self, delivery: Delivery) -> str | None:
         if not self.polled:
             return None
         with _external_cursor() as cursor:
-            cursor.execute("SELECT received_at, fails FROM orders_simdeliveryjob WHERE idempotency_key = %s",
-                           [delivery.idempotency_key])
+            cursor.execute("SELECT received_at, fails, pickup_after, ready_at FROM orders_simdeliveryjob"
+                           " WHERE idempotency_key = %s", [delivery.idempotency_key])
             row = cursor.fetchone()
         if row is None:
             return None
-        received, fails = row
-        elapsed = (clock.now() - received).total_seconds()
-        pickup, drive = settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS
-        if elapsed >= pickup + drive:
+        received, fails, pickup_after, ready_at = row
+        key = delivery.idempotency_key
+        pickup = received + _varied(settings.ORDERS_SIM_PICKUP_SECONDS, key, "lead")  # the driver is there
+        if pickup_after is not None:  # a planned pickup: not before its time, nor before the food is ready
+            if ready_at is None:
+                return DeliveryStatus.ASSIGNED
+            pickup = max(pickup, pickup_after, ready_at)
+        now = clock.now()
+        if now >= pickup + _varied(settings.ORDERS_SIM_DELIVERY_SECONDS, key, "travel"):
             return DeliveryStatus.FAILED if fails else DeliveryStatus.DELIVERED
-        if elapsed >= pickup:
-            return DeliveryStatus.PICKED_UP
-        return DeliveryStatus.ASSIGNED
+        return DeliveryStatus.PICKED_UP if now >= pickup else DeliveryStatus.ASSIGNED
 
 
 def kitchen_for(restaurant: Restaurant) -> Kitchen:
@@ -155,3 +184,4 @@ def close_external() -> None:
     if _external is not None:
         _external.close()
         _external = None
+

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -17,7 +18,16 @@ from ask.core.tokens import token_hash, token_new
 from orders import clock
 from orders.cache_keys import MENU_FRAGMENT
 from orders.models import Delivery, Dish, Order, OrderEvent, OrderItem, Restaurant, Ticket
-from orders.states import DELIVERY_TRANSITIONS, ORDER_TRANSITIONS, TICKET_TRANSITIONS, OrderStatus, check_transition
+from orders.planning import cook_estimates, earliest_eta, plan_backward
+from orders.providers import courier_for
+from orders.states import (
+    DELIVERY_TRANSITIONS,
+    ORDER_TRANSITIONS,
+    TICKET_TRANSITIONS,
+    OrderStatus,
+    TicketStatus,
+    check_transition,
+)
 from orders.wakeup import orders_notify
 
 
@@ -56,11 +66,17 @@ def minutes_late(eta: datetime, at: datetime) -> int:
     return max(0, math.ceil((at - eta).total_seconds() / 60))
 
 
-def _status_mail_queue(order: Order) -> None:
-    context = {"order": order, "customer": order.customer}
+def _status_mail_queue(order: Order, template: str = "status") -> None:
+    context = {"order": order, "customer": order.customer,
+               "order_url": settings.ASK_SITE_URL + reverse("orders:order", args=[order.pk])}
     mail_queue(to=order.customer.email,
-               subject=render_to_string("orders/email/status_subject.txt", context).strip(),
-               body=render_to_string("orders/email/status.txt", context))
+               subject=render_to_string(f"orders/email/{template}_subject.txt", context).strip(),
+               body=render_to_string(f"orders/email/{template}.txt", context))
+
+
+def late_mail_queue(order: Order) -> None:
+    """Tell the customer the order is running late, with its new estimate (order.expected_at)."""
+    _status_mail_queue(order, "late")
 
 
 def menu_invalidate() -> None:
@@ -101,17 +117,28 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
         closed = sorted({d.restaurant.name for d in dishes.values() if not restaurant_is_open(d.restaurant, eta)})
         if closed:
             raise OrderRefused(f"Not open at that time: {', '.join(closed)}.")
+        first_step = _first_step(now, eta, {d.restaurant for d in dishes.values()})
         total = sum((dishes[pk].price * qty for pk, qty in cart.items()), Decimal("0.00"))
-        order = Order.objects.create(
-            customer=customer, eta=eta, total=total, address=address, created_at=now, urgent=True,
-            next_check_at=max(now, eta - timedelta(minutes=settings.ORDERS_LEAD_MINUTES)),
-        )
+        order = Order.objects.create(customer=customer, eta=eta, total=total, address=address, created_at=now,
+                                     urgent=True, next_check_at=max(now, first_step))
         OrderItem.objects.bulk_create([OrderItem(order=order, dish=dishes[pk], quantity=qty, price=dishes[pk].price)
                                        for pk, qty in sorted(cart.items())])
         OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.NOT_STARTED, at=now,
                                   reason="placed")
         orders_notify()  # a processor waiting past this order's due time learns of it on commit
     return order
+
+
+def _first_step(now: datetime, eta: datetime, restaurants: set[Restaurant]) -> datetime:
+    """When the processor is first needed for an order (orders.planning); refuses an eta no plan
+    started now can keep, naming the earliest one that can."""
+    cook = cook_estimates(sorted(restaurants, key=lambda r: r.pk))
+    courier = courier_for(Order.DeliveryProvider.POLLED).estimate()
+    earliest = earliest_eta(now, cook, courier)
+    if eta < earliest:
+        shown = timezone.localtime(earliest + timedelta(seconds=59))  # the next whole minute
+        raise OrderRefused(f"The earliest delivery time for this order is {shown:%H:%M}.")
+    return plan_backward(eta, cook, courier).first_step_at
 
 
 def order_cancel(*, order: Order, user: User) -> None:
@@ -131,7 +158,9 @@ def ticket_report(*, ticket: Ticket, status: str, reason: str) -> Ticket:
             return ticket
         check_transition(TICKET_TRANSITIONS, ticket.status, status, f"ticket {ticket.pk}")
         ticket.status, ticket.updated_at = status, clock.now()
-        ticket.save(update_fields=["status", "updated_at"])
+        if status == TicketStatus.COOKED:
+            ticket.cooked_at = ticket.updated_at  # with sent_at: what the next estimates learn from
+        ticket.save(update_fields=["status", "updated_at", "cooked_at"])
         Order.objects.filter(pk=ticket.order_id, status=OrderStatus.COOKING).update(next_check_at=clock.now(),
                                                                                     urgent=True)
         orders_notify()

@@ -11,7 +11,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dj_database_url  # noqa: E402
 import psycopg2  # noqa: E402
-from soak import bench_soak, wait_answering  # noqa: E402  (scripts/ is on the path: this file's folder)
+from bench_day import bench_day  # noqa: E402  (scripts/ is on the path: this file's folder)
+from soak import bench_soak, wait_answering  # noqa: E402
+
+# An eta this far ahead makes cooking due at once at the demo kitchens (12 minutes' estimate) with the
+# simulated courier (5 minutes on the road, 1 in hand): see orders.planning.
+DUE_NOW = timedelta(minutes=18)
 
 
 def recreate_database() -> None:
@@ -178,7 +183,6 @@ ORDERS = int(os.environ.get("BENCH_ORDERS", "100000"))
 
 
 def _due_orders(count: int) -> None:
-    from datetime import timedelta
 
     from django.utils import timezone
 
@@ -197,7 +201,7 @@ def _due_orders(count: int) -> None:
                                         "created_at", "next_check_at", "delayed_minutes"])
     items = RowWriter("orders_orderitem", ["order_id", "dish_id", "quantity", "price"])
     for pk in ids:
-        orders.write((pk, customer.pk, now + timedelta(minutes=40), "not_started", dish.price, "x", "polled",
+        orders.write((pk, customer.pk, now + DUE_NOW, "not_started", dish.price, "x", "polled",
                       now, now, 0))
         items.write((pk, dish.pk, 1, dish.price))
     orders.close()
@@ -236,7 +240,6 @@ def _stop(procs) -> None:
 def bench_orders() -> None:
     """Orders advanced per second by 1 and 2 processors on BENCH_ORDERS (100,000) due orders, and the
     delay from due to first step in loop mode (issue: orders)."""
-    from datetime import timedelta
 
     from django.utils import timezone
 
@@ -260,14 +263,14 @@ def bench_orders() -> None:
     from orders.wakeup import orders_notify
 
     procs = _processors(1)
-    time.sleep(5)  # every order cooking, each re-checked every ORDERS_POLL_SECONDS: a busy processor
+    time.sleep(5)  # every order cooking; nothing due until their drivers are booked (the kitchens report)
     delays = []
     for _ in range(5):
         order = Order.objects.filter(status="cooking").first()
         with transaction.atomic():  # as a new order comes in: urgent, announced
             due = timezone.now()
             Order.objects.filter(pk=order.pk).update(status="not_started", next_check_at=due, urgent=True,
-                                                     eta=due + timedelta(minutes=40))
+                                                     eta=due + DUE_NOW)
             order.tickets.all().delete()
             orders_notify()
         while Order.objects.filter(pk=order.pk, status="not_started").exists():
@@ -294,7 +297,7 @@ def _one_due_order(notify: bool) -> tuple[int, float]:
     dish, customer = Dish.objects.first(), User.objects.get(email="bench@example.com")
     with transaction.atomic():
         now = timezone.now()
-        order = Order.objects.create(customer=customer, eta=now + timedelta(minutes=40), total=Decimal("9"),
+        order = Order.objects.create(customer=customer, eta=now + DUE_NOW, total=Decimal("9"),
                                      address="x", created_at=now, next_check_at=now)
         OrderItem.objects.create(order=order, dish=dish, quantity=1, price=dish.price)
         if notify:
@@ -452,7 +455,7 @@ def bench_transfer() -> None:
 
 
 SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders,
-            "wakeup": bench_wakeup,
+            "wakeup": bench_wakeup, "day": bench_day,
             "backup": bench_backup, "transfer": bench_transfer, "soak": bench_soak}
 
 

@@ -74,7 +74,7 @@ class Rig:
                     LOG_LEVEL="WARNING", HEALTHZ_TOKEN=self.HEALTHZ_TOKEN, HEALTHZ_CACHE_SECONDS="0",
                     EMAIL_HOST=f"{self.net}.1", EMAIL_PORT=str(self.smtp.port), EMAIL_USE_TLS="false",
                     MAIL_RETRY_BASE_SECONDS="5", ORDERS_POLL_SECONDS="5", ORDERS_SIM_PICKUP_SECONDS="5",
-                    ORDERS_SIM_DELIVERY_SECONDS="5")
+                    ORDERS_SIM_DELIVERY_SECONDS="5", ORDERS_PLAN_MARGIN_SECONDS="0")
         self.env_path = self.work / "site.env"
         self.env_path.write_text("".join(f"{key}={value}\n" for key, value in site.items()))
         self.env_path.chmod(0o600)

@@ -20,7 +20,8 @@ def _kitchens():
     from orders.models import Dish, Restaurant
     restaurant, _ = Restaurant.objects.get_or_create(
         slug="rig-kitchen", defaults=dict(name="Rig kitchen", integration=Restaurant.Integration.POLLED,
-                                          opens_at="00:00", closes_at="23:59", sim_cook_seconds=8))
+                                          opens_at="00:00", closes_at="23:59", cook_minutes=0,
+                                          sim_cook_seconds=8))
     dish, _ = Dish.objects.get_or_create(restaurant=restaurant, name="Soup", defaults=dict(price=Decimal("6.50")))
     customer, _ = get_user_model().objects.get_or_create(email="customer@rig.test",
                                                          defaults=dict(display_name="rig customer"))
@@ -33,7 +34,8 @@ def _order(customer, dish) -> None:
     from orders.models import Order, OrderItem
     now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.create(customer=customer, eta=now + timedelta(minutes=30), total=dish.price,
+        # Due at once: the rig's courier takes 5 s to the door and plans nothing in hand (tests/rig.py).
+        order = Order.objects.create(customer=customer, eta=now + timedelta(seconds=5), total=dish.price,
                                      address="1 Rig Street", created_at=now, next_check_at=now)
         OrderItem.objects.create(order=order, dish=dish, quantity=1, price=dish.price)
 

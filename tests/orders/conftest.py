@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
@@ -6,6 +6,9 @@ import pytest
 from orders import clock
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=dt_timezone.utc)
+# An eta this far ahead makes cooking due at once: the factories' kitchens cook 10 minutes and the
+# simulated courier takes 5 on the road, with 1 in hand (orders.planning).
+DUE_NOW = timedelta(minutes=16)
 
 
 @pytest.fixture

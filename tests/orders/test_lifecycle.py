@@ -34,28 +34,37 @@ def place(dishes, *, eta_minutes=90, provider="polled", **kw):
     return order
 
 
-def test_polled_restaurants_and_polled_courier_from_placed_to_delivered(frozen_clock, settings):
+def test_polled_restaurants_and_polled_courier_from_placed_to_delivered_at_the_chosen_time(frozen_clock, settings):
     settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS = 60, 600
     a, b = DishFactory(price=Decimal("10.00")), DishFactory(price=Decimal("2.25"))
-    order = place([a, b])
+    order = place([a, b])  # at 13:30; pickup planned 13:19 (10 min road, 1 min margin), cooking 10 min
     assert order.total == Decimal("24.50") and order.status == OrderStatus.NOT_STARTED
+    assert order.next_check_at == START + timedelta(minutes=69), "first needed when the kitchens are to start"
     process()
-    assert Order.objects.get().status == OrderStatus.NOT_STARTED, "not due before ETA - lead time"
-    frozen_clock.advance(minutes=45)  # ETA in 45 minutes = the lead time
+    assert Order.objects.get().status == OrderStatus.NOT_STARTED
+    frozen_clock.advance(minutes=69)
     process()
     order.refresh_from_db()
     assert order.status == OrderStatus.COOKING and order.tickets.count() == 2
-    frozen_clock.advance(minutes=11)  # the kitchens take 10 minutes
+    assert order.pickup_at == START + timedelta(minutes=79) and order.courier_at == START + timedelta(minutes=78)
+    assert order.next_check_at == order.courier_at, "nothing polled: next is booking the driver"
+    frozen_clock.advance(minutes=9)
+    process()  # the driver is booked for the pickup while the kitchens cook
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COOKING and order.delivery.external_id
+    assert order.next_check_at == START + timedelta(minutes=80), "then only whether it is late"
+    frozen_clock.advance(minutes=1)  # the kitchens took 10 minutes
     restaurants_sync(batch_size=10)
     assert set(Ticket.objects.values_list("status", flat=True)) == {TicketStatus.COOKED}
     process()  # -> cooked
-    process()  # -> driver lookup
-    frozen_clock.advance(minutes=2)
+    process()  # -> driver lookup: the driver is there, the food ready
+    frozen_clock.advance(seconds=20)
     process()  # picked up -> delivering
-    frozen_clock.advance(minutes=11)
-    process()  # delivered
+    frozen_clock.advance(minutes=10)
+    process()  # delivered at 13:29:20
     order.refresh_from_db()
-    assert order.status == OrderStatus.DELIVERED and order.delayed_minutes == 0
+    assert order.status == OrderStatus.DELIVERED and order.delayed_minutes == 0 and order.expected_at is None
+    assert order.delivered_at == START + timedelta(minutes=89, seconds=20)
     assert statuses(order) == ["not_started", "cooking", "cooked", "driver_lookup", "delivering", "delivered"]
     assert set(Ticket.objects.values_list("status", flat=True)) == {TicketStatus.PICKED_UP}
     assert [e.subject for e in Email.objects.order_by("pk")] == [
@@ -64,9 +73,81 @@ def test_polled_restaurants_and_polled_courier_from_placed_to_delivered(frozen_c
     assert len(keys) == len(set(keys)) == 3, "two tickets and one delivery, each asked for once"
 
 
+def test_each_kitchen_starts_so_that_every_part_is_ready_together(frozen_clock):
+    slow = DishFactory(restaurant=RestaurantFactory(name="Slow", cook_minutes=40, sim_cook_seconds=2400))
+    quick = DishFactory(restaurant=RestaurantFactory(name="Quick", cook_minutes=10))
+    order = place([slow, quick], eta_minutes=120)  # pickup 13:54 (5 min road, 1 min margin)
+    frozen_clock.at(order.next_check_at)
+    assert frozen_clock.now == START + timedelta(minutes=74)
+    process()
+    tickets = {t.restaurant.name: t for t in Ticket.objects.select_related("restaurant")}
+    assert tickets["Slow"].sent_at == frozen_clock.now and tickets["Quick"].external_id is None
+    assert tickets["Quick"].start_at == START + timedelta(minutes=104)
+    assert Order.objects.get().next_check_at == tickets["Quick"].start_at
+    frozen_clock.advance(minutes=30)
+    process()
+    assert Ticket.objects.get(restaurant__name="Quick").sent_at == frozen_clock.now
+
+
+def test_the_cooking_estimate_is_learned_from_the_restaurants_latest_tickets(frozen_clock):
+    from django.core.cache import cache
+
+    from orders.planning import LEARN_AT_LEAST, cook_estimates
+
+    restaurant = RestaurantFactory(cook_minutes=10)
+    for minutes in range(LEARN_AT_LEAST - 1):
+        order = place([DishFactory(restaurant=restaurant)], eta_minutes=300)
+        Ticket.objects.create(order=order, restaurant=restaurant, idempotency_key=f"t{minutes}", updated_at=START,
+                              sent_at=START, cooked_at=START + timedelta(minutes=20 + minutes))
+    cache.clear()
+    assert cook_estimates([restaurant]) == {restaurant.pk: timedelta(minutes=10)}, "too few: its own estimate"
+    order = place([DishFactory(restaurant=restaurant)], eta_minutes=300)
+    Ticket.objects.create(order=order, restaurant=restaurant, idempotency_key="last", updated_at=START,
+                          sent_at=START, cooked_at=START + timedelta(minutes=30))
+    assert cook_estimates([restaurant]) == {restaurant.pk: timedelta(minutes=10)}, "cached for ten minutes"
+    cache.clear()
+    assert cook_estimates([restaurant]) == {restaurant.pk: timedelta(minutes=30)}, "4 of 5 done by then"
+
+
+def test_an_order_that_cannot_make_its_time_is_flagged_and_the_customer_told(frozen_clock):
+    slow = RestaurantFactory(cook_minutes=10, sim_cook_seconds=1800)  # it takes 30 minutes, not 10
+    order = place([DishFactory(restaurant=slow)], eta_minutes=60)  # pickup 12:54, start 12:44
+    frozen_clock.advance(minutes=44)
+    process()
+    frozen_clock.advance(minutes=8)
+    process()  # 12:52: the driver booked
+    frozen_clock.advance(minutes=3)
+    process()  # 12:55: not cooked yet, but expected out by 12:56 and at the door 13:01: within 5 minutes
+    order.refresh_from_db()
+    assert order.expected_at is None and order.late_at is None
+    assert order.next_check_at == frozen_clock.now + timedelta(minutes=2)
+    frozen_clock.advance(minutes=5)
+    process()  # 13:00: at the door no sooner than 13:06
+    order.refresh_from_db()
+    assert order.expected_at == START + timedelta(minutes=66) and order.late_at == frozen_clock.now
+    late = Email.objects.get()
+    assert late.subject == f"Your order {order.pk} is running late: now expected around 13:06"
+    assert f"/orders/{order.pk}/" in late.message
+    frozen_clock.advance(minutes=5)
+    process()
+    order.refresh_from_db()
+    assert order.expected_at == START + timedelta(minutes=71), "the estimate kept true"
+    assert Email.objects.count() == 1, "told once"
+    frozen_clock.at(START + timedelta(minutes=74))  # cooked at last; the driver waited
+    restaurants_sync(batch_size=10)
+    process()
+    process()
+    frozen_clock.advance(minutes=5, seconds=20)
+    process()
+    process()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED and order.delayed_minutes == 20
+
+
 def test_pushed_restaurant_and_pushing_courier_report_through_services(frozen_clock):
     dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
-    order = place([dish], eta_minutes=40, provider="pushed")
+    order = place([dish], eta_minutes=40, provider="pushed")  # pickup 12:34, start 12:24, driver asked 12:32
+    frozen_clock.advance(minutes=24)
     process()
     ticket = Ticket.objects.get()
     assert Order.objects.get().status == OrderStatus.COOKING
@@ -77,10 +158,15 @@ def test_pushed_restaurant_and_pushing_courier_report_through_services(frozen_cl
     process()
     process()
     order.refresh_from_db()
+    assert order.status == OrderStatus.COOKED and order.next_check_at == order.courier_at, \
+        "cooked early, it waits for the driver's moment: the food does not leave early"
+    frozen_clock.advance(minutes=8)
+    process()
+    order.refresh_from_db()
     assert order.status == OrderStatus.DRIVER_LOOKUP
     delivery_report(delivery=order.delivery, status="picked_up")
     process()
-    frozen_clock.advance(minutes=50)
+    frozen_clock.advance(minutes=18)
     delivery_report(delivery=order.delivery, status="delivered")
     process()
     order.refresh_from_db()
@@ -90,6 +176,7 @@ def test_pushed_restaurant_and_pushing_courier_report_through_services(frozen_cl
 def test_a_rejected_ticket_rejects_the_order(frozen_clock):
     dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
     order = place([dish, DishFactory()], eta_minutes=40)
+    frozen_clock.advance(minutes=24)
     process()
     ticket_report(ticket=Ticket.objects.get(restaurant=dish.restaurant), status=TicketStatus.REJECTED,
                   reason="out of fish")
@@ -113,23 +200,10 @@ def test_the_customer_cancels_only_before_cooking(frozen_clock):
     order_cancel(order=order, user=customer)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
     started = place([DishFactory()], eta_minutes=40, customer=customer)
+    frozen_clock.advance(minutes=24)
     process()
     with pytest.raises(OrderRefused, match="can no longer be cancelled"):
         order_cancel(order=started, user=customer)
-
-
-def test_late_orders_show_how_many_minutes_late(frozen_clock, settings):
-    settings.ORDERS_SIM_PICKUP_SECONDS = 7200
-    order = place([DishFactory(restaurant=RestaurantFactory(sim_cook_seconds=60))], eta_minutes=40)
-    process()
-    frozen_clock.advance(minutes=2)
-    restaurants_sync(batch_size=10)
-    process()
-    process()
-    frozen_clock.advance(minutes=45)  # ETA was 40 minutes after start
-    process()
-    order.refresh_from_db()
-    assert order.status == OrderStatus.DRIVER_LOOKUP and order.delayed_minutes == 7
 
 
 @pytest.mark.parametrize("eta_minutes,problem", [(10, "at least 30 minutes"), (-5, "at least 30 minutes")])
@@ -137,6 +211,13 @@ def test_orders_need_enough_notice(frozen_clock, eta_minutes, problem):
     with pytest.raises(OrderRefused, match=problem):
         place([DishFactory()], eta_minutes=eta_minutes)
     assert not Order.objects.exists()
+
+
+def test_an_eta_no_plan_can_keep_is_refused_naming_the_earliest(frozen_clock):
+    slow = DishFactory(restaurant=RestaurantFactory(cook_minutes=40))
+    with pytest.raises(OrderRefused, match="The earliest delivery time for this order is 12:46"):
+        place([slow], eta_minutes=45)  # 40 minutes' cooking, 5 on the road, 1 in hand
+    place([slow], eta_minutes=46)
 
 
 def test_orders_only_within_opening_hours(frozen_clock):
@@ -167,10 +248,12 @@ def test_a_failed_delivery_ends_not_delivered(frozen_clock, settings):
 
     settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS = 60, 60
     dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
-    order = place([dish], eta_minutes=40)
+    order = place([dish], eta_minutes=40)  # pickup 12:38, start 12:28, driver asked 12:37
+    frozen_clock.advance(minutes=28)
     process()
     ticket_report(ticket=Ticket.objects.get(), status=TicketStatus.COOKED, reason="staff")
     process()
+    frozen_clock.advance(minutes=9)
     process()
     SimDeliveryJob.objects.update(fails=True)
     frozen_clock.advance(seconds=90)
@@ -187,6 +270,7 @@ def test_every_illegal_ticket_transition_raises(frozen_clock):
 
     dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
     place([dish], eta_minutes=40)
+    frozen_clock.advance(minutes=24)
     process()
     ticket = Ticket.objects.get()
     for status in TicketStatus:
@@ -212,9 +296,11 @@ def test_an_outside_failure_puts_that_order_back_and_the_others_go_on(frozen_clo
         return real(self, ticket)
 
     monkeypatch.setattr(providers.SimulatedKitchen, "send_ticket", send)
+    frozen_clock.advance(minutes=24)
     result = orders_process_pass(batch_size=10)
     assert result.errors == 1 and result.moved == {"cooking": 1}
     assert Order.objects.get(pk=fine.pk).status == OrderStatus.COOKING
     stuck = Order.objects.exclude(pk=fine.pk).get()
-    assert stuck.status == OrderStatus.NOT_STARTED and stuck.next_check_at == START + timedelta(seconds=60)
+    assert stuck.status == OrderStatus.NOT_STARTED
+    assert stuck.next_check_at == START + timedelta(minutes=24, seconds=60)
     assert not Ticket.objects.filter(order=stuck).exists()

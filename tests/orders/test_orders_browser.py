@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from orders import clock
-from orders.models import Restaurant
+from orders.models import Order, Restaurant
 from tests.factories import UserFactory
 from tests.orders.factories import DishFactory, RestaurantFactory
 
@@ -51,7 +51,9 @@ def test_order_from_two_restaurants_to_delivered(live_server, browser, settings)
         assert "not started" in customer.locator(".order-status").inner_text().lower()
         order_url = customer.url
 
-        process()  # ETA within the lead time: tickets to both kitchens
+        order = Order.objects.get()
+        with clock.frozen(order.next_check_at):
+            process()  # the kitchens' start, planned back from the time chosen: tickets to both
         for page, email, slug in ((pasta_cook, "cook@pasta.example.com", "pasta"),
                                   (wok_cook, "cook@wok.example.com", "wok")):
             log_in(page, base, email)
@@ -59,11 +61,13 @@ def test_order_from_two_restaurants_to_delivered(live_server, browser, settings)
             page.get_by_role("button", name="Mark cooking").click()
             page.get_by_role("button", name="Mark cooked").click()
             assert "No tickets to cook." not in page.content()  # cooked tickets wait for the driver
-        process()  # cooked
-        process()  # driver requested
+        order.refresh_from_db()
+        with clock.frozen(order.courier_at):  # cooked early: the driver is asked for at the planned moment
+            process()  # cooked
+            process()  # driver requested
         customer.goto(order_url)
         assert "looking for a driver" in customer.locator(".order-status").inner_text().lower()
-        with clock.frozen(timezone.now() + timedelta(minutes=10)):
+        with clock.frozen(order.courier_at + timedelta(minutes=10)):
             process()  # picked up
             process()  # delivered
         customer.goto(order_url)

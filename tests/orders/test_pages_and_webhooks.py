@@ -13,7 +13,7 @@ from orders.models import Delivery, Order, Ticket
 from orders.processing import orders_process_pass
 from orders.services import dish_update, order_place
 from tests.factories import UserFactory
-from tests.orders.conftest import START
+from tests.orders.conftest import DUE_NOW, START
 from tests.orders.factories import WEBHOOK_TOKEN, DishFactory, RestaurantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,7 +30,7 @@ def customer(client):
 def cooking_order(restaurant, frozen_clock, provider="polled"):
     dish = DishFactory(restaurant=restaurant)
     order = order_place(customer=UserFactory(), cart={dish.pk: 1}, eta=START + timedelta(minutes=40), address="x")
-    Order.objects.filter(pk=order.pk).update(delivery_provider=provider)
+    Order.objects.filter(pk=order.pk).update(delivery_provider=provider, eta=START + DUE_NOW, next_check_at=START)
     orders_process_pass(batch_size=10)
     return Ticket.objects.get(order=order)
 
@@ -75,7 +75,7 @@ def test_the_menu_fragment_is_dropped_when_staff_change_a_dish_in_the_admin(clie
     client.force_login(admin)
     restaurant = dish.restaurant
     form = {"name": restaurant.name, "slug": restaurant.slug, "integration": restaurant.integration,
-            "opens_at": "08:00", "closes_at": "23:00", "sim_cook_seconds": "120",
+            "opens_at": "08:00", "closes_at": "23:00", "cook_minutes": "15", "sim_cook_seconds": "120",
             "dishes-TOTAL_FORMS": "1", "dishes-INITIAL_FORMS": "1", "dishes-MIN_NUM_FORMS": "0",
             "dishes-MAX_NUM_FORMS": "1000", "dishes-0-id": str(dish.pk), "dishes-0-restaurant": str(restaurant.pk),
             "dishes-0-name": "Renamed in the admin", "dishes-0-price": "5.00", "dishes-0-available": "on"}
@@ -168,6 +168,7 @@ def test_courier_webhook_follows_a_pushed_delivery(frozen_clock, settings):
     ticket = cooking_order(restaurant, frozen_clock, provider="pushed")
     post_hook(f"/orders/hooks/restaurants/{restaurant.slug}/", {"external_id": ticket.external_id, "status": "cooked"})
     orders_process_pass(batch_size=10)
+    frozen_clock.advance(minutes=8)  # cooked early: the driver is asked for at the planned moment
     orders_process_pass(batch_size=10)
     delivery = Delivery.objects.get()
     url = "/orders/hooks/courier/"

@@ -1,7 +1,6 @@
 """Several processors at once, and a processor killed mid-batch, in real processes."""
 import signal
 from collections import Counter
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +9,7 @@ from django.utils import timezone
 from ask.jobs.models import JobRun
 from orders.models import Order, OrderItem, ProviderCall, SimKitchenTicket, Ticket
 from tests.factories import UserFactory
+from tests.orders.conftest import DUE_NOW
 from tests.orders.factories import DishFactory, RestaurantFactory
 from tests.support import process_env, start_manage, wait_for
 
@@ -21,7 +21,7 @@ def due_orders(count: int) -> None:
     dishes = [DishFactory(restaurant=RestaurantFactory()) for _ in range(2)]
     customer, now = UserFactory(), timezone.now()
     orders = Order.objects.bulk_create([
-        Order(customer=customer, eta=now + timedelta(minutes=40), total=Decimal("19.00"), address="x",
+        Order(customer=customer, eta=now + DUE_NOW, total=Decimal("19.00"), address="x",
               created_at=now, next_check_at=now) for _ in range(count)])
     OrderItem.objects.bulk_create([OrderItem(order=o, dish=d, quantity=1, price=d.price)
                                    for o in orders for d in dishes])

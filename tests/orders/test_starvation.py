@@ -10,7 +10,7 @@ from orders.processing import orders_process_pass
 from orders.services import ticket_report
 from orders.states import OrderStatus, TicketStatus
 from tests.factories import UserFactory
-from tests.orders.conftest import START
+from tests.orders.conftest import DUE_NOW, START
 from tests.orders.factories import DishFactory, RestaurantFactory
 from tests.orders.test_lifecycle import place
 
@@ -30,7 +30,8 @@ def overdue_rechecks(count: int, dish) -> None:
 def test_a_new_order_is_started_in_the_first_pass_behind_hundreds_of_overdue_rechecks(frozen_clock):
     dish = DishFactory(restaurant=RestaurantFactory())
     overdue_rechecks(300, dish)
-    new = place([dish], eta_minutes=40)  # due now: cooking should start
+    new = place([dish], eta_minutes=40)
+    Order.objects.filter(pk=new.pk).update(eta=START + DUE_NOW, next_check_at=START)  # cooking due now
     result = orders_process_pass(batch_size=50)
     assert result.claimed == 50
     new.refresh_from_db()
@@ -40,6 +41,7 @@ def test_a_new_order_is_started_in_the_first_pass_behind_hundreds_of_overdue_rec
 def test_a_kitchens_report_is_acted_on_in_the_next_pass_behind_overdue_rechecks(frozen_clock):
     dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
     order = place([dish], eta_minutes=40)
+    Order.objects.filter(pk=order.pk).update(eta=START + DUE_NOW, next_check_at=START)
     orders_process_pass(batch_size=50)
     overdue_rechecks(300, dish)
     ticket = Ticket.objects.get(order=order)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 from django.db import connection
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from ask.jobs.models import JobRun
 from orders.models import Order, OrderItem
 from orders.services import order_place
 from tests.factories import UserFactory
+from tests.orders.conftest import DUE_NOW
 from tests.orders.factories import DishFactory, RestaurantFactory
 from tests.support import process_env, start_manage, wait_for
 
@@ -49,9 +51,11 @@ def _listening() -> bool:
 def _order(due_in: timedelta, *, notify: bool) -> Order:
     dish = DishFactory(restaurant=RestaurantFactory())
     now = timezone.now()
-    if notify:  # as a customer places it: the service announces it
-        return order_place(customer=UserFactory(), cart={dish.pk: 1}, eta=now + timedelta(minutes=40), address="x")
-    order = Order.objects.create(customer=UserFactory(), eta=now + timedelta(minutes=40), total=Decimal("9.50"),
+    if notify:  # as a customer places it: the service announces it; cooking due 2 s later
+        with override_settings(ORDERS_MIN_NOTICE_MINUTES=10):
+            return order_place(customer=UserFactory(), cart={dish.pk: 1}, eta=now + DUE_NOW + timedelta(seconds=2),
+                               address="x")
+    order = Order.objects.create(customer=UserFactory(), eta=now + DUE_NOW, total=Decimal("9.50"),
                                  address="x", created_at=now, next_check_at=now + due_in)
     OrderItem.objects.create(order=order, dish=dish, quantity=1, price=dish.price)
     return order

@@ -11,9 +11,10 @@ class Command(JobCommand):
         "--loop --max-seconds 55   # as cron runs it each minute",
     )
     help = (
-        "Move due orders one step each: start cooking when the ETA is within ORDERS_LEAD_MINUTES (a "
-        "ticket to every restaurant), cancel when the ETA passed first, mark cooked, request a driver, "
-        "follow the delivery, and keep the minutes late up to date. Claims orders with SELECT … FOR "
+        "Move due orders one step each, on a plan worked backward from the chosen time: send each "
+        "restaurant its ticket when its cooking is to start, book the driver for the planned pickup, "
+        "cancel when the time passed before cooking, mark cooked, follow the delivery, and tell the "
+        "customer when an order runs late. Claims orders with SELECT … FOR "
         "UPDATE SKIP LOCKED, so any number may run at once on any number of hosts. With --loop an idle "
         "processor waits for PostgreSQL's NOTIFY of a new or reported order, or the next order's due "
         "time, or --interval at the longest (polling, as on SQLite)."
