@@ -1,12 +1,13 @@
 """Reads of food ordering, with their joins decided once here."""
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from accounts.models import User
 from orders.models import Order, Restaurant, Ticket
-from orders.states import TicketStatus
+from orders.states import OrderStatus, TicketStatus
 
 MY_ORDERS_SHOWN = 50  # the customer's latest orders on "My orders"
-OPEN_TICKET_STATUSES = [TicketStatus.NOT_STARTED, TicketStatus.COOKING, TicketStatus.COOKED]
 
 
 def menu() -> QuerySet[Restaurant]:
@@ -21,10 +22,17 @@ def orders_of(customer: User) -> QuerySet[Order]:
 
 def order_of(customer: User) -> QuerySet[Order]:
     """The customer's orders with what their page shows: items and history (another's is not found)."""
-    return Order.objects.prefetch_related("items__dish", "events").filter(customer=customer)
+    return Order.objects.prefetch_related("items__dish__restaurant", "events").filter(customer=customer)
 
 
-def open_tickets(restaurant: Restaurant) -> QuerySet[Ticket]:
-    """What a kitchen still has to do, soonest delivery first."""
-    return (restaurant.tickets.filter(status__in=OPEN_TICKET_STATUSES).select_related("order")
-            .prefetch_related("order__items__dish").order_by("order__eta"))
+def kitchen_tickets(restaurant: Restaurant) -> QuerySet[Ticket]:
+    """A kitchen's tickets of orders still on their way to the driver, with the items they list."""
+    return (restaurant.tickets.select_related("order").prefetch_related("order__items__dish")
+            .filter(order__status__in=[OrderStatus.COOKING, OrderStatus.COOKED, OrderStatus.DRIVER_LOOKUP]))
+
+
+def kitchen_done(restaurant: Restaurant, *, since: datetime, shown: int) -> list[Ticket]:
+    """A kitchen's latest finished tickets (picked up or rejected), newest first."""
+    return list(restaurant.tickets.select_related("order")
+                .filter(status__in=[TicketStatus.PICKED_UP, TicketStatus.REJECTED], updated_at__gte=since)
+                .order_by("-updated_at")[:shown])

@@ -1,5 +1,7 @@
 """Pages of food ordering (menu, cart, checkout, orders, staff) and the webhooks of outside systems."""
+import hashlib
 import json
+import re
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
@@ -8,16 +10,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ask.core.params import whole_number
 from ask.core.tokens import token_hash, token_matches
-from orders import cart, selectors
+from orders import cart, progress, selectors
 from orders.models import Delivery, Order, Restaurant, Ticket
 from orders.services import OrderRefused, delivery_report, order_cancel, order_place, ticket_report
-from orders.states import DeliveryStatus, IllegalTransition, TicketStatus
+from orders.states import ACTIVE_ORDER_STATUSES, DeliveryStatus, IllegalTransition, TicketStatus
 
 STAFF_ACTIONS = {status.value: status for status in (TicketStatus.COOKING, TicketStatus.COOKED, TicketStatus.REJECTED)}
 
@@ -89,11 +92,37 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/my_orders.html", {"orders": selectors.orders_of(request.user)})
 
 
+def _order_live(request: HttpRequest, order: Order) -> dict:
+    """The changing part of an order's page, rendered once for the page or for its script."""
+    context = {"order": order, "headline": progress.headline(order), "steps": progress.steps(order),
+               "timeline": progress.timeline(order), "active_statuses": ACTIVE_ORDER_STATUSES}
+    return _live(render_to_string("orders/_order_live.html", context, request),
+                 final=order.status not in ACTIVE_ORDER_STATUSES)
+
+
+CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
+
+
+def _live(html: str, *, final: bool) -> dict:
+    """The version is of what the reader sees: a CSRF token is masked anew on every rendering."""
+    seen = CSRF_INPUT.sub("", html)
+    return {"html": html, "final": final, "version": hashlib.sha256(seen.encode()).hexdigest()[:16]}
+
+
 @login_required
 @require_GET
 def order_page(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(selectors.order_of(request.user), pk=pk)
-    return render(request, "orders/order.html", {"order": order})
+    return render(request, "orders/order.html", {"order": order, "live": _order_live(request, order),
+                                                 "parts": progress.parts(order)})
+
+
+@login_required
+@require_GET
+def order_live(request: HttpRequest, pk: int) -> JsonResponse:
+    """What changes on an order's page, for its script: {"html", "version", "final"}
+    (private, as every page for a member)."""
+    return JsonResponse(_order_live(request, get_object_or_404(selectors.order_of(request.user), pk=pk)))
 
 
 @login_required
@@ -127,7 +156,20 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 def staff_tickets(request: HttpRequest, slug: str) -> HttpResponse:
     restaurant = _staffed(request, slug)
     return render(request, "orders/staff_tickets.html", {"restaurant": restaurant,
-                                                         "tickets": selectors.open_tickets(restaurant)})
+                                                         "live": _kitchen_live(request, restaurant)})
+
+
+def _kitchen_live(request: HttpRequest, restaurant: Restaurant) -> dict:
+    return _live(render_to_string("orders/_kitchen_live.html", {"restaurant": restaurant,
+                                                                "board": progress.kitchen_board(restaurant)},
+                                  request), final=False)
+
+
+@login_required
+@require_GET
+def staff_live(request: HttpRequest, slug: str) -> JsonResponse:
+    """A kitchen's tickets, for its page's script: {"html", "version", "final": false}."""
+    return JsonResponse(_kitchen_live(request, _staffed(request, slug)))
 
 
 @login_required

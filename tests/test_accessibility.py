@@ -30,7 +30,28 @@ def site():
     UserFactory(email="staff@example.com", display_name="Staff", is_staff=True)
     question = question_create(author=asker, title="A wide traceback", text=WIDE_POST, tag_names=["python"])
     answer_create(author=UserFactory(display_name="Helper"), question=question, text=WIDE_POST, question_url="/")
-    return {"question": question, "asker": asker}
+    return {"question": question, "asker": asker, "order": _cooking_order(asker)}
+
+
+def _cooking_order(customer):
+    """An order of the customer's, being cooked at a restaurant where the customer also works."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import Order
+    from orders.processing import orders_process_pass
+    from orders.services import order_place
+    from tests.orders.conftest import DUE_NOW
+    from tests.orders.factories import DishFactory, RestaurantFactory
+
+    kitchen = RestaurantFactory(name="Pasta Place", slug="pasta", integration="pushed")
+    kitchen.staff.add(customer)
+    order = order_place(customer=customer, cart={DishFactory(restaurant=kitchen).pk: 2},
+                        eta=timezone.now() + timedelta(minutes=45), address="7 Lovely Lane")
+    Order.objects.filter(pk=order.pk).update(eta=timezone.now() + DUE_NOW, next_check_at=timezone.now())
+    orders_process_pass(batch_size=10)
+    return order
 
 
 def _pages(site) -> dict[str, list[str]]:
@@ -39,7 +60,7 @@ def _pages(site) -> dict[str, list[str]]:
         "visitor": ["/", "/hot/", "/tag/python/", f"/q/{q.pk}/", f"/q/{q.pk}/history/", "/search/?q=traceback",
                     f"/u/{site['asker'].pk}/", "/accounts/login/", "/accounts/signup/", "/orders/"],
         "asker@example.com": ["/", f"/q/{q.pk}/", "/ask/", f"/q/{q.pk}/edit/", "/settings/", "/digest/",
-                              "/orders/cart/"],
+                              "/orders/cart/", "/orders/mine/", f"/orders/{site['order'].pk}/", "/orders/staff/pasta/"],
         "staff@example.com": ["/moderation/"],
     }
 

@@ -9,9 +9,10 @@ from django.core.cache.utils import make_template_fragment_key
 from django.test import Client
 
 from orders.cache_keys import MENU_FRAGMENT
-from orders.models import Delivery, Order, Ticket
+from orders.models import Delivery, Order, OrderItem, Ticket
 from orders.processing import orders_process_pass
-from orders.services import dish_update, order_place
+from orders.states import TicketStatus
+from orders.services import dish_update, order_place, ticket_report
 from tests.factories import UserFactory
 from tests.orders.conftest import DUE_NOW, START
 from tests.orders.factories import WEBHOOK_TOKEN, DishFactory, RestaurantFactory
@@ -49,7 +50,8 @@ def test_menu_cart_checkout_and_order_page(customer, frozen_clock):
     order = Order.objects.get()
     assert response["Location"] == f"/orders/{order.pk}/" and str(order.total) == "19.50"
     page = customer.get(f"/orders/{order.pk}/").content.decode()
-    assert "not started" in page and "placed" in page and "Cancel the order" in page
+    assert "Order received" in page and "Order placed" in page and "Cancel the order" in page
+    assert "To <strong>1 Main St</strong>" in page
     assert "Your cart is empty" in customer.get("/orders/cart/").content.decode()
     assert f"Order {order.pk}" in customer.get("/orders/mine/").content.decode()
 
@@ -135,6 +137,50 @@ def test_staff_see_and_mark_only_their_own_restaurants_tickets(frozen_clock):
     stranger = Client()
     stranger.force_login(UserFactory())
     assert stranger.get(f"/orders/staff/{mine.slug}/").status_code == 404
+
+
+def test_the_kitchen_page_groups_its_tickets_flags_late_ones_and_serves_its_live_part(frozen_clock):
+    kitchen = RestaurantFactory(name="Kitchen", integration="pushed")
+    cook = UserFactory()
+    kitchen.staff.add(cook)
+    late, ready = cooking_order(kitchen, frozen_clock), cooking_order(kitchen, frozen_clock)
+    ticket_report(ticket=ready, status=TicketStatus.COOKED, reason="staff")
+    coming = order_place(customer=UserFactory(), cart={DishFactory(restaurant=kitchen).pk: 1},
+                         eta=START + timedelta(hours=2), address="x")
+    later = RestaurantFactory(cook_minutes=114)  # the order's other kitchen starts now, this one at 13:44
+    OrderItem.objects.create(order=coming, dish=DishFactory(restaurant=later), quantity=1, price=1)
+    Order.objects.filter(pk=coming.pk).update(next_check_at=START)
+    orders_process_pass(batch_size=10)
+    frozen_clock.advance(minutes=12)  # past the first ticket's pickup (12:10)
+    client = Client()
+    client.force_login(cook)
+    live = client.get(f"/orders/staff/{kitchen.slug}/live/")
+    assert "private" in live["Cache-Control"] and live.json()["final"] is False
+    html = live.json()["html"]
+    to_cook, waiting, coming_up, _ = html.split("<h2>")[1:]
+    assert f"Order {late.order_id}" in to_cook and ">Late<" in to_cook
+    assert f"Order {ready.order_id}" in waiting and ">Late<" not in waiting
+    assert f"Order {coming.pk} · starts 13:44" in coming_up
+    page = client.get(f"/orders/staff/{kitchen.slug}/").content.decode()
+    assert live.json()["version"] in page, "the page carries the version its script compares"
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    assert stranger.get(f"/orders/staff/{kitchen.slug}/live/").status_code == 404
+
+
+def test_an_orders_live_part_is_its_customers_alone_and_says_when_it_is_final(customer, frozen_clock):
+    order = order_place(customer=customer.user, cart={DishFactory().pk: 1}, eta=START + timedelta(hours=1),
+                        address="x")
+    live = customer.get(f"/orders/{order.pk}/live/")
+    assert "private" in live["Cache-Control"] and live.json()["final"] is False
+    assert "Order received" in live.json()["html"] and "not_started" not in live.json()["html"].replace(
+        "status-not_started", "")
+    other = order_place(customer=UserFactory(), cart={DishFactory().pk: 1}, eta=START + timedelta(hours=1),
+                        address="y")
+    assert customer.get(f"/orders/{other.pk}/live/").status_code == 404
+    customer.post(f"/orders/{order.pk}/cancel/")
+    assert customer.get(f"/orders/{order.pk}/live/").json()["final"] is True
+    assert "data-live-url" not in customer.get(f"/orders/{order.pk}/").content.decode(), "nothing left to follow"
 
 
 def post_hook(url, body, token=WEBHOOK_TOKEN, raw=None):

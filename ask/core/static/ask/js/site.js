@@ -143,4 +143,25 @@
       }, 150);
     });
   }
+
+  // Pages that follow something as it changes (an order, a kitchen's tickets) ask their own small JSON
+  // endpoint every few seconds and put in the server's new rendering when its version changed;
+  // without this script they are plain pages. Paused while the tab is hidden; stops once final.
+  document.querySelectorAll("[data-live-url]").forEach(function (box) {
+    var every = 4000, version = box.dataset.liveVersion;
+    function poll() {
+      if (document.hidden) { window.setTimeout(poll, every); return; }
+      fetch(box.dataset.liveUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(String(response.status)); }
+          return response.json();
+        })
+        .then(function (data) {
+          if (data.version !== version) { box.innerHTML = data.html; version = data.version; }
+          if (!data.final) { window.setTimeout(poll, every); }
+        })
+        .catch(function () { window.setTimeout(poll, every * 4); });  // busy or offline: slower
+    }
+    window.setTimeout(poll, every);
+  });
 })();
