@@ -39,6 +39,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     display_name = models.CharField(max_length=40, help_text="Shown next to questions and answers.")
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    # IANA name ("America/New_York"): times are shown to the member in it (accounts.timezones).
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
     is_staff = models.BooleanField(default=False, help_text="Can log into the admin site.")
     # False until the e-mailed activation key is used, or when an admin deactivates the account.
     is_active = models.BooleanField(default=True)

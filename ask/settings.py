@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.timezones.MemberTimeZoneMiddleware",  # a member's times in their own zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ask.core.busy.DatabaseBusyMiddleware",  # a lock or statement timeout: 503 "try again", not a 500
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orders.context_processors.cart",
             ],
         },
     },
@@ -279,6 +281,9 @@ ORDERS_PLAN_MARGIN_SECONDS = env_int("ORDERS_PLAN_MARGIN_SECONDS", 60)
 ORDERS_ON_TIME_MINUTES = env_int("ORDERS_ON_TIME_MINUTES", 5)
 ORDERS_MIN_NOTICE_MINUTES = env_int("ORDERS_MIN_NOTICE_MINUTES", 30)  # the earliest ETA, from now
 ORDERS_MAX_DAYS_AHEAD = env_int("ORDERS_MAX_DAYS_AHEAD", 14)  # the latest ETA, from now
+ORDERS_SLOT_DAYS = env_int("ORDERS_SLOT_DAYS", 3)  # checkout offers quarter-hour slots over this many days
+ORDERS_CURRENCY = env_str("ORDERS_CURRENCY", "EUR")  # ISO 4217: prices are shown in it ("€9.50")
+ORDERS_DELIVERY_FEE = env_str("ORDERS_DELIVERY_FEE", "2.50")  # added to every order, in that currency
 ORDERS_POLL_SECONDS = env_int("ORDERS_POLL_SECONDS", 20)  # how often a waiting order is looked at again
 # An idle processor's longest wait while it LISTENs (woken by NOTIFY and due times; --interval while
 # it polls): a safety net for a lost notification; a dead connection errors within its keepalives.

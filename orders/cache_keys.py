@@ -1,6 +1,6 @@
 """Every cache key of the orders app, built here and nowhere else."""
 
-MENU_FRAGMENT = "orders_menu"  # {% cache %} fragment name of the menu (every restaurant's dishes)
+MENU_DATA = "orders:menu"  # every restaurant with its dishes, as plain data (orders.menus)
 
 
 def cook_estimate_key(restaurant_id: int) -> str:

@@ -3,14 +3,27 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 
+from orders import clock
+from orders.menus import closed_note
 from orders.models import Dish
 
 SESSION_KEY = "orders_cart"
 MAX_QUANTITY = 50
 
 
+class NotAddable(Exception):
+    """A dish that cannot go into the cart now; the message says why."""
+
+
 def cart_get(request: HttpRequest) -> dict[int, int]:
     return {int(k): v for k, v in request.session.get(SESSION_KEY, {}).items()}
+
+
+def cart_count(request: HttpRequest) -> int:
+    """Dishes in the cart, for the header; reads no session for a visitor who has none."""
+    if request.session.session_key is None and SESSION_KEY not in request.session:
+        return 0
+    return sum(cart_get(request).values())
 
 
 def cart_set(request: HttpRequest, dish_id: int, quantity: int) -> None:
@@ -20,6 +33,26 @@ def cart_set(request: HttpRequest, dish_id: int, quantity: int) -> None:
     else:
         cart[str(dish_id)] = min(quantity, MAX_QUANTITY)
     request.session[SESSION_KEY] = cart
+
+
+def cart_change(request: HttpRequest, dish_id: int, quantity: int, *, add: bool) -> str:
+    """Add quantity of a dish (add) or set its quantity (0 takes it out); returns what was done, in
+    words. Raises NotAddable for a dish that does not exist, is sold out, or whose restaurant is
+    closed now."""
+    dish = Dish.objects.select_related("restaurant").filter(pk=dish_id).first()
+    if dish is None:
+        raise NotAddable("That dish is not on the menu.")
+    if add:
+        if not dish.available:
+            raise NotAddable(f"{dish.name} is sold out.")
+        closed = closed_note(dish.restaurant, clock.now())
+        if closed:
+            raise NotAddable(f"{dish.restaurant.name} is closed now ({closed}).")
+        quantity = max(1, quantity)
+        cart_set(request, dish_id, cart_get(request).get(dish_id, 0) + quantity)
+        return f"Added {quantity} × {dish.name} to your cart."
+    cart_set(request, dish_id, quantity)
+    return f"Removed {dish.name}." if quantity <= 0 else f"{dish.name}: {min(quantity, MAX_QUANTITY)}."
 
 
 def cart_clear(request: HttpRequest) -> None:

@@ -33,6 +33,7 @@ class Restaurant(models.Model):
 class Dish(models.Model):
     restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="dishes")
     name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True, default="", db_default="")
     price = models.DecimalField(max_digits=8, decimal_places=2)
     available = models.BooleanField(default=True)
 
@@ -54,7 +55,8 @@ class Order(models.Model):
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     eta = models.DateTimeField("delivery time")
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.NOT_STARTED)
-    total = models.DecimalField(max_digits=10, decimal_places=2)
+    total = models.DecimalField(max_digits=10, decimal_places=2)  # the items and the delivery fee
+    delivery_fee = models.DecimalField(max_digits=8, decimal_places=2, default=0, db_default=0)
     address = models.CharField(max_length=200)
     delivery_provider = models.CharField(max_length=10, choices=DeliveryProvider.choices,
                                          default=DeliveryProvider.POLLED)

@@ -2,22 +2,22 @@
 and the reports restaurants and couriers send (webhooks, staff pages, polling)."""
 import math
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.timezones import member_zone
 from ask.core.outbox import mail_queue
 from ask.core.tokens import token_hash, token_new
 from orders import clock
-from orders.cache_keys import MENU_FRAGMENT
+from orders.cache_keys import MENU_DATA
 from orders.models import Delivery, Dish, Order, OrderEvent, OrderItem, Restaurant, Ticket
+from orders.money import delivery_fee
 from orders.planning import cook_estimates, earliest_eta, plan_backward
 from orders.providers import courier_for
 from orders.states import (
@@ -32,7 +32,12 @@ from orders.wakeup import orders_notify
 
 
 class OrderRefused(Exception):
-    """An order that cannot be placed as asked; the message says why."""
+    """An order that cannot be placed as asked; the message says why, field which input it is about
+    (None: the cart as a whole)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def order_transition(order: Order, to: str, reason: str, *, batch: list | None = None) -> None:
@@ -69,9 +74,10 @@ def minutes_late(eta: datetime, at: datetime) -> int:
 def _status_mail_queue(order: Order, template: str = "status") -> None:
     context = {"order": order, "customer": order.customer,
                "order_url": settings.ASK_SITE_URL + reverse("orders:order", args=[order.pk])}
-    mail_queue(to=order.customer.email,
-               subject=render_to_string(f"orders/email/{template}_subject.txt", context).strip(),
-               body=render_to_string(f"orders/email/{template}.txt", context))
+    with timezone.override(member_zone(order.customer)):  # the customer's times, wherever it is sent from
+        mail_queue(to=order.customer.email,
+                   subject=render_to_string(f"orders/email/{template}_subject.txt", context).strip(),
+                   body=render_to_string(f"orders/email/{template}.txt", context))
 
 
 def late_mail_queue(order: Order) -> None:
@@ -82,7 +88,7 @@ def late_mail_queue(order: Order) -> None:
 def menu_invalidate() -> None:
     """Drop the cached menu once the current transaction commits: every write to restaurants or
     dishes calls it (these services, the admin, imports, fill_orders)."""
-    transaction.on_commit(lambda: cache.delete(make_template_fragment_key(MENU_FRAGMENT)))
+    transaction.on_commit(lambda: cache.delete(MENU_DATA))
 
 
 def dish_update(*, dish: Dish, **changes) -> Dish:
@@ -96,7 +102,8 @@ def dish_update(*, dish: Dish, **changes) -> Dish:
 
 
 def restaurant_is_open(restaurant: Restaurant, at: datetime) -> bool:
-    local = timezone.localtime(at).time()
+    """Opening hours are the restaurant's local times: the site's zone (TIME_ZONE), whoever asks."""
+    local = at.astimezone(timezone.get_default_timezone()).time()
     return restaurant.opens_at <= local <= restaurant.closes_at
 
 
@@ -106,9 +113,11 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
     if not cart:
         raise OrderRefused("The cart is empty.")
     if eta < now + timedelta(minutes=settings.ORDERS_MIN_NOTICE_MINUTES):
-        raise OrderRefused(f"Choose a delivery time at least {settings.ORDERS_MIN_NOTICE_MINUTES} minutes from now.")
+        raise OrderRefused(f"Choose a delivery time at least {settings.ORDERS_MIN_NOTICE_MINUTES} minutes from now.",
+                           field="eta")
     if eta > now + timedelta(days=settings.ORDERS_MAX_DAYS_AHEAD):
-        raise OrderRefused(f"Choose a delivery time within the next {settings.ORDERS_MAX_DAYS_AHEAD} days.")
+        raise OrderRefused(f"Choose a delivery time within the next {settings.ORDERS_MAX_DAYS_AHEAD} days.",
+                           field="eta")
     with transaction.atomic():
         dishes = {d.pk: d for d in Dish.objects.select_related("restaurant").filter(pk__in=cart, available=True)}
         missing = set(cart) - set(dishes)
@@ -116,11 +125,12 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
             raise OrderRefused("Some dishes are no longer available; please check your cart.")
         closed = sorted({d.restaurant.name for d in dishes.values() if not restaurant_is_open(d.restaurant, eta)})
         if closed:
-            raise OrderRefused(f"Not open at that time: {', '.join(closed)}.")
+            raise OrderRefused(f"Not open at that time: {', '.join(closed)}.", field="eta")
         first_step = _first_step(now, eta, {d.restaurant for d in dishes.values()})
-        total = sum((dishes[pk].price * qty for pk, qty in cart.items()), Decimal("0.00"))
-        order = Order.objects.create(customer=customer, eta=eta, total=total, address=address, created_at=now,
-                                     urgent=True, next_check_at=max(now, first_step))
+        fee = delivery_fee()
+        total = sum((dishes[pk].price * qty for pk, qty in cart.items()), fee)
+        order = Order.objects.create(customer=customer, eta=eta, total=total, delivery_fee=fee, address=address,
+                                     created_at=now, urgent=True, next_check_at=max(now, first_step))
         OrderItem.objects.bulk_create([OrderItem(order=order, dish=dishes[pk], quantity=qty, price=dishes[pk].price)
                                        for pk, qty in sorted(cart.items())])
         OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.NOT_STARTED, at=now,
@@ -136,8 +146,9 @@ def _first_step(now: datetime, eta: datetime, restaurants: set[Restaurant]) -> d
     courier = courier_for(Order.DeliveryProvider.POLLED).estimate()
     earliest = earliest_eta(now, cook, courier)
     if eta < earliest:
-        shown = timezone.localtime(earliest + timedelta(seconds=59))  # the next whole minute
-        raise OrderRefused(f"The earliest delivery time for this order is {shown:%H:%M}.")
+        shown = timezone.localtime(earliest + timedelta(seconds=59))  # the next whole minute, the reader's zone
+        raise OrderRefused(f"The earliest delivery time for this order is {shown:%H:%M} {shown.tzname()}.",
+                           field="eta")
     return plan_backward(eta, cook, courier).first_step_at
 
 

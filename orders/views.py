@@ -2,8 +2,6 @@
 import hashlib
 import json
 import re
-from datetime import datetime
-from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ask.core.params import whole_number
 from ask.core.tokens import token_hash, token_matches
-from orders import cart, progress, selectors
+from orders import cart, clock, menus, progress, selectors
+from orders.forms import CheckoutForm
+from orders.money import delivery_fee
+from orders.slots import delivery_slots
 from orders.models import Delivery, Order, Restaurant, Ticket
 from orders.services import OrderRefused, delivery_report, order_cancel, order_place, ticket_report
 from orders.states import ACTIVE_ORDER_STATUSES, DeliveryStatus, IllegalTransition, TicketStatus
@@ -27,63 +28,81 @@ STAFF_ACTIONS = {status.value: status for status in (TicketStatus.COOKING, Ticke
 
 @require_GET
 def menu(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/menu.html", {"restaurants": selectors.menu()})
+    return render(request, "orders/menu.html", {"restaurants": menus.menu_now(clock.now()), "fee": delivery_fee()})
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
 
 
 @require_POST
 def cart_update(request: HttpRequest) -> HttpResponse:
-    """Add a dish (button "add" = dish id, with qty-ID) or set a quantity (0 removes)."""
-    dish_id = whole_number(request.POST.get("add") or request.POST.get("set"))
+    """Add a dish (add = dish id, qty = how many; from the menu, one form a dish) or set a line's
+    quantity (set = dish id, qty; 0 or the remove button takes it out). JSON for the menu's script."""
+    dish_id = whole_number(request.POST.get("add") or request.POST.get("set") or request.POST.get("remove"))
+    quantity = 0 if request.POST.get("remove") else whole_number(request.POST.get("qty", "1"), signed=True)
+    problem = None
     if dish_id is None:
-        messages.error(request, "Choose a dish.")
-        return redirect("orders:menu")
-    quantity = whole_number(request.POST.get(f"qty-{dish_id}", "1"), signed=True)
-    if quantity is None or quantity < 0:
-        messages.error(request, "A quantity is a whole number.")
-        return redirect("orders:cart")
-    if request.POST.get("add"):
-        quantity += cart.cart_get(request).get(dish_id, 0)
-    cart.cart_set(request, dish_id, quantity)
-    if request.POST.get("add"):
-        messages.success(request, "Added to your cart.")
-        return redirect("orders:menu")
-    return redirect("orders:cart")
+        problem = "Choose a dish."
+    elif quantity is None or quantity < 0:
+        problem = "A quantity is a whole number, 0 or more."
+    else:
+        try:
+            added = cart.cart_change(request, dish_id, quantity, add=bool(request.POST.get("add")))
+        except cart.NotAddable as refused:
+            problem = str(refused)
+    if _wants_json(request):
+        if problem:
+            return JsonResponse({"error": problem}, status=400)
+        return JsonResponse({"count": cart.cart_count(request), "message": added})
+    if problem:
+        messages.error(request, problem)
+    elif request.POST.get("add"):
+        messages.success(request, added)
+    return redirect("orders:menu" if request.POST.get("add") else "orders:cart")
+
+
+def _checkout_page(request: HttpRequest, form: CheckoutForm | None = None, status: int = 200) -> HttpResponse:
+    lines, items_total = cart.cart_lines(cart.cart_get(request))
+    slots = _slots(lines)
+    if form is None:
+        form = CheckoutForm(slots=slots)
+    fee = delivery_fee()
+    return render(request, "orders/cart.html", {
+        "lines": lines, "items_total": items_total, "fee": fee, "total": items_total + fee, "form": form,
+        "no_slots": bool(lines) and not slots, "zone": timezone.get_current_timezone_name()}, status=status)
+
+
+def _slots(lines: list[dict]) -> list:
+    restaurants = sorted({line["dish"].restaurant for line in lines}, key=lambda r: r.pk)
+    return delivery_slots(now=clock.now(), restaurants=restaurants, zone=timezone.get_current_timezone())
 
 
 @require_GET
 def cart_page(request: HttpRequest) -> HttpResponse:
-    lines, total = cart.cart_lines(cart.cart_get(request))
-    return render(request, "orders/cart.html", {"lines": lines, "total": total,
-                                                "min_notice": settings.ORDERS_MIN_NOTICE_MINUTES})
-
-
-def _parse_eta(raw: str) -> datetime | None:
-    """The delivery time asked for, or None when it is no time at all or one no clock reaches
-    (9999-12-31T23:59-14:00 overflows on the way to UTC)."""
-    try:
-        moment = datetime.fromisoformat(raw)
-        moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-        return moment.astimezone(dt_timezone.utc)
-    except (ValueError, OverflowError):
-        return None
+    return _checkout_page(request)
 
 
 @login_required
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
-    eta = _parse_eta(request.POST.get("eta", ""))
-    address = request.POST.get("address", "").strip()[:200]
-    if eta is None or not address:
-        messages.error(request, "Give a delivery time and an address.")
+    """Place the order; a problem is shown at its field with everything typed kept (status 400)."""
+    lines, _ = cart.cart_lines(cart.cart_get(request))
+    if not lines:  # emptied in another tab
+        messages.error(request, "Your cart is empty: add a dish first.")
         return redirect("orders:cart")
-    try:
-        order = order_place(customer=request.user, cart=cart.cart_get(request), eta=eta, address=address)
-    except OrderRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("orders:cart")
-    cart.cart_clear(request)
-    messages.success(request, f"Order {order.pk} placed.")
-    return redirect("orders:order", pk=order.pk)
+    form = CheckoutForm(request.POST, slots=_slots(lines))
+    if form.is_valid():
+        try:
+            order = order_place(customer=request.user, cart=cart.cart_get(request), eta=form.cleaned_data["eta"],
+                                address=form.cleaned_data["address"])
+        except OrderRefused as refused:
+            form.add_error(refused.field, str(refused))
+        else:
+            cart.cart_clear(request)
+            messages.success(request, f"Order {order.pk} placed.")
+            return redirect("orders:order", pk=order.pk)
+    return _checkout_page(request, form, status=400)
 
 
 @login_required

@@ -38,7 +38,8 @@ def test_polled_restaurants_and_polled_courier_from_placed_to_delivered_at_the_c
     settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS = 60, 600
     a, b = DishFactory(price=Decimal("10.00")), DishFactory(price=Decimal("2.25"))
     order = place([a, b])  # at 13:30; pickup planned 13:19 (10 min road, 1 min margin), cooking 10 min
-    assert order.total == Decimal("24.50") and order.status == OrderStatus.NOT_STARTED
+    assert order.total == Decimal("27.00") and order.delivery_fee == Decimal("2.50"), "24.50 and the fee"
+    assert order.status == OrderStatus.NOT_STARTED
     assert order.next_check_at == START + timedelta(minutes=69), "first needed when the kitchens are to start"
     process()
     assert Order.objects.get().status == OrderStatus.NOT_STARTED
@@ -126,7 +127,7 @@ def test_an_order_that_cannot_make_its_time_is_flagged_and_the_customer_told(fro
     order.refresh_from_db()
     assert order.expected_at == START + timedelta(minutes=66) and order.late_at == frozen_clock.now
     late = Email.objects.get()
-    assert late.subject == f"Your order {order.pk} is running late: now expected around 13:06"
+    assert late.subject == f"Your order {order.pk} is running late: now expected around 13:06 UTC"
     assert f"/orders/{order.pk}/" in late.message
     frozen_clock.advance(minutes=5)
     process()

@@ -1,15 +1,17 @@
-"""In a real browser: a customer orders from two restaurants, staff mark cooking and cooked, the
-processor runs, and the customer sees "delivered"."""
+"""In a real browser: a customer in New York orders from two restaurants for a slot on a phone; staff
+mark cooking and cooked on their kitchen pages; the customer's open order page moves through each
+status by itself, without a reload, and no page is wider than the phone."""
 from datetime import timedelta
 from io import StringIO
 
 import pytest
-from playwright.sync_api import expect
 from django.core.management import call_command
-from django.utils import timezone
+from playwright.sync_api import expect
 
+from accounts.models import User
 from orders import clock
 from orders.models import Order, Restaurant
+from tests.ask.qa.test_editing_browser import _look
 from tests.factories import UserFactory
 from tests.orders.factories import DishFactory, RestaurantFactory
 
@@ -23,62 +25,86 @@ def log_in(page, base, email):
     page.click("button[type=submit]")
 
 
-def process() -> None:
-    call_command("process_orders", stdout=StringIO())
+def process(at) -> None:
+    with clock.frozen(at):
+        call_command("process_orders", stdout=StringIO())
 
 
-def test_order_from_two_restaurants_to_delivered(live_server, browser, settings):
-    settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS = 60, 300
-    UserFactory(email="eater@example.com", display_name="Eater")
-    cooks = {slug: UserFactory(email=f"cook@{slug}.example.com") for slug in ("pasta", "wok")}
+def _kitchens():
+    cooks = {}
     for slug, name in (("pasta", "Pasta Place"), ("wok", "Wok Shop")):
         restaurant = RestaurantFactory(slug=slug, name=name, integration=Restaurant.Integration.PUSHED)
+        cooks[slug] = UserFactory(email=f"cook@{slug}.example.com")
         restaurant.staff.add(cooks[slug])
-        DishFactory(restaurant=restaurant, name=f"{name} special", price="11.00")
-    base = live_server.url
-    contexts = [browser.new_context() for _ in range(3)]
-    try:
-        customer, pasta_cook, wok_cook = (context.new_page() for context in contexts)
-        log_in(customer, base, "eater@example.com")
-        customer.goto(base + "/orders/")
-        customer.get_by_role("button", name="Add").nth(0).click()
-        customer.get_by_role("button", name="Add").nth(1).click()
-        customer.goto(base + "/orders/cart/")
-        assert "22.00" in customer.locator("tfoot").inner_text()
-        eta = timezone.localtime(timezone.now() + timedelta(minutes=40))
-        customer.fill("#eta", eta.strftime("%Y-%m-%dT%H:%M"))
-        customer.fill("#address", "7 Lovely Lane")
-        customer.get_by_role("button", name="Place order").click()
-        assert "Order received" in customer.locator(".order-status").inner_text()
-        order_url = customer.url
+        DishFactory(restaurant=restaurant, name=f"{name} special", price="11.00",
+                    description=f"The house dish of {name}, cooked to order.")
+    return cooks
 
+
+def _order_on_a_phone(phone, base) -> str:
+    """Log in (the browser tells the site its zone), add two dishes without leaving the menu,
+    pick a slot, place the order; returns the order page's address."""
+    log_in(phone, base, "eater@example.com")
+    phone.goto(base + "/orders/")
+    _look(phone, "orders-menu", 390)
+    phone.get_by_role("button", name="Add Pasta Place special").click()
+    expect(phone.locator("[data-added]")).to_have_text("Added 1 × Pasta Place special to your cart.")
+    wok = phone.get_by_label("How many Wok Shop special")
+    wok.fill("2")
+    wok.press("Enter")  # one form a dish: Enter adds this dish, not the first on the page
+    expect(phone.locator("[data-added]")).to_have_text("Added 2 × Wok Shop special to your cart.")
+    expect(phone.locator("[data-cart-count]")).to_have_text("3")
+    phone.goto(base + "/orders/cart/")
+    assert User.objects.get(email="eater@example.com").time_zone == "America/New_York", "told by the browser"
+    slot = phone.locator("#id_eta option").nth(3)
+    label = slot.inner_text()
+    assert label.endswith(" EST"), f"slots in the customer's zone, named: {label}"
+    phone.select_option("#id_eta", value=slot.get_attribute("value"))
+    phone.fill("#id_address", "7 Lovely Lane")
+    _look(phone, "orders-cart", 390)
+    phone.get_by_role("button", name="Place order").click()
+    expect(phone.locator(".order-status")).to_contain_text("Order received")
+    assert f"{label[:5]} EST" in phone.locator(".order-when").inner_text()
+    return phone.url
+
+
+def test_a_customer_in_new_york_follows_an_order_from_two_kitchens_without_reloading(live_server, browser, settings):
+    settings.ORDERS_SIM_PICKUP_SECONDS, settings.ORDERS_SIM_DELIVERY_SECONDS = 60, 300
+    UserFactory(email="eater@example.com", display_name="Eater", time_zone="")
+    _kitchens()
+    base = live_server.url
+    phone_context = browser.new_context(timezone_id="America/New_York", viewport={"width": 390, "height": 800})
+    contexts = [phone_context] + [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
+    try:
+        phone, pasta_cook, wok_cook = (context.new_page() for context in contexts)
+        order_url = _order_on_a_phone(phone, base)
+        phone.evaluate("window.notReloaded = true")
         order = Order.objects.get()
-        with clock.frozen(order.next_check_at):
-            process()  # the kitchens' start, planned back from the time chosen: tickets to both
-        for page, email, slug in ((pasta_cook, "cook@pasta.example.com", "pasta"),
-                                  (wok_cook, "cook@wok.example.com", "wok")):
-            log_in(page, base, email)
+        process(order.next_check_at)  # the kitchens' start, planned back from the slot: tickets to both
+        expect(phone.locator(".order-status")).to_contain_text("Being prepared at Pasta Place and Wok Shop",
+                                                               timeout=15_000)
+        for page, slug in ((pasta_cook, "pasta"), (wok_cook, "wok")):
+            log_in(page, base, f"cook@{slug}.example.com")
             page.goto(f"{base}/orders/staff/{slug}/")
             page.get_by_role("button", name="Mark cooking").click()
             page.get_by_role("button", name="Mark cooked").click()
-            assert "No tickets to cook." not in page.content()  # cooked tickets wait for the driver
+            expect(page.locator(".kitchen-group").nth(1)).to_contain_text(f"Order {order.pk}")
+            _look(page, f"orders-kitchen-{slug}", 1280)
         order.refresh_from_db()
-        with clock.frozen(order.courier_at):  # cooked early: the driver is asked for at the planned moment
-            process()  # cooked
-            process()  # driver requested
-        # The customer's page, open all along, follows by itself (its script polls orders:order_live).
-        expect(customer.locator(".order-status")).to_contain_text("Ready: the driver is picking it up",
-                                                                  timeout=15_000)
-        with clock.frozen(order.courier_at + timedelta(minutes=10)):
-            process()  # picked up
-            process()  # delivered
-        expect(customer.locator(".order-status strong")).to_have_text("Delivered", timeout=15_000)
-        assert customer.url == order_url
-        timeline = customer.locator(".timeline").inner_text()
-        assert "Being prepared at Pasta Place and Wok Shop" in timeline and "Delivered" in timeline
-        assert "driver_lookup" not in customer.content()
+        process(order.courier_at)  # cooked early: the driver is asked for at the planned moment
+        process(order.courier_at)
+        expect(phone.locator(".order-status")).to_contain_text("Ready: the driver is picking it up",
+                                                               timeout=15_000)
+        process(order.pickup_at + timedelta(seconds=30))  # picked up
+        expect(phone.locator(".order-status")).to_contain_text("Driver on the way", timeout=15_000)
+        process(order.eta)  # delivered
+        expect(phone.locator(".order-status strong")).to_have_text("Delivered", timeout=15_000)
+        assert phone.url == order_url and phone.evaluate("window.notReloaded === true"), "never reloaded"
+        timeline = phone.locator(".timeline").inner_text()
+        assert "Being prepared at Pasta Place and Wok Shop" in timeline and "driver_lookup" not in phone.content()
+        _look(phone, "orders-order", 390)
+        phone.goto(base + "/orders/mine/")
+        _look(phone, "orders-mine", 390)
     finally:
         for context in contexts:
             context.close()
-
-

@@ -5,10 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.test import Client
 
-from orders.cache_keys import MENU_FRAGMENT
+from orders.cache_keys import MENU_DATA
 from orders.models import Delivery, Order, OrderItem, Ticket
 from orders.processing import orders_process_pass
 from orders.states import TicketStatus
@@ -40,15 +39,19 @@ def test_menu_cart_checkout_and_order_page(customer, frozen_clock):
     pizza = DishFactory(name="Margherita", price="8.00")
     soup = DishFactory(name="Miso soup", price="3.50")
     menu = customer.get("/orders/").content.decode()
-    assert "Margherita" in menu and "Miso soup" in menu
-    customer.post("/orders/cart/update/", {"add": pizza.pk, f"qty-{pizza.pk}": "2"})
-    customer.post("/orders/cart/update/", {"add": soup.pk, f"qty-{soup.pk}": "1"})
-    assert "19.50" in customer.get("/orders/cart/").content.decode()
-    too_soon = customer.post("/orders/checkout/", {"eta": "2026-11-23T12:10", "address": "1 Main St"}, follow=True)
-    assert "at least 30 minutes" in too_soon.content.decode() and not Order.objects.exists()
-    response = customer.post("/orders/checkout/", {"eta": "2026-11-23T14:00", "address": "1 Main St"})
+    assert "Margherita" in menu and "Miso soup" in menu and "€8.00" in menu
+    customer.post("/orders/cart/update/", {"add": pizza.pk, "qty": "2"})
+    customer.post("/orders/cart/update/", {"add": soup.pk, "qty": "1"})
+    cart = customer.get("/orders/cart/").content.decode()
+    assert "€19.50" in cart and "€2.50" in cart and "€22.00" in cart, "dishes, delivery fee, total"
+    assert 'data-cart-count>3<' in cart
+    too_soon = customer.post("/orders/checkout/", {"eta": "2026-11-23T12:15Z", "address": "1 Main St"})
+    assert too_soon.status_code == 400 and not Order.objects.exists()
+    assert "That time is no longer offered" in too_soon.content.decode()
+    response = customer.post("/orders/checkout/", {"eta": "2026-11-23T14:00Z", "address": "1 Main St"})
     order = Order.objects.get()
-    assert response["Location"] == f"/orders/{order.pk}/" and str(order.total) == "19.50"
+    assert response["Location"] == f"/orders/{order.pk}/" and str(order.total) == "22.00"
+    assert order.eta == START + timedelta(hours=2)
     page = customer.get(f"/orders/{order.pk}/").content.decode()
     assert "Order received" in page and "Order placed" in page and "Cancel the order" in page
     assert "To <strong>1 Main St</strong>" in page
@@ -62,15 +65,15 @@ def test_a_customer_sees_only_their_own_orders(customer, frozen_clock):
     assert customer.post(f"/orders/{other.pk}/cancel/").status_code == 404
 
 
-def test_the_menu_fragment_is_dropped_when_a_dish_changes(client):
+def test_the_cached_menu_is_dropped_when_a_dish_changes(client):
     dish = DishFactory(name="Old name")
     client.get("/orders/")
-    assert cache.get(make_template_fragment_key(MENU_FRAGMENT)) is not None
+    assert cache.get(MENU_DATA) is not None
     dish_update(dish=dish, name="New name")
     assert "New name" in client.get("/orders/").content.decode()
 
 
-def test_the_menu_fragment_is_dropped_when_staff_change_a_dish_in_the_admin(client):
+def test_the_cached_menu_is_dropped_when_staff_change_a_dish_in_the_admin(client):
     dish = DishFactory(name="Old name", price=Decimal("5.00"))
     client.get("/orders/")
     admin = UserFactory(is_staff=True, is_superuser=True)

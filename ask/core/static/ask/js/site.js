@@ -35,6 +35,13 @@
         up.form.querySelector("input[name=value]").value = data.vote === 1 ? "0" : "1";
         down.form.querySelector("input[name=value]").value = data.vote === -1 ? "0" : "-1";
       }).catch(function (error) { window.alert(error.message); });
+    } else if (form.hasAttribute("data-add-form")) {  // the menu: add without leaving the page
+      event.preventDefault();
+      var said = document.querySelector("[data-added]");
+      post(form).then(function (data) {
+        document.querySelectorAll("[data-cart-count]").forEach(function (count) { count.textContent = data.count; });
+        if (said) { said.textContent = data.message; }
+      }).catch(function (error) { if (said) { said.textContent = error.message; } });
     } else if (form.classList.contains("accept-form")) {
       event.preventDefault();
       post(form).then(function () { window.location.reload(); })
@@ -142,6 +149,23 @@
           });
       }, 150);
     });
+  }
+
+  // A member whose time zone the site does not know yet: tell it the browser's (the tz cookie, kept in
+  // the profile by accounts.timezones from the next request on). A page that shows times is shown
+  // again in it, once a tab whatever happens; others are not (a reload would lose their messages).
+  if (document.body.hasAttribute("data-tz-unknown") && window.Intl) {
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone) {
+        document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
+          (window.location.protocol === "https:" ? "; Secure" : "");
+        if (document.body.hasAttribute("data-tz-sensitive") && !window.sessionStorage.getItem("tz-sent")) {
+          window.sessionStorage.setItem("tz-sent", "1");
+          window.location.reload();
+        }
+      }
+    } catch (error) { /* storage refused: the site's zone, named on every time, stays */ }
   }
 
   // Pages that follow something as it changes (an order, a kitchen's tickets) ask their own small JSON
