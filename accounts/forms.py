@@ -7,6 +7,7 @@ from django.contrib.auth.forms import (
 )
 from django.template import loader
 
+from accounts.timezones import zone_names
 from accounts.models import User
 from accounts.avatars import avatar_problem
 from accounts.selectors import pending_sign_up
@@ -112,13 +113,22 @@ class AvatarInput(forms.ClearableFileInput):
 
 
 class ProfileForm(forms.ModelForm):
-    """The member's own settings: display name and avatar (the address has EmailChangeForm)."""
+    """The member's own settings: display name, avatar and time zone (the address has EmailChangeForm)."""
+
+    time_zone = forms.TypedChoiceField(
+        required=False, label="Time zone", empty_value="",
+        help_text="Times of your orders are shown in it. Left empty, your browser's is taken.",
+        error_messages={"invalid_choice": "Choose a time zone from the list."})
 
     class Meta:
         model = User
-        fields = ["display_name", "avatar"]
+        fields = ["display_name", "avatar", "time_zone"]
         widgets = {"avatar": AvatarInput}
         help_texts = {"avatar": "A PNG, JPEG, GIF or WebP picture up to 1 MB; it is stored at 256 pixels a side."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", "Your browser's"), *((name, name) for name in sorted(zone_names()))]
 
     def clean_display_name(self) -> str:
         return self.cleaned_data["display_name"].strip()

@@ -174,10 +174,15 @@ def _activation_mail_queue(user: User, url: str) -> None:
     )
 
 
-def profile_update(*, user: User, display_name: str, avatar=None, clear_avatar: bool = False) -> User:
-    """Save the display name and the avatar (re-encoded, under a new random name; the old file goes)."""
+def profile_update(*, user: User, display_name: str, avatar=None, clear_avatar: bool = False,
+                   time_zone: str | None = None) -> User:
+    """Save the display name, the time zone and the avatar (re-encoded, under a new random name; the
+    old file goes)."""
     user.display_name = display_name.strip()
     fields = ["display_name"]
+    if time_zone is not None:
+        user.time_zone = time_zone
+        fields.append("time_zone")
     written = ""
     try:
         with transaction.atomic():

@@ -7,6 +7,7 @@ their zone: pages for visitors are cached and shared, so they keep the site's (T
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -33,13 +34,24 @@ class MemberTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if user.is_authenticated:
-            if not user.time_zone and zone_of(request.COOKIES.get(COOKIE)):
-                user.time_zone = request.COOKIES[COOKIE]
-                user.__class__.objects.filter(pk=user.pk).update(time_zone=user.time_zone)  # through the lazy user
-            timezone.activate(member_zone(user))
+        try:
+            zone = _member_zone_now(request)
+        except DatabaseError:  # out of reach or busy: the view meets it too, and answers 503
+            zone = None
+        if zone is not None:
+            timezone.activate(zone)
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def _member_zone_now(request: HttpRequest) -> ZoneInfo | None:
+    """The member's zone, kept from the browser's cookie the first time; None for a visitor."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    if not user.time_zone and zone_of(request.COOKIES.get(COOKIE)):
+        user.time_zone = request.COOKIES[COOKIE]
+        user.__class__.objects.filter(pk=user.pk).update(time_zone=user.time_zone)  # through the lazy user
+    return member_zone(user)

@@ -139,7 +139,8 @@ def profile_settings(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, request.FILES or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         profile_update(user=request.user, display_name=form.cleaned_data["display_name"],
-                       avatar=request.FILES.get("avatar"), clear_avatar=form.cleaned_data.get("avatar") is False)
+                       avatar=request.FILES.get("avatar"), clear_avatar=form.cleaned_data.get("avatar") is False,
+                       time_zone=form.cleaned_data["time_zone"])
         messages.success(request, "Your settings were saved.")
         return redirect("settings")
     if form.errors:

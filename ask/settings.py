@@ -67,10 +67,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.timezones.MemberTimeZoneMiddleware",  # a member's times in their own zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ask.core.busy.DatabaseBusyMiddleware",  # a lock or statement timeout: 503 "try again", not a 500
+    "accounts.timezones.MemberTimeZoneMiddleware",  # a member's times in their own zone
     "csp.middleware.CSPMiddleware",
     "ask.core.headers.PrivatePagesMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a refused log-in into the lock-out page

@@ -8,4 +8,4 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        from orders import data_specs  # noqa: F401  (registers its import/export specs)
+        from orders import checks, data_specs  # noqa: F401  (register the system checks and import/export specs)

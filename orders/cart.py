@@ -36,27 +36,42 @@ def cart_set(request: HttpRequest, dish_id: int, quantity: int) -> None:
 
 
 def cart_change(request: HttpRequest, dish_id: int, quantity: int, *, add: bool) -> str:
-    """Add quantity of a dish (add) or set its quantity (0 takes it out); returns what was done, in
-    words. Raises NotAddable for a dish that does not exist, is sold out, or whose restaurant is
-    closed now."""
+    """Add quantity of a dish (add) or set the quantity of one in the cart (0 takes it out, also a
+    dish deleted since); returns what was done, in words. Raises NotAddable for a dish that does not
+    exist, is sold out, or whose restaurant is closed now."""
+    if not add and quantity <= 0:
+        cart_set(request, dish_id, 0)
+        return "Removed from your cart."
+    if not add and dish_id not in cart_get(request):
+        raise NotAddable("That dish is not in your cart; add it from the menu.")
     dish = Dish.objects.select_related("restaurant").filter(pk=dish_id).first()
     if dish is None:
         raise NotAddable("That dish is not on the menu.")
+    if not dish.available:
+        raise NotAddable(f"{dish.name} is sold out.")
+    closed = closed_note(dish.restaurant, clock.now())
+    if closed:
+        raise NotAddable(f"{dish.restaurant.name} is closed now ({closed}).")
     if add:
-        if not dish.available:
-            raise NotAddable(f"{dish.name} is sold out.")
-        closed = closed_note(dish.restaurant, clock.now())
-        if closed:
-            raise NotAddable(f"{dish.restaurant.name} is closed now ({closed}).")
         quantity = max(1, quantity)
         cart_set(request, dish_id, cart_get(request).get(dish_id, 0) + quantity)
         return f"Added {quantity} × {dish.name} to your cart."
     cart_set(request, dish_id, quantity)
-    return f"Removed {dish.name}." if quantity <= 0 else f"{dish.name}: {min(quantity, MAX_QUANTITY)}."
+    return f"{dish.name}: {min(quantity, MAX_QUANTITY)}."
 
 
 def cart_clear(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
+
+
+def cart_prune(request: HttpRequest) -> None:
+    """Take out dishes deleted since they were added (the header's count and checkout would keep
+    counting and refusing them)."""
+    cart = cart_get(request)
+    if cart:
+        gone = set(cart) - set(Dish.objects.filter(pk__in=list(cart)).values_list("pk", flat=True))
+        for dish_id in gone:
+            cart_set(request, dish_id, 0)
 
 
 def cart_lines(cart: dict[int, int]) -> tuple[list[dict], Decimal]:

@@ -27,6 +27,18 @@ RESTAURANTS = [  # name, integration, opens, closes, dishes
     ("Green Bowl", PUSHED, time(8), time(20), ["Quinoa bowl", "Falafel wrap", "Lentil soup", "Smoothie"]),
     ("Burger Lab", POLLED, time(11), time(23, 59), ["Cheeseburger", "Veggie burger", "Fries", "Milkshake"]),
 ]
+DESCRIPTIONS = {
+    "Margherita": "Tomato, mozzarella, basil.", "Diavola": "Tomato, mozzarella, spicy salami.",
+    "Quattro formaggi": "Mozzarella, gorgonzola, fontina, parmesan.", "Tiramisu": "Mascarpone, coffee, cocoa.",
+    "Salmon nigiri": "Four pieces.", "Maki set": "Twelve pieces: salmon, tuna, cucumber.",
+    "Miso soup": "Tofu, wakame, spring onion.", "Edamame": "Steamed, with sea salt.",
+    "Chicken tikka": "With rice.", "Dal tadka": "Yellow lentils, cumin, garlic; with rice.",
+    "Naan": "From the tandoor, buttered.", "Mango lassi": "Yoghurt, mango.",
+    "Quinoa bowl": "Quinoa, roast vegetables, tahini.", "Falafel wrap": "Hummus, pickles, salad.",
+    "Lentil soup": "Red lentils, lemon.", "Smoothie": "Banana, berries, oat milk.",
+    "Cheeseburger": "Beef, cheddar, pickles.", "Veggie burger": "Black bean patty, avocado.",
+    "Fries": "Hand-cut, sea salt.", "Milkshake": "Vanilla, chocolate or strawberry.",
+}
 DELIVERED_PATH = [O.NOT_STARTED, O.COOKING, O.COOKED, O.DRIVER_LOOKUP, O.DELIVERING, O.DELIVERED]
 PATHS = {  # status -> the statuses it went through
     O.DELIVERED: DELIVERED_PATH, O.NOT_DELIVERED: DELIVERED_PATH[:5] + [O.NOT_DELIVERED],
@@ -62,8 +74,8 @@ def restaurants_ensure() -> list[Restaurant]:
             slug=slug, defaults={"name": name, "integration": integration, "opens_at": opens, "closes_at": closes,
                                  "cook_minutes": 12, "sim_cook_seconds": 660})
         if created:
-            Dish.objects.bulk_create([Dish(restaurant=restaurant, name=dish, price=Decimal(f"{6 + i * 2.5:.2f}"))
-                                      for i, dish in enumerate(dishes)])
+            Dish.objects.bulk_create([Dish(restaurant=restaurant, name=dish, description=DESCRIPTIONS.get(dish, ""),
+                                           price=Decimal(f"{6 + i * 2.5:.2f}")) for i, dish in enumerate(dishes)])
             menu_invalidate()
         made.append(restaurant)
     return made

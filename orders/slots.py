@@ -18,7 +18,7 @@ from orders.providers import courier_for
 from orders.services import restaurant_is_open
 
 STEP = timedelta(minutes=15)
-VALUE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})Z")
+VALUE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})Z", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ def _slots(lines: list[dict]) -> list:
 
 @require_GET
 def cart_page(request: HttpRequest) -> HttpResponse:
+    cart.cart_prune(request)
     return _checkout_page(request)
 
 
@@ -87,6 +88,7 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
     """Place the order; a problem is shown at its field with everything typed kept (status 400)."""
+    cart.cart_prune(request)
     lines, _ = cart.cart_lines(cart.cart_get(request))
     if not lines:  # emptied in another tab
         messages.error(request, "Your cart is empty: add a dish first.")

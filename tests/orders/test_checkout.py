@@ -151,3 +151,54 @@ def test_slot_values_are_read_strictly():
     assert slot_at("2026-11-01T06:30Z") == utc(2026, 11, 1, 6, 30)
     for bad in ("2026-11-01T06:30", "2026-02-30T10:00Z", "2026-11-01T24:00Z", "", "x" * 100, None):
         assert slot_at(bad) is None
+
+
+def test_a_member_picks_a_zone_in_the_settings_and_a_made_up_one_is_refused_at_its_field():
+    user = UserFactory(time_zone="")
+    client = Client()
+    client.force_login(user)
+    page = client.get("/settings/").content.decode()
+    assert '<option value="America/New_York">America/New_York</option>' in page
+    refused = client.post("/settings/", {"display_name": "Eater", "time_zone": "Mars/Olympus_Mons"})
+    assert refused.status_code == 400 and "Choose a time zone from the list." in refused.content.decode()
+    client.post("/settings/", {"display_name": "Eater", "time_zone": "Europe/Lisbon"})
+    user.refresh_from_db()
+    assert user.time_zone == "Europe/Lisbon"
+    assert '<option value="Europe/Lisbon" selected>' in client.get("/settings/").content.decode()
+
+
+@pytest.mark.parametrize("fee,currency,problem", [("2,50", "EUR", "orders.E001"), ("-1", "EUR", "orders.E001"),
+                                                   ("2.505", "EUR", "orders.E001"), ("2.50", "euro", "orders.E002")])
+def test_a_bad_fee_or_currency_stops_the_checks_named(settings, fee, currency, problem):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.ORDERS_DELIVERY_FEE, settings.ORDERS_CURRENCY = fee, currency
+    with pytest.raises(SystemCheckError, match=problem):
+        call_command("check")
+
+
+def test_a_members_zone_never_reaches_what_other_readers_are_served():
+    from ask.qa.services import question_create
+
+    question_create(author=UserFactory(), title="When is it?", text="Times everywhere.", tag_names=["time"])
+    far_east = member("Pacific/Kiritimati")  # UTC+14: its date is tomorrow's most of the day
+    far_east.get("/")  # renders and caches every question card
+    shown = Client().get("/").content.decode()
+    card = shown[shown.index('class="question-card"'):][:1500]
+    assert " UTC" in card and "+14" not in card, "the shared card is in the site's zone"
+
+
+def test_a_dish_deleted_while_in_a_cart_goes_from_it_and_set_works_only_on_the_carts_dishes(frozen_clock):
+    soup, gone = DishFactory(name="Soup"), DishFactory(name="Gone")
+    client = Client()
+    client.post("/orders/cart/update/", {"add": soup.pk, "qty": "1"})
+    client.post("/orders/cart/update/", {"add": gone.pk, "qty": "2"})
+    gone.delete()
+    cart = client.get("/orders/cart/").content.decode()
+    assert "data-cart-count>1<" in cart and cart.count('class="cart-line"') == 1 and "<strong>Gone" not in cart
+    other = DishFactory(name="Other")
+    refused = client.post("/orders/cart/update/", {"set": other.pk, "qty": "5"}, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 400 and "not in your cart" in refused.json()["error"]
+    removed = client.post("/orders/cart/update/", {"remove": soup.pk}, HTTP_ACCEPT="application/json")
+    assert removed.json() == {"count": 0, "message": "Removed from your cart."}

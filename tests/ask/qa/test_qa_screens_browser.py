@@ -1,4 +1,6 @@
 """Q&A pages on a phone and a desktop: wide posts scroll inside their own box, never the page."""
+import os
+
 import pytest
 
 from ask.qa.services import answer_create, question_create
@@ -78,7 +80,9 @@ def test_a_staff_members_header_fits_a_phone(live_server, page):
     log_in(page, live_server.url, "staff@example.com")
     page.goto(live_server.url + "/")
     assert page_is_no_wider_than_the_screen(page)
-    assert page.locator(".site-nav a").count() == 8
+    assert page.locator(".site-nav a").count() == 9
+    if os.environ.get("ASK_SCREENSHOTS"):
+        page.screenshot(path=f"{os.environ['ASK_SCREENSHOTS']}/header-staff-390.png")
 
 
 @pytest.mark.parametrize("width", [390, 1280])

@@ -177,10 +177,15 @@
       if (document.hidden) { window.setTimeout(poll, every); return; }
       fetch(box.dataset.liveUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (response) {
+          var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+          if ((response.status >= 400 && response.status < 500) || (response.ok && !json)) {
+            return null;  // gone, not allowed, logged out (the log-in page): nothing more to follow
+          }
           if (!response.ok) { throw new Error(String(response.status)); }
           return response.json();
         })
         .then(function (data) {
+          if (data === null) { return; }
           if (data.version !== version) { box.innerHTML = data.html; version = data.version; }
           if (!data.final) { window.setTimeout(poll, every); }
         })
