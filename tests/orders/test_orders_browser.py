@@ -90,6 +90,8 @@ def test_a_customer_in_new_york_follows_an_order_from_two_kitchens_without_reloa
             page.get_by_role("button", name="Mark cooked").click()
             expect(page.locator(".kitchen-group").nth(1)).to_contain_text(f"Order {order.pk}")
             _look(page, f"orders-kitchen-{slug}", 1280)
+            page.set_viewport_size({"width": 390, "height": 800})
+            _look(page, f"orders-kitchen-{slug}", 390)
         order.refresh_from_db()
         process(order.courier_at)  # cooked early: the driver is asked for at the planned moment
         process(order.courier_at)
