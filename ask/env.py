@@ -35,6 +35,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    """One of choices (case-insensitive); anything else stops start-up naming the choices."""
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """A comma-separated list; blanks around items are ignored."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]

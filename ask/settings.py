@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from csp import constants as csp_constants
 
-from ask.env import env_bool, env_int, env_list, env_str, secret_key
+from ask.env import env_bool, env_choice, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the site writes at run time (SQLite, file cache, mail, backups, locks) lives here.
@@ -356,15 +356,16 @@ BACKUP_KEEP_WEEKLY = env_int("BACKUP_KEEP_WEEKLY", 4)  # ... and of each of 4 we
 # to LOG_FILE (scripts/cron-job sets var/log/jobs.log, so cron mails a failing job's one line only).
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FILE = env_str("LOG_FILE")
+LOG_FORMAT = env_choice("LOG_FORMAT", "line", ["line", "json"])  # json: one JSON object a line (ask.log)
 _LOG_HANDLER = (
-    {"class": "logging.handlers.WatchedFileHandler", "filename": LOG_FILE, "formatter": "line"}
+    {"class": "logging.handlers.WatchedFileHandler", "filename": LOG_FILE, "formatter": LOG_FORMAT}
     if LOG_FILE
-    else {"class": "ask.log.StderrHandler", "stream": sys.stderr, "formatter": "line"}
+    else {"class": "ask.log.StderrHandler", "stream": sys.stderr, "formatter": LOG_FORMAT}
 )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"()": "ask.log.OneLineFormatter"}},
+    "formatters": {"line": {"()": "ask.log.OneLineFormatter"}, "json": {"()": "ask.log.JsonFormatter"}},
     "handlers": {"stderr": _LOG_HANDLER},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {

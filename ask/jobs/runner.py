@@ -19,6 +19,7 @@ from tqdm import tqdm
 from ask.jobs.abandoned import transaction_abandon
 from ask.jobs.deadline import limited, run_limit, said
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
+from ask.jobs.log_context import job_logged
 from ask.jobs.locks import LockNotExclusive, open_locks, uses_postgres
 from ask.jobs.models import JobRun
 from ask.jobs.services import job_run_claim, job_run_finish, job_run_holding, job_run_start
@@ -243,7 +244,8 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
                 _fail(ctx, run, str(exc), EXIT_TERMINATED)
             fence = (Fence(job=lock, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(lock))
                      if exclusive and uses_postgres() else None)
-            _run_recorded(ctx, run, work, fence)
+            with job_logged(ctx.name, run.pk):  # every line the run logs names it (LOG_FORMAT=json)
+                _run_recorded(ctx, run, work, fence)
     finally:
         locks.close()
 

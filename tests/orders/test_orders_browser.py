@@ -85,6 +85,7 @@ def test_a_customer_in_new_york_follows_an_order_from_two_kitchens_without_reloa
                                                                timeout=15_000)
         for page, slug in ((pasta_cook, "pasta"), (wok_cook, "wok")):
             log_in(page, base, f"cook@{slug}.example.com")
+            page.goto(f"{base}/orders/")
             page.get_by_role("link", name="Kitchen").click()  # a restaurant's cook finds it in the header
             assert page.url == f"{base}/orders/staff/{slug}/"
             page.get_by_role("button", name="Mark cooking").click()

@@ -143,6 +143,21 @@ def test_a_failing_job_exits_1_with_one_stderr_line_and_the_traceback_in_the_log
 
 
 @pytest.mark.django_db(transaction=True)
+def test_log_format_json_writes_one_parsable_object_a_line_naming_the_job_and_its_run(var_dir):
+    result = manage("sample_job", "--fail", "--verbosity", "2", env=process_env(var_dir, LOG_FORMAT="json"))
+    assert result.returncode == 1
+    run = JobRun.objects.get()
+    lines = [json.loads(line) for line in (var_dir / "log.txt").read_text().splitlines()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    failure = next(line for line in lines if line["level"] == "ERROR")
+    assert (failure["job"], failure["run"]) == ("sample_job", run.pk)
+    assert "RuntimeError: sample failure" in failure["exc_info"]
+    assert manage("check", env=process_env(var_dir, LOG_FORMAT="yaml")).returncode == 1
+    assert "LOG_FORMAT='yaml' is not one of: line, json." in manage(
+        "check", env=process_env(var_dir, LOG_FORMAT="yaml")).stderr
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_failing_job_under_django_crontab_still_exits_non_zero(var_dir):
     entry = ["* * * * *", "ask.jobs.cron.run", ["sample_job", "--fail"]]
     env = process_env(var_dir, TEST_EXTRA_CRONJOBS=json.dumps([entry]))
