@@ -81,7 +81,7 @@ def bench_fill() -> None:
     from ask.qa.filling import qa_clear
 
     started = time.perf_counter()
-    call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
+    call_command("fill_db", str(RATIO), "--seed", "1", "--no-stats", stdout=StringIO())
     fill_seconds = time.perf_counter() - started
     buffers = {}
     with connection.cursor() as cursor:
@@ -138,7 +138,7 @@ def bench_pages() -> None:
     from ask.qa.models import Question
 
     if not Question.objects.exists():
-        call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
+        call_command("fill_db", str(RATIO), "--seed", "1", "--no-stats", stdout=StringIO())
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE") if not connection.in_atomic_block else None
     call_command("calc_sidebar", stdout=StringIO())
@@ -364,7 +364,7 @@ def bench_backup() -> None:
     from ask.qa.models import Question
 
     if not Question.objects.exists():
-        call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
+        call_command("fill_db", str(RATIO), "--seed", "1", "--no-stats", stdout=StringIO())
     work = Path(tempfile.mkdtemp(prefix="ask-bench-backup-"))
     started = time.perf_counter()
     subprocess.run(["pg_dump", "--format=custom", f"--compress={settings.BACKUP_COMPRESSION}", "--no-owner",
@@ -407,7 +407,7 @@ def bench_transfer() -> None:
     from ask.qa.models import Answer, AnswerVote
 
     if not Answer.objects.exists():
-        call_command("fill_db", str(RATIO), "--seed", "1", stdout=StringIO())
+        call_command("fill_db", str(RATIO), "--seed", "1", "--no-stats", stdout=StringIO())
     work = Path(tempfile.mkdtemp(prefix="ask-bench-transfer-"))
     manage = [sys.executable, str(Path(__file__).resolve().parent.parent / "manage.py")]
     rows = Answer.objects.count()

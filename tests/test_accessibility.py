@@ -3,6 +3,7 @@ finds no serious or critical violation, and the Nu HTML checker (vnu.jar) no err
 
 Both tools come pinned from the npm registry into .cache/npm (scripts/test installs them)."""
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.factories import UserFactory
 from tests.support import ROOT
 
 NPM = ROOT / ".cache" / "npm" / "node_modules"
+SCREENSHOTS = os.environ.get("ASK_SCREENSHOTS")
 AXE = NPM / "axe-core" / "axe.min.js"
 VNU = NPM / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -61,7 +63,7 @@ def _pages(site) -> dict[str, list[str]]:
                     f"/u/{site['asker'].pk}/", "/accounts/login/", "/accounts/signup/", "/orders/"],
         "asker@example.com": ["/", f"/q/{q.pk}/", "/ask/", f"/q/{q.pk}/edit/", "/settings/", "/digest/",
                               "/orders/cart/", "/orders/mine/", f"/orders/{site['order'].pk}/", "/orders/staff/pasta/"],
-        "staff@example.com": ["/moderation/"],
+        "staff@example.com": ["/moderation/", "/stats/"],
     }
 
 
@@ -89,6 +91,9 @@ def test_axe_finds_no_serious_or_critical_violation_on_the_main_pages(live_serve
             for width in (390, 1280):
                 page.set_viewport_size({"width": width, "height": 800})
                 page.goto(live_server.url + path)
+                if SCREENSHOTS:  # to look at: ASK_SCREENSHOTS=/tmp/shots
+                    name = path.strip("/").replace("/", "-") or "home"
+                    page.screenshot(path=f"{SCREENSHOTS}/a11y-{name}-{width}.png", full_page=True)
                 page.add_script_tag(path=str(AXE))
                 result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
                 if problems := _serious(result["violations"]):

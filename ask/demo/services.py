@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Min
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -76,6 +77,13 @@ def demo_load(*, first_start: bool = False, progress=None) -> DemoResult:
     if not Order.objects.exists():
         result.orders = orders_fill(count=ORDERS, seed=SEED, progress=progress).orders
     return result
+
+
+def data_first_day():
+    """When the oldest question or order was made (None without any): where the statistics start."""
+    firsts = [Question.objects.aggregate(first=Min("created_at"))["first"],
+              Order.objects.aggregate(first=Min("created_at"))["first"]]
+    return min((first for first in firsts if first), default=None)
 
 
 def _free_name() -> str:

@@ -1,32 +1,58 @@
 """SVG charts of the statistics, rendered on the server by pygal (readable without JavaScript)."""
+import html
+import math
 import re
 
 import pygal
 from pygal.style import CleanStyle
 
+# Drawn 420 wide and scaled to the page (site.css enlarges its text on a phone, where it is scaled down);
+# on a desktop the figure stops at 640 px. "No data" in the site's own type.
+STYLE = CleanStyle(font_family="system-ui, -apple-system, 'Segoe UI', sans-serif", label_font_size=14,
+                   major_label_font_size=14, legend_font_size=14, title_font_size=17, tooltip_font_size=14,
+                   no_data_font_size=18, value_font_size=14)
 
-def line_chart(title: str, days: list[dict], series: dict[str, str], *, percent: bool = False,
-               nonce: str = "") -> str:
-    """An inline SVG: one line per {label: field} over the days, fit for the site's
-    Content-Security-Policy (see csp_ready)."""
+
+def count_ticks(peak: float) -> list[int]:
+    """Whole-number ticks from 0 past the peak, at most about six ("0.1 … 0.9 new users" before)."""
+    step = max(1, math.ceil(peak / 5))
+    magnitude = 10 ** max(0, len(str(step)) - 1)
+    step = math.ceil(step / magnitude) * magnitude  # 1, 2, 3 … 10, 20 … : round steps
+    return list(range(0, int(peak) + step + 1, step)) if peak > 0 else [0, 1]
+
+
+def line_chart(title: str, days: list[dict], series: dict[str, str], *, kind: str = "count") -> tuple[str, str]:
+    """An inline SVG and its CSS: one line per {label: field} over the days, fit for the site's
+    Content-Security-Policy (see csp_ready). kind: "count" (whole ticks), "amount" or "percent"."""
     chart = pygal.Line(
-        title=title, style=CleanStyle, js=[], disable_xml_declaration=True, show_dots=len(days) <= 31,
-        x_label_rotation=30, show_minor_x_labels=False, height=300, width=800, explicit_size=False,
-        value_formatter=(lambda v: f"{v:.0%}") if percent
-        else (lambda v: f"{v:,.1f}" if isinstance(v, float) else f"{v:,}"),
+        title=title, style=STYLE, js=[], disable_xml_declaration=True, show_dots=len(days) <= 31,
+        x_label_rotation=45, show_minor_x_labels=False, height=340, width=420, explicit_size=False,
+        legend_at_bottom=True, legend_at_bottom_columns=2, no_data_text="No data for these days yet",
+        value_formatter=(lambda v: f"{v:.0%}") if kind == "percent"
+        else (lambda v: f"{v:,.0f}") if kind == "count" else (lambda v: f"{v:,.1f}"),
     )
     labels = [day["day"].strftime("%b %d") for day in days]
     chart.x_labels = labels
-    chart.x_labels_major = labels[:: max(1, len(labels) // 10)]
-    for label, field in series.items():
-        chart.add(label, [None if day[field] is None else float(day[field]) for day in days])
-    return csp_ready(chart.render(is_unicode=True), nonce)
+    chart.x_labels_major = labels[:: max(1, len(labels) // 6)]
+    values = {label: [None if day[field] is None else float(day[field]) for day in days]
+              for label, field in series.items()}
+    if kind == "count":
+        chart.y_labels = count_ticks(max((v for line in values.values() for v in line if v is not None), default=0))
+    for label, line in values.items():
+        chart.add(label, line)
+    return csp_ready(chart.render(is_unicode=True))
 
 
-def csp_ready(svg: str, nonce: str) -> str:
-    """pygal's SVG without what a strict policy blocks: its config <script> (js=[] leaves it with
-    nothing to configure), style attributes (as SVG attributes instead), and its <style> with the
-    response's nonce."""
+def csp_ready(svg: str) -> tuple[str, str]:
+    """pygal's SVG without what a strict policy blocks, and its CSS apart: its config <script> (js=[]
+    leaves it with nothing to configure) and style attributes (as SVG attributes instead) go; its
+    <style> (rules scoped to the chart's own id) is returned to go into the page's <head> with the
+    response's nonce (a nonce on a <style> inside <svg> is not valid HTML). Its legend ids
+    ("activate-serie-0", for the script) repeat in every chart of a page, so they go too."""
     svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
+    svg = re.sub(r' id="activate-serie-\d+"', "", svg)
     svg = svg.replace('style="opacity: 0"', 'opacity="0"')
-    return svg.replace("<style", f'<style nonce="{nonce}"') if nonce else svg
+    # In the SVG it is XML-escaped ("&gt;"); a <style> in HTML reads it raw. pygal writes the rules
+    # from its own style settings, never from chart data, so nothing a member typed gets in there.
+    css = html.unescape("\n".join(re.findall(r"<style[^>]*>(.*?)</style>", svg, flags=re.S))).replace("</", "<\\/")
+    return re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S), css

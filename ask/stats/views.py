@@ -10,14 +10,14 @@ from ask.core.params import whole_number
 from ask.stats.charts import line_chart
 from ask.stats.selectors import ORDER_FIELDS, PERIODS, SITE_FIELDS, last_days
 
-CHARTS = [
+CHARTS = [  # title, {label: field}, kind (whole-number ticks for counts)
     ("Q&A activity", {"questions": "questions", "answers": "answers", "votes": "votes",
-                      "active users": "active_users"}, False),
-    ("Members", {"new users": "new_users", "activations": "activations"}, False),
-    ("Orders", {"placed": "placed", "delivered": "delivered", "cancelled": "cancelled"}, False),
-    ("Revenue of delivered orders", {"revenue": "revenue"}, False),
-    ("Minutes from order to delivery", {"average": "avg_minutes", "95th percentile": "p95_minutes"}, False),
-    ("Share delivered late", {"late": "late_share"}, True),
+                      "active users": "active_users"}, "count"),
+    ("Members", {"new users": "new_users", "activations": "activations"}, "count"),
+    ("Orders", {"placed": "placed", "delivered": "delivered", "cancelled": "cancelled"}, "count"),
+    ("Revenue of delivered orders", {"revenue": "revenue"}, "amount"),
+    ("Minutes from order to delivery", {"average": "avg_minutes", "95th percentile": "p95_minutes"}, "amount"),
+    ("Share delivered late", {"late": "late_share"}, "percent"),
 ]
 
 
@@ -32,12 +32,15 @@ def _days(request: HttpRequest) -> int:
 def stats_page(request: HttpRequest) -> HttpResponse:
     days = _days(request)
     rows = last_days(days)
-    charts = [{"title": title, "svg": mark_safe(line_chart(title, rows, series, percent=percent,
-                                                                 nonce=str(request.csp_nonce))),
-               "fields": list(series.values()), "labels": list(series)} for title, series, percent in CHARTS]
+    charts, css = [], []
+    for title, series, kind in CHARTS:
+        svg, chart_css = line_chart(title, rows, series, kind=kind)
+        charts.append({"title": title, "svg": mark_safe(svg), "fields": list(series.values()), "labels": list(series)})
+        css.append(chart_css)
     for chart in charts:
         chart["rows"] = [{"day": row["day"], "values": [row[f] for f in chart["fields"]]} for row in reversed(rows)]
-    return render(request, "stats/stats.html", {"charts": charts, "days": days, "periods": PERIODS})
+    return render(request, "stats/stats.html", {"charts": charts, "days": days, "periods": PERIODS,
+                                                "chart_css": mark_safe("\n".join(css))})
 
 
 @staff_required

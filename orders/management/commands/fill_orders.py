@@ -1,3 +1,6 @@
+from django.db.models import Min
+
+from ask.core.backfill import statistics_backfill
 from ask.jobs.command import JobCommand, positive_int
 from orders.filling import NoSuchUser, orders_fill, staff_add
 from orders.models import Order
@@ -33,4 +36,6 @@ class Command(JobCommand):
         job.count("orders", result.orders)
         job.count("customers", result.customers)
         job.count("rows", result.rows)
+        if not job.dry_run:
+            statistics_backfill(Order.objects.aggregate(first=Min("created_at"))["first"])
         return f"wrote {result.orders:,} orders for {result.customers} customers ({result.rows:,} rows)"

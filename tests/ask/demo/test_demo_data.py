@@ -58,3 +58,17 @@ def test_the_embedded_database_keeps_an_existing_demo_user_as_it_is(settings, tm
     assert demo.password == hash_before and "password is unchanged" in out
     assert not (tmp_path / "demo-password").exists()
     assert User.objects.filter(email__iexact="demo@example.com").count() == 1
+
+
+def test_the_demo_comes_with_statistics_for_every_day_it_covers(settings, tmp_path):
+    """Issue finding: after the first start every chart was flat at zero (calc_stats computes
+    yesterday and today only)."""
+    from ask.stats.models import OrdersDay, SiteDay
+
+    settings.VAR_DIR = tmp_path
+    run("--first-start")
+    days_with_questions = SiteDay.objects.filter(questions__gt=0).count()
+    assert days_with_questions > 100, f"a year of questions, {days_with_questions} days with some"
+    placed = OrdersDay.objects.filter(restaurant=None, placed__gt=0).count()
+    assert placed >= 25, f"a month of orders, {placed} days with some"
+    assert JobRun.objects.get(job="calc_stats").status == "ok"

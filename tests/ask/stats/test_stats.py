@@ -154,3 +154,22 @@ def test_figures_add_up_after_fill_db_fill_orders_the_processor_and_import_data(
     assert sum(site_wide.values_list("placed", flat=True)) == Order.objects.count()
     assert sum(site_wide.values_list("delivered", flat=True)) == Order.objects.filter(status="delivered").count()
     assert sum(site_wide.values_list("cancelled", flat=True)) == Order.objects.filter(status="cancelled").count()
+
+
+def test_count_charts_tick_in_whole_numbers_and_a_page_of_charts_repeats_no_id():
+    import re
+    from datetime import date, timedelta
+
+    from ask.stats.charts import count_ticks, line_chart
+
+    assert count_ticks(0) == [0, 1] and count_ticks(3) == [0, 1, 2, 3, 4]
+    assert count_ticks(47) == [0, 10, 20, 30, 40, 50] and count_ticks(1234) == [0, 300, 600, 900, 1200, 1500]
+    days = [{"day": date(2026, 11, 1) + timedelta(days=n), "new_users": n % 2} for n in range(30)]
+    svg = line_chart("Members", days, {"new users": "new_users"}, kind="count")[0] + line_chart(
+        "Again", days, {"new users": "new_users"}, kind="count")[0]
+    ticks = re.findall(r'<text x="-5" y="[^"]+" class="[^"]*">([^<]+)</text>', svg)
+    assert ticks and all(tick.isdigit() for tick in ticks), ticks
+    ids = re.findall(r' id="([^"]+)"', svg)
+    assert len(ids) == len(set(ids)), "every id once on the page"
+    assert "No data for these days yet" in line_chart("Empty", [], {"new users": "new_users"})[0]
+    assert "<style" not in svg, "its CSS goes into the page's head, with the nonce"

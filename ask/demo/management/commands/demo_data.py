@@ -1,4 +1,5 @@
-from ask.demo.services import DEMO_EMAIL, DemoRefused, demo_load
+from ask.core.backfill import statistics_backfill
+from ask.demo.services import DEMO_EMAIL, DemoRefused, data_first_day, demo_load
 from ask.jobs.command import JobCommand
 
 
@@ -29,4 +30,6 @@ class Command(JobCommand):
                              f"{result.password}\n(also in {result.password_file}, readable by you only)")
         job.count("questions", result.questions)
         job.count("orders", result.orders)
+        if result.questions or result.orders:
+            statistics_backfill(data_first_day())
         return "demo data loaded" if result.password else "demo data loaded; the demo user's password is unchanged"

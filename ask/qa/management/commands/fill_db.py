@@ -1,6 +1,8 @@
 from django.core.management.base import CommandError
+from django.db.models import Min
 
 from ask.core.databases import database_label
+from ask.core.backfill import statistics_backfill
 from ask.jobs.command import JobCommand, positive_int
 from ask.qa.filling import foreign_content, qa_fill
 from ask.qa.models import Question
@@ -31,6 +33,8 @@ class Command(JobCommand):
                             help="With --clear: yes, delete content that real members wrote too.")
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when there are questions already.")
         parser.add_argument("--seed", type=int, help="Random seed, for the same data set every time.")
+        parser.add_argument("--no-stats", action="store_true",
+                            help="Leave the statistics of the days filled to calc_stats --since (benchmarks).")
 
     def run(self, job) -> str:
         ratio, where = job.options["ratio"], database_label()
@@ -49,5 +53,7 @@ class Command(JobCommand):
         for name in ("users", "tags", "questions", "answers", "votes"):
             job.count(name, getattr(result, name))
         seconds = job.elapsed()
+        if not job.options["no_stats"]:
+            statistics_backfill(Question.objects.aggregate(first=Min("created_at"))["first"])
         cleared = f"deleted {_counted(result.cleared)}, then " if job.options["clear"] else ""
         return f"{where}: {cleared}wrote {result.rows:,} rows ({result.rows / max(seconds, 1e-9):,.0f} rows/s)"
