@@ -32,7 +32,10 @@ def site():
     UserFactory(email="staff@example.com", display_name="Staff", is_staff=True)
     question = question_create(author=asker, title="A wide traceback", text=WIDE_POST, tag_names=["python"])
     answer_create(author=UserFactory(display_name="Helper"), question=question, text=WIDE_POST, question_url="/")
-    return {"question": question, "asker": asker, "order": _cooking_order(asker)}
+    from tests.ask.jobs.factories import JobRunFactory
+
+    run = JobRunFactory(job="calc_stats", status="failed", error="RuntimeError: boom\nTraceback …")
+    return {"question": question, "asker": asker, "order": _cooking_order(asker), "run": run}
 
 
 def _cooking_order(customer):
@@ -63,7 +66,8 @@ def _pages(site) -> dict[str, list[str]]:
                     f"/u/{site['asker'].pk}/", "/accounts/login/", "/accounts/signup/", "/orders/"],
         "asker@example.com": ["/", f"/q/{q.pk}/", "/ask/", f"/q/{q.pk}/edit/", "/settings/", "/digest/",
                               "/orders/cart/", "/orders/mine/", f"/orders/{site['order'].pk}/", "/orders/staff/pasta/"],
-        "staff@example.com": ["/moderation/", "/stats/"],
+        "staff@example.com": ["/moderation/", "/stats/", "/jobs/", "/jobs/calc_stats/",
+                              f"/jobs/runs/{site['run'].pk}/"],
     }
 
 

@@ -72,11 +72,21 @@ def register(name: str, probe: Probe, *, vital: bool = False, needs_database: bo
 
 
 def register_defaults() -> None:
-    from ask.jobs.selectors import jobs_health
-
     register("database", _database, vital=True, needs_database=False)
     register("cache", _cache, needs_database=False)
-    register("jobs", jobs_health)
+    register("jobs", _jobs)
+
+
+def _jobs() -> tuple[bool, str, dict]:
+    """The scheduled jobs, with where staff read each problem in full (the Jobs pages)."""
+    from django.urls import reverse
+
+    from ask.jobs.selectors import jobs_health
+
+    ok, detail, data = jobs_health()
+    if data.get("problems"):
+        data["pages"] = {job: settings.ASK_SITE_URL + reverse("job", args=[job]) for job in data["problems"]}
+    return ok, detail, data
 
 
 def health_report() -> tuple[str, dict]:

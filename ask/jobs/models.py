@@ -48,6 +48,11 @@ class JobRun(models.Model):
     NOT_RUNS = (Status.SKIPPED, Status.MISSED)
 
     @property
+    def error_line(self) -> str:
+        """The error's first line ("RuntimeError: sample failure"): what lists show."""
+        return self.error.strip().splitlines()[0] if self.error.strip() else ""
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.finished_at is None:
             return None

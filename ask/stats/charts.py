@@ -1,16 +1,9 @@
 """SVG charts of the statistics, rendered on the server by pygal (readable without JavaScript)."""
-import html
 import math
-import re
 
 import pygal
-from pygal.style import CleanStyle
 
-# Drawn 420 wide and scaled to the page (site.css enlarges its text on a phone, where it is scaled down);
-# on a desktop the figure stops at 640 px. "No data" in the site's own type.
-STYLE = CleanStyle(font_family="system-ui, -apple-system, 'Segoe UI', sans-serif", label_font_size=14,
-                   major_label_font_size=14, legend_font_size=14, title_font_size=17, tooltip_font_size=14,
-                   no_data_font_size=18, value_font_size=14)
+from ask.core.charts import STYLE, csp_ready
 
 
 def count_ticks(peak: float) -> list[int]:
@@ -41,18 +34,3 @@ def line_chart(title: str, days: list[dict], series: dict[str, str], *, kind: st
     for label, line in values.items():
         chart.add(label, line)
     return csp_ready(chart.render(is_unicode=True))
-
-
-def csp_ready(svg: str) -> tuple[str, str]:
-    """pygal's SVG without what a strict policy blocks, and its CSS apart: its config <script> (js=[]
-    leaves it with nothing to configure) and style attributes (as SVG attributes instead) go; its
-    <style> (rules scoped to the chart's own id) is returned to go into the page's <head> with the
-    response's nonce (a nonce on a <style> inside <svg> is not valid HTML). Its legend ids
-    ("activate-serie-0", for the script) repeat in every chart of a page, so they go too."""
-    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
-    svg = re.sub(r' id="activate-serie-\d+"', "", svg)
-    svg = svg.replace('style="opacity: 0"', 'opacity="0"')
-    # In the SVG it is XML-escaped ("&gt;"); a <style> in HTML reads it raw. pygal writes the rules
-    # from its own style settings, never from chart data, so nothing a member typed gets in there.
-    css = html.unescape("\n".join(re.findall(r"<style[^>]*>(.*?)</style>", svg, flags=re.S))).replace("</", "<\\/")
-    return re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S), css

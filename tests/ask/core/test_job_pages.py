@@ -1,0 +1,83 @@
+"""The staff's Jobs pages: every scheduled job at a glance with the right status, one job's history
+and chart, one run in full; staff only; /healthz links its problems there."""
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tests.ask.jobs.factories import JobRunFactory
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+SCHEDULE = [("*/10 * * * *", "ask.jobs.cron.run", ["sample_job"]),
+            ("*/10 * * * *", "ask.jobs.cron.run", ["dying_job"]),
+            ("*/10 * * * *", "ask.jobs.cron.run", ["sleepy_job"]),
+            ("*/10 * * * *", "ask.jobs.cron.run", ["fine_job"])]
+
+
+@pytest.fixture
+def staff(settings) -> Client:
+    settings.CRONJOBS = SCHEDULE
+    settings.JOBS_STALE_INTERVALS = 3
+    client = Client()
+    client.force_login(UserFactory(is_staff=True))
+    return client
+
+
+def _row(page: str, job: str) -> str:
+    start = page.index(f'<a href="/jobs/{job}/">{job}</a>')
+    return page[start:page.index("</tr>", start)]
+
+
+def test_the_overview_shows_each_jobs_status_a_failed_a_dead_and_a_stale_one(staff):
+    now = timezone.now()
+    JobRunFactory(job="sample_job", status="failed", started_at=now - timedelta(minutes=1),
+                  error="RuntimeError: boom\nTraceback (most recent call last): …")
+    JobRunFactory(job="dying_job", status="running", started_at=now - timedelta(minutes=2))  # no process: dead
+    JobRunFactory(job="sleepy_job", status="ok", started_at=now - timedelta(hours=2))  # 12 intervals back
+    JobRunFactory(job="fine_job", status="ok", started_at=now - timedelta(minutes=3), summary="did 3 things")
+    page = staff.get("/jobs/").content.decode()
+    assert "status-failed\">failed<" in _row(page, "sample_job")
+    assert "sample_job: last run failed at" in page and "RuntimeError: boom" in page
+    assert "status-dead\">dead<" in _row(page, "dying_job") and "died without finishing" in page
+    assert "STALE" in _row(page, "sleepy_job") and "status-ok\">ok<" in _row(page, "sleepy_job")
+    fine = _row(page, "fine_job")
+    assert "status-ok\">ok<" in fine and "STALE" not in fine
+    assert f'<a href="/jobs/{"fine_job"}/">' in page
+
+
+def test_a_jobs_page_draws_its_runs_and_lists_its_failures_and_a_runs_page_has_it_all(staff):
+    now = timezone.now()
+    for minutes in (50, 40, 30):
+        JobRunFactory(job="sample_job", started_at=now - timedelta(minutes=minutes), summary="ok run",
+                      finished_at=now - timedelta(minutes=minutes, seconds=-7))
+    failed = JobRunFactory(job="sample_job", status="failed", started_at=now - timedelta(minutes=20),
+                           arguments={"batch_size": 10, "dry_run": False}, counters={"rows": 25},
+                           error="RuntimeError: boom\nTraceback (most recent call last):\n  File \"x.py\"")
+    page = staff.get("/jobs/sample_job/").content.decode()
+    assert "<svg" in page and "Seconds a run took" in page and "<style nonce=" in page
+    failures = page[page.index("Recent failures"):page.index("Latest runs")]
+    assert "RuntimeError: boom" in failures and "Traceback" not in failures, "one line each"
+    assert page.count('href="/jobs/runs/') >= 5
+    run = staff.get(f"/jobs/runs/{failed.pk}/").content.decode()
+    assert "batch_size" in run and "rows" in run and "25" in run
+    assert 'File &quot;x.py&quot;' in run, "the whole traceback, escaped"
+    assert staff.get("/jobs/runs/999999/").status_code == 404
+    assert staff.get("/jobs/no_such_job/").status_code == 404
+
+
+def test_only_staff_see_the_jobs_pages(settings):
+    settings.CRONJOBS = SCHEDULE
+    run = JobRunFactory(job="sample_job")
+    for url in ("/jobs/", "/jobs/sample_job/", f"/jobs/runs/{run.pk}/"):
+        assert Client().get(url)["Location"].startswith("/accounts/login/?next=")
+        member = Client()
+        member.force_login(UserFactory())
+        assert member.get(url).status_code == 404
+
+
+def test_healthz_links_each_job_problem_to_its_page(staff, client):
+    JobRunFactory(job="sample_job", status="failed", error="RuntimeError: boom")
+    body = client.get("/healthz", HTTP_AUTHORIZATION="Bearer test-healthz-token").json()
+    assert body["checks"]["jobs"]["data"]["pages"]["sample_job"].endswith("/jobs/sample_job/")

@@ -1,0 +1,33 @@
+"""The Jobs pages in a real browser, on a phone and a desktop: a staff member goes from the overview
+to a job and to one of its runs; nothing is wider than the screen."""
+import pytest
+from django.utils import timezone
+
+from tests.ask.jobs.factories import JobRunFactory
+from tests.ask.qa.test_editing_browser import _look
+from tests.ask.qa.test_qa_browser import log_in
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_staff_open_the_jobs_page_a_job_and_a_failed_run(live_server, page, width):
+    UserFactory(email="staff@example.com", display_name="Staff", is_staff=True)
+    JobRunFactory(job="calc_stats", summary="2 day(s)", counters={"days": 2})
+    failed = JobRunFactory(job="calc_stats", status="failed", started_at=timezone.now(),
+                           error="OperationalError: canceling statement due to statement timeout\n" + "Traceback "
+                           "(most recent call last):\n  File \"/srv/ask/ask/stats/compute.py\", line 140, in "
+                           "stats_calculate\n    " + "x" * 300)
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, live_server.url, "staff@example.com")
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    assert page.get_by_role("heading", name="Jobs").is_visible()
+    assert "calc_stats: last run failed at" in page.content()
+    _look(page, "jobs-overview", width)
+    page.get_by_role("link", name="calc_stats").first.click()
+    assert page.get_by_role("heading", name="calc_stats").is_visible()
+    _look(page, "jobs-job", width)
+    page.locator(f'a[href="/jobs/runs/{failed.pk}/"]').first.click()
+    assert "canceling statement due to statement timeout" in page.locator("pre.run-error").inner_text()
+    _look(page, "jobs-run", width)
