@@ -47,13 +47,17 @@ class Command(JobCommand):
         meter = job.meter(total=ratio * 311, desc="fill_db", unit="rows")  # ≈ rows written, votes may be fewer
         result = qa_fill(ratio=ratio, seed=job.options["seed"], progress=meter.update, clear=job.options["clear"])
         meter.close()
-        sidebar_calculate()
+        fill_db_rate = result.rows / max(job.elapsed(), 1e-9)
+        self._derived(job)
         for name, count in result.cleared.items():
             job.count(f"{name} deleted", count)
         for name in ("users", "tags", "questions", "answers", "votes"):
             job.count(name, getattr(result, name))
-        seconds = job.elapsed()
+        cleared = f"deleted {_counted(result.cleared)}, then " if job.options["clear"] else ""
+        return f"{where}: {cleared}wrote {result.rows:,} rows ({fill_db_rate:,.0f} rows/s)"
+
+    def _derived(self, job) -> None:
+        """The sidebar, and the statistics of the days filled (unless --no-stats)."""
+        sidebar_calculate()
         if not job.options["no_stats"]:
             statistics_backfill(Question.objects.aggregate(first=Min("created_at"))["first"])
-        cleared = f"deleted {_counted(result.cleared)}, then " if job.options["clear"] else ""
-        return f"{where}: {cleared}wrote {result.rows:,} rows ({result.rows / max(seconds, 1e-9):,.0f} rows/s)"
