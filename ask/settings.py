@@ -56,9 +56,11 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "axes",
     "csp",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # /metrics' request figures (with After, last)
     "django.middleware.security.SecurityMiddleware",
     "ask.core.hostile_input.RefuseNulMiddleware",
     "ask.core.errors.StyledMethodNotAllowedMiddleware",
@@ -73,7 +75,7 @@ MIDDLEWARE = [
     "accounts.timezones.MemberTimeZoneMiddleware",  # a member's times in their own zone
     "csp.middleware.CSPMiddleware",
     "ask.core.headers.PrivatePagesMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: turns a refused log-in into the lock-out page
+    "axes.middleware.AxesMiddleware", "django_prometheus.middleware.PrometheusAfterMiddleware",  # axes: lock-out page
 ]
 
 ROOT_URLCONF = "ask.urls"
@@ -245,7 +247,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # failed attempts are what throttling needs; no table of every log-in
 AXES_VERBOSE = False
 # /healthz: details for staff and `Authorization: Bearer HEALTHZ_TOKEN`; checks rerun every N seconds.
-HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
+# /metrics (Prometheus): only with `Authorization: Bearer METRICS_TOKEN`; unset, it answers 404.
+HEALTHZ_TOKEN, METRICS_TOKEN = env_str("HEALTHZ_TOKEN"), env_str("METRICS_TOKEN")
 HEALTHZ_CACHE_SECONDS = float(env_str("HEALTHZ_CACHE_SECONDS", "5"))
 # How many proxies of ours stand in front of the site (nginx: 1); see ask.core.clients.
 ASK_TRUSTED_PROXIES = env_int("ASK_TRUSTED_PROXIES", 0)
@@ -275,8 +278,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Orders ---------------------------------------------------------------------------------------
-# Planning (orders.planning): the driver is due at the restaurants this long before the latest moment
-# the road allows; an order expected later than its time plus ORDERS_ON_TIME_MINUTES is late (told).
+# Planning (orders.planning): pickup this long before the road needs it; later than eta + ON_TIME: late.
 ORDERS_PLAN_MARGIN_SECONDS = env_int("ORDERS_PLAN_MARGIN_SECONDS", 60)
 ORDERS_ON_TIME_MINUTES = env_int("ORDERS_ON_TIME_MINUTES", 5)
 ORDERS_MIN_NOTICE_MINUTES = env_int("ORDERS_MIN_NOTICE_MINUTES", 30)  # the earliest ETA, from now
@@ -372,9 +374,8 @@ LOGGING = {
         "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
         # Django logs every 4xx as a warning; that is the access log's job.
         "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
-        # post_office says "Started sending 0 emails" twice per idle pass (cron would mail it each
-        # minute); send_queued_mail reports what it did itself. Having a handler here also stops
-        # post_office installing its own stderr handler.
+        # Not post_office's "Started sending 0 emails" each idle pass (send_queued_mail says what it did);
+        # a handler here also stops post_office installing its own.
         "post_office": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },
 }

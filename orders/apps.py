@@ -8,4 +8,8 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
+        from ask.core import metrics
         from orders import checks, data_specs  # noqa: F401  (register the system checks and import/export specs)
+        from orders.metrics import orders_gauges
+
+        metrics.register("orders", orders_gauges)

@@ -11,6 +11,8 @@ Each thread has its own database connection (CONN_MAX_AGE keeps it): WEB_WORKERS
 host must stay under PostgreSQL's max_connections with the jobs' and the other hosts'.
 """
 import os
+import shutil
+from pathlib import Path
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_WORKERS", "2"))
@@ -21,3 +23,21 @@ keepalive = 5
 # var/run/gunicorn.sock (scripts/run --nginx) for this user only: gunicorn believes the forwarding
 # headers of whoever connects, so another local user must not reach it past nginx.
 umask = 0o077
+
+# /metrics (ask.core.metrics): each worker keeps its request figures in files here, and a scrape of any
+# worker sums every worker's (prometheus_client's multiprocess mode). Emptied at each start; a worker
+# that exits is marked dead so its gauges go.
+_METRICS = Path(os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(Path(os.environ.get("ASK_VAR_DIR", Path(__file__).resolve().parent.parent / "var")) / "prometheus")))
+
+
+def on_starting(server) -> None:
+    shutil.rmtree(_METRICS, ignore_errors=True)
+    _METRICS.mkdir(parents=True, mode=0o700)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

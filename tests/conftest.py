@@ -127,16 +127,16 @@ def smtp(settings):
 
 @pytest.fixture
 def gunicorn_factory(var_dir):
-    """start(**env) -> base URL: gunicorn as scripts/run starts it (scripts/gunicorn.conf.py) with one
-    worker, on the test database, stopped at the end."""
+    """start(workers=1, **env) -> base URL: gunicorn as scripts/run starts it (scripts/gunicorn.conf.py),
+    on the test database, stopped at the end."""
     procs = []
 
-    def start(**env_overrides) -> str:
+    def start(workers: int = 1, **env_overrides) -> str:
         port = free_port()
         env = process_env(var_dir, **env_overrides)
         proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "ask.wsgi", "--config", str(ROOT / "scripts/gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         procs.append(proc)

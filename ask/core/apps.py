@@ -10,6 +10,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Site machinery"
 
     def ready(self) -> None:
-        from ask.core import checks, health  # noqa: F401  (registers the system checks)
+        from ask.core import checks, health, metrics  # noqa: F401  (registers the system checks)
+        from ask.core.metrics_jobs import jobs_gauges, outbox_gauges
 
         health.register_defaults()
+        metrics.register("jobs", jobs_gauges)
+        metrics.register("outbox", outbox_gauges)
