@@ -81,3 +81,26 @@ def test_healthz_links_each_job_problem_to_its_page(staff, client):
     JobRunFactory(job="sample_job", status="failed", error="RuntimeError: boom")
     body = client.get("/healthz", HTTP_AUTHORIZATION="Bearer test-healthz-token").json()
     assert body["checks"]["jobs"]["data"]["pages"]["sample_job"].endswith("/jobs/sample_job/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_killed_with_kill_9_shows_dead_and_a_slot_nobody_ran_shows_missed(settings, var_dir):
+    from datetime import datetime
+
+    from ask.jobs.models import JobRun
+    from ask.jobs.slots import slot_label
+    from tests.support import process_env, start_manage, wait_for
+
+    slot = (datetime.now().astimezone() - timedelta(minutes=10)).replace(second=0, microsecond=0)
+    settings.CRONJOBS = [("*/10 * * * *", "ask.jobs.cron.run", ["sample_job"]),
+                         (f"{slot.minute} {slot.hour} * * *", "ask.jobs.cron.run", ["daily_job"])]
+    JobRunFactory(job="daily_job", started_at=slot - timedelta(days=1), slot=slot - timedelta(days=1))
+    proc = start_manage("sample_job", "--sleep", "30", env=process_env(var_dir))
+    wait_for(lambda: JobRun.objects.filter(job="sample_job", status="running").exists(), 20, what="the run")
+    proc.kill()
+    proc.wait()
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True))
+    page = staff.get("/jobs/").content.decode()
+    assert "status-dead\">dead<" in _row(page, "sample_job") and "died without finishing" in page
+    assert f"MISSED {slot_label(slot)}" in _row(page, "daily_job")
