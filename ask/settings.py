@@ -110,9 +110,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded site has several writers (web workers, jobs): WAL lets readers go on beside a
-    # writer, IMMEDIATE transactions queue for the write lock instead of failing with "database is
-    # locked" when a read turns into a write, and the timeout is how long they queue.
+    # Several writers (web workers, jobs): WAL lets readers go on beside a writer; IMMEDIATE transactions
+    # queue (timeout) for the write lock instead of failing "database is locked" when a read writes.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20, "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -135,8 +134,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _options["options"] = " ".join(filter(None, [
             _options.get("options"), f"-c lock_timeout={env_int('DB_WEB_LOCK_TIMEOUT_MS', 2000)}",
             f"-c statement_timeout={env_int('DB_WEB_STATEMENT_TIMEOUT_MS', 10000)}"]))
-# The jobs' advisory locks need a real session, which a transaction pooler does not keep: with
-# DATABASE_URL through one, point this at PostgreSQL itself (README "Jobs").
+_ENGINE = DATABASES["default"]["ENGINE"]  # django-prometheus' wrapper of it: queries counted for /metrics
+DATABASES["default"]["ENGINE"] = _ENGINE.replace("django.db.", "django_prometheus.db.")
+# The jobs' advisory locks need a real session, not a transaction pooler's (README "Jobs").
 JOBS_LOCK_DATABASE_URL = env_str("JOBS_LOCK_DATABASE_URL") or DATABASE_URL
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -22,6 +22,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.memcached import PyMemcacheCache
 from django.core.files import locks
+from django_prometheus.cache.backends.memcached import MemcachedPrometheusCacheMixin
 from pymemcache.client.hash import HashClient
 from pymemcache.client.rendezvous import RendezvousHash
 
@@ -54,7 +55,10 @@ class KeyKeepingHashClient(HashClient):
         return super()._safely_run_set_many(client, values, *args, **kwargs)
 
 
-class PersistentPyMemcacheCache(PyMemcacheCache):
+class PersistentPyMemcacheCache(MemcachedPrometheusCacheMixin, PyMemcacheCache):
+    """Django's pymemcache backend with the key-keeping ring and the signed codec; its gets are
+    counted for /metrics (hits and misses, django-prometheus)."""
+
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = KeyKeepingHashClient

@@ -77,9 +77,13 @@ def test_the_orders_figures_count_orders_on_their_way_and_late_ones(scrape):
         assert scrape()[("ask_orders_late", ())] == 1, "past its delivery time"
 
 
-def test_request_figures_come_from_django_prometheus(scrape):
+def test_request_database_and_cache_figures_come_from_django_prometheus(scrape, settings):
     Client().get("/hot/")
-    assert any(name == "django_http_requests_total_by_method_total" for name, _ in scrape())
+    names = {name for name, _ in scrape()}
+    assert "django_http_requests_total_by_method_total" in names
+    assert "django_db_execute_total" in names, "the database backend is django-prometheus' wrapper"
+    if "Memcache" in settings.CACHES["default"]["BACKEND"]:
+        assert "django_cache_get_total" in names, "memcached gets counted (hits and misses)"
 
 
 @pytest.mark.django_db(transaction=True)

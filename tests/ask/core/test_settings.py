@@ -27,7 +27,7 @@ def settings_for(env: dict, var_dir) -> dict:
 
 def test_nothing_configured_runs_embedded_on_sqlite_file_cache_and_file_mail(var_dir):
     shown = settings_for({}, var_dir)
-    assert shown["db"] == "django.db.backends.sqlite3"
+    assert shown["db"] == "django_prometheus.db.backends.sqlite3", "Django's, its queries counted for /metrics"
     assert shown["db_name"] == str(var_dir / "ask.sqlite3")
     assert shown["cache"] == "ask.core.cache_backend.SignedFileBasedCache"
     assert shown["location"] == str(var_dir / "cache")
@@ -40,7 +40,7 @@ def test_database_url_and_memcached_servers_switch_to_postgres_and_a_memcached_p
         {"DATABASE_URL": "postgres://app@db.internal:5432/ask", "MEMCACHED_SERVERS": "10.0.0.1:11211, 10.0.0.2:11211"},
         var_dir,
     )
-    assert shown["db"] == "django.db.backends.postgresql"
+    assert shown["db"] == "django_prometheus.db.backends.postgresql"
     assert shown["db_name"] == "ask"
     assert shown["conn_max_age"] == 60, "persistent connections are the biggest single speed-up"
     assert shown["cache"] == "ask.core.cache_backend.PersistentPyMemcacheCache"
