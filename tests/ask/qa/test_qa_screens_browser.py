@@ -80,7 +80,7 @@ def test_a_staff_members_header_fits_a_phone(live_server, page):
     log_in(page, live_server.url, "staff@example.com")
     page.goto(live_server.url + "/")
     assert page_is_no_wider_than_the_screen(page)
-    assert page.locator(".site-nav a").count() == 9
+    assert page.locator(".site-nav a").count() == 10
     if os.environ.get("ASK_SCREENSHOTS"):
         page.screenshot(path=f"{os.environ['ASK_SCREENSHOTS']}/header-staff-390.png")
 
