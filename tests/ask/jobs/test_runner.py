@@ -127,11 +127,7 @@ def test_jobs_lock_per_site_so_a_second_site_on_the_same_database_is_not_blocked
     other_site = manage("sample_job", env=process_env(var_dir, ASK_SITE_NAME="staging"))
     assert other_site.returncode == 0 and "skipped" not in other_site.stdout
     holder.communicate(timeout=30)
-    runs = list(JobRun.objects.values_list("pid", "status", "host", "started_at"))
-    # Both ran: the holder's and the other site's (a process another test left behind may add its own).
-    assert JobRun.objects.get(pid=holder.pid).status == "ok", runs
-    assert JobRun.objects.filter(status="ok").exclude(pid=holder.pid).exists(), runs
-    assert not JobRun.objects.filter(status="skipped").exists(), runs
+    assert sorted(JobRun.objects.values_list("status", flat=True)) == ["ok", "ok"]
 
 
 @pytest.mark.django_db(transaction=True)
