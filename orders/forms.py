@@ -15,6 +15,7 @@ class CheckoutForm(forms.Form):
 
     def __init__(self, *args, slots: list[Slot], **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.slots = slots
         self.slot_groups = grouped(slots)
         self.fields["eta"].choices = [("", "Choose a time"), *self.slot_groups]
         self.fields["address"].widget.attrs.update(autocomplete="street-address")

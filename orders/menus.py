@@ -10,6 +10,7 @@ from datetime import datetime
 from django.core.cache import cache
 from django.utils import timezone
 
+from orders import selectors
 from orders.cache_keys import MENU_DATA
 from orders.models import Restaurant
 from orders.services import restaurant_is_open
@@ -25,7 +26,7 @@ def _menu_data() -> list[dict]:
              "closes_at": r.closes_at.strftime("%H:%M:%S"),
              "dishes": [{"pk": d.pk, "name": d.name, "description": d.description, "price": str(d.price),
                          "available": d.available} for d in r.dishes.all()]}
-            for r in Restaurant.objects.prefetch_related("dishes").order_by("name")]
+            for r in selectors.menu()]
     cache.set(MENU_DATA, data, MENU_SECONDS)
     return data
 

@@ -18,7 +18,7 @@ from orders import clock
 from orders.cache_keys import MENU_DATA
 from orders.models import Delivery, Dish, Order, OrderEvent, OrderItem, Restaurant, Ticket
 from orders.money import delivery_fee
-from orders.planning import cook_estimates, earliest_eta, plan_backward
+from orders.planning import CourierEstimate, cook_estimates, earliest_eta, plan_backward
 from orders.providers import courier_for
 from orders.states import (
     DELIVERY_TRANSITIONS,
@@ -139,11 +139,17 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
     return order
 
 
+def order_estimates(restaurants) -> tuple[dict, CourierEstimate]:
+    """The estimates a new order is planned with: each restaurant's cooking time and the courier's
+    (placing an order, and the slots checkout offers)."""
+    cook = cook_estimates(sorted(restaurants, key=lambda r: r.pk))
+    return cook, courier_for(Order.DeliveryProvider.POLLED).estimate()
+
+
 def _first_step(now: datetime, eta: datetime, restaurants: set[Restaurant]) -> datetime:
     """When the processor is first needed for an order (orders.planning); refuses an eta no plan
     started now can keep, naming the earliest one that can."""
-    cook = cook_estimates(sorted(restaurants, key=lambda r: r.pk))
-    courier = courier_for(Order.DeliveryProvider.POLLED).estimate()
+    cook, courier = order_estimates(restaurants)
     earliest = earliest_eta(now, cook, courier)
     if eta < earliest:
         shown = timezone.localtime(earliest + timedelta(seconds=59))  # the next whole minute, the reader's zone

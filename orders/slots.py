@@ -12,10 +12,9 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 
-from orders.models import Order, Restaurant
-from orders.planning import cook_estimates, earliest_eta
-from orders.providers import courier_for
-from orders.services import restaurant_is_open
+from orders.models import Restaurant
+from orders.planning import earliest_eta
+from orders.services import order_estimates, restaurant_is_open
 
 STEP = timedelta(minutes=15)
 VALUE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})Z", re.ASCII)
@@ -36,8 +35,7 @@ def earliest_delivery(now: datetime, restaurants: list[Restaurant]) -> datetime:
     notice = now + timedelta(minutes=settings.ORDERS_MIN_NOTICE_MINUTES)
     if not restaurants:
         return notice
-    courier = courier_for(Order.DeliveryProvider.POLLED).estimate()
-    return max(notice, earliest_eta(now, cook_estimates(restaurants), courier))
+    return max(notice, earliest_eta(now, *order_estimates(restaurants)))
 
 
 def delivery_slots(*, now: datetime, restaurants: list[Restaurant], zone: tzinfo) -> list[Slot]:

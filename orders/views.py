@@ -62,15 +62,14 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     return redirect("orders:menu" if request.POST.get("add") else "orders:cart")
 
 
-def _checkout_page(request: HttpRequest, form: CheckoutForm | None = None, status: int = 200) -> HttpResponse:
-    lines, items_total = cart.cart_lines(cart.cart_get(request))
-    slots = _slots(lines)
+def _checkout_page(request: HttpRequest, lines: list[dict], items_total, form: CheckoutForm | None = None,
+                   status: int = 200) -> HttpResponse:
     if form is None:
-        form = CheckoutForm(slots=slots)
+        form = CheckoutForm(slots=_slots(lines))
     fee = delivery_fee()
     return render(request, "orders/cart.html", {
         "lines": lines, "items_total": items_total, "fee": fee, "total": items_total + fee, "form": form,
-        "no_slots": bool(lines) and not slots, "zone": timezone.get_current_timezone_name()}, status=status)
+        "no_slots": bool(lines) and not form.slots, "zone": timezone.get_current_timezone_name()}, status=status)
 
 
 def _slots(lines: list[dict]) -> list:
@@ -81,7 +80,7 @@ def _slots(lines: list[dict]) -> list:
 @require_GET
 def cart_page(request: HttpRequest) -> HttpResponse:
     cart.cart_prune(request)
-    return _checkout_page(request)
+    return _checkout_page(request, *cart.cart_lines(cart.cart_get(request)))
 
 
 @login_required
@@ -89,7 +88,7 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 def checkout(request: HttpRequest) -> HttpResponse:
     """Place the order; a problem is shown at its field with everything typed kept (status 400)."""
     cart.cart_prune(request)
-    lines, _ = cart.cart_lines(cart.cart_get(request))
+    lines, items_total = cart.cart_lines(cart.cart_get(request))
     if not lines:  # emptied in another tab
         messages.error(request, "Your cart is empty: add a dish first.")
         return redirect("orders:cart")
@@ -104,7 +103,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             cart.cart_clear(request)
             messages.success(request, f"Order {order.pk} placed.")
             return redirect("orders:order", pk=order.pk)
-    return _checkout_page(request, form, status=400)
+    return _checkout_page(request, lines, items_total, form, status=400)  # the same lines and slots
 
 
 @login_required
