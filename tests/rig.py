@@ -22,8 +22,19 @@ from tests.support import PYTHON, ROOT, free_port, wait_for
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
+class CommandFailed(subprocess.CalledProcessError):
+    """A rig command that failed, its output in the message (pytest shows str(), not .stderr)."""
+
+    def __str__(self) -> str:
+        said = (self.stderr or self.stdout or "").strip()[-2000:]
+        return super().__str__() + (f"\n{said}" if said else " It printed nothing.")
+
+
 def _run(*argv: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(list(argv), check=True, capture_output=True, text=True, **kwargs)
+    done = subprocess.run(list(argv), capture_output=True, text=True, **kwargs)
+    if done.returncode:
+        raise CommandFailed(done.returncode, done.args, done.stdout, done.stderr)
+    return done
 
 
 class Rig:
