@@ -27,6 +27,11 @@ CRONJOBS = [
     # Database backup: nightly at 02:30, the quietest hour; crontab.txt runs it through
     # scripts/backup.sh (a 3 h timeout). Never beside restore_db: the two share one lock.
     ("30 2 * * *", "ask.jobs.cron.run", ["backup_db"]),
+    # Continuous archiving (BACKUP_WAL_ARCHIVE; without it a run does nothing): the write-ahead log
+    # streamed for 55 s each minute, one host at a time; the replication slot keeps what a gap wrote.
+    ("* * * * *", "ask.jobs.cron.run", ["archive_wal", "--loop", "--max-seconds", "55"]),
+    # Base backup (the cluster copied, for restores to a moment): daily at 01:37, before the dump.
+    ("37 1 * * *", "ask.jobs.cron.run", ["base_backup"]),
     # The newest backup restored into a scratch database and counted: Sundays at 04:47.
     ("47 4 * * 0", "ask.jobs.cron.run", ["verify_backup"]),
     # Abandoned sign-ups and expired activation keys: daily at 04:07, after the 03:xx housekeeping.

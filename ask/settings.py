@@ -18,11 +18,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ASK_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)  # made readable by the site's user only
 
-# Names this installation: it prefixes cache keys, job locks and the crontab comment, so two sites
-# (or production and staging) sharing one PostgreSQL, Memcached or user crontab stay apart.
+# Names this installation (cache keys, job locks, crontab comment): sites sharing servers stay apart.
 SITE_NAME = env_str("ASK_SITE_NAME", "ask")
-# This host's name in job records and "already ran for 10:03 on web1" (default: the machine's name).
-HOST_NAME = env_str("ASK_HOSTNAME") or socket.gethostname()
+HOST_NAME = env_str("ASK_HOSTNAME") or socket.gethostname()  # in job records: "already ran for 10:03 on web1"
 
 DEBUG = env_bool("DEBUG", False)  # off by default: the embedded site behaves like production.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -141,9 +139,8 @@ JOBS_LOCK_DATABASE_URL = env_str("JOBS_LOCK_DATABASE_URL") or DATABASE_URL
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------------
-# MEMCACHED_SERVERS ("host:port,host:port") switches to a Memcached pool; keys are spread over the
-# servers. Short timeouts and ignore_exc make an outage a cache miss (pages slower, never a 500), and
-# a server that fails is left alone for CACHE_DEAD_SECONDS instead of costing a timeout per request.
+# MEMCACHED_SERVERS ("host:port,...") switches to a Memcached pool. Short timeouts and ignore_exc make an
+# outage a miss (slower, never a 500); a failed server is left alone for CACHE_DEAD_SECONDS.
 MEMCACHED_SERVERS = env_list("MEMCACHED_SERVERS", "")
 # django-ratelimit knows cache backends by class path only; ours is PyMemcacheCache (atomic incr).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
@@ -182,8 +179,7 @@ else:
 # How long a web process reuses a page it fetched from the page cache (seconds; 0 turns it off).
 ASK_PAGE_LOCAL_SECONDS = float(env_str("ASK_PAGE_LOCAL_SECONDS", "1"))
 
-# Database sessions, not cached ones: a session deleted at log-out while Memcached is down must not
-# come back from the cache when it returns.
+# Database sessions: one deleted at log-out while Memcached is down must not come back from the cache.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Users ----------------------------------------------------------------------------------------
@@ -347,15 +343,20 @@ BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 # The key signing backups (ask.core.backup_signing), outside BACKUP_DIR; BACKUP_SIGNING_KEY wins over the file.
 BACKUP_SIGNING_KEY = env_str("BACKUP_SIGNING_KEY")
 BACKUP_SIGNING_KEY_FILE = Path(env_str("BACKUP_SIGNING_KEY_FILE", str(VAR_DIR / "backup-signing-key")))
-# pg_dump's compression: most of a dump's time goes into it (655 MB: 16.8 s at the default, 2.0 s
-# uncompressed); 1 keeps most of the size gain for a fraction of the time.
-BACKUP_COMPRESSION = env_int("BACKUP_COMPRESSION", 1)
+BACKUP_COMPRESSION = env_int("BACKUP_COMPRESSION", 1)  # pg_dump's: 1 keeps most of the gain (655 MB: 2.0 s vs 16.8)
 BACKUP_KEEP_DAILY = env_int("BACKUP_KEEP_DAILY", 7)  # rotation: the newest backup of each of 7 days
 BACKUP_KEEP_WEEKLY = env_int("BACKUP_KEEP_WEEKLY", 4)  # ... and of each of 4 weeks
+# Continuous archiving (README "Backups"): archive_wal streams the log, base_backup copies the cluster.
+BACKUP_WAL_ARCHIVE = env_bool("BACKUP_WAL_ARCHIVE", False)
+BACKUP_REPLICATION_URL = env_str("BACKUP_REPLICATION_URL") or DATABASE_URL  # a role WITH REPLICATION
+BACKUP_BASE_KEEP = env_int("BACKUP_BASE_KEEP", 7)  # base backups kept: the days a restore can go back
+BACKUP_ARCHIVE_MAX_LAG_SECONDS = env_int("BACKUP_ARCHIVE_MAX_LAG_SECONDS", 300)  # /healthz degrades past it
+BACKUP_VERIFIED_MAX_DAYS = env_int("BACKUP_VERIFIED_MAX_DAYS", 8)  # ... and past a verified backup this old
+BACKUP_PG_BINDIR = env_str("BACKUP_PG_BINDIR")  # the server's programs for a restore; default by its version
 
 # --- Logging --------------------------------------------------------------------------------------
-# One line per event (tracebacks folded into the line), to stderr so journald or docker keep it, or
-# to LOG_FILE (scripts/cron-job sets var/log/jobs.log, so cron mails a failing job's one line only).
+# One line per event (tracebacks folded in), to stderr for journald, or to LOG_FILE (scripts/cron-job sets
+# var/log/jobs.log, so cron mails a failing job's one line only).
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FILE = env_str("LOG_FILE")
 LOG_FORMAT = env_choice("LOG_FORMAT", "line", ["line", "json"])  # json: one JSON object a line (ask.log)
@@ -390,8 +391,7 @@ JOBS_STALE_INTERVALS = env_int("JOBS_STALE_INTERVALS", 3)  # STALE after this ma
 JOBS_LOCK_CHECK_SECONDS = float(env_str("JOBS_LOCK_CHECK_SECONDS", "2"))
 JOBS_LOCK_DIR = VAR_DIR / "locks"  # file locks for jobs when the database is SQLite
 
-# django-crontab: `manage.py crontab add|show|remove` installs CRONJOBS into the user's crontab.
-# Lines run through scripts/cron-job, which loads the environment file and applies a timeout.
+# django-crontab: `manage.py crontab add|show|remove` installs CRONJOBS; lines run through scripts/cron-job.
 CRONTAB_DJANGO_PROJECT_NAME = "ask"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
 CRONTAB_PYTHON_EXECUTABLE = f"{BASE_DIR / 'scripts' / 'cron-job'} --python"

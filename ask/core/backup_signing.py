@@ -9,6 +9,8 @@ a dump (to a date in the future, to make it "newest") breaks its signature.
 """
 import hashlib
 import hmac
+import json
+import os
 import secrets
 from pathlib import Path
 
@@ -63,3 +65,29 @@ def signature_verify(path: Path, digest: str) -> None:
     if not hmac.compare_digest(sig.read_text().strip(), _mac(path.name, digest, signing_key())):
         raise SignatureError(f"{path}: its signature does not match; refusing a backup this site did not sign "
                              "(or one renamed since).")
+
+
+def signed_json_write(path: Path, body: dict) -> None:
+    """A manifest (the WAL archive's, a base backup's) written whole with its MAC inside, under a
+    temporary name renamed over the old one: a reader sees the old manifest or the new, never half."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    partial = path.with_name(path.name + ".partial")
+    private_write(partial, json.dumps({"body": body, "mac": _mac(path.name, digest, signing_key(create=True))},
+                                      sort_keys=True, indent=1) + "\n")
+    os.replace(partial, path)
+
+
+def signed_json_read(path: Path) -> dict:
+    """The body of a manifest this site signed under this name; SignatureError otherwise."""
+    try:
+        data = json.loads(path.read_text())
+        body, mac = data["body"], data["mac"]
+    except FileNotFoundError:
+        raise SignatureError(f"{path}: missing.") from None
+    except (ValueError, KeyError, TypeError):
+        raise SignatureError(f"{path}: not a manifest this site wrote (unreadable JSON).") from None
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(path.name, digest, signing_key())):
+        raise SignatureError(f"{path}: its signature does not match; refusing a manifest this site did not sign.")
+    return body

@@ -11,6 +11,7 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 from psycopg2 import sql
 
 from ask.core.backup_signing import SignatureError, backup_sign, signature_path, signature_verify
+from ask.core.media_archive import media_archive_write
 from ask.core.private_files import make_private, private_dir, private_open, private_write
 
 SUFFIX = {"postgresql": ".dump", "sqlite": ".sqlite3"}
@@ -44,12 +46,12 @@ class BackupResult:
     deleted: list
 
 
-def _db() -> dict:
+def site_database() -> dict:
     return settings.DATABASES["default"]
 
 
 def _pg_env() -> dict:
-    db = _db()
+    db = site_database()
     env = {**os.environ, "PGHOST": db.get("HOST") or "", "PGPORT": str(db.get("PORT") or ""),
            "PGUSER": db.get("USER") or "", "PGDATABASE": db["NAME"]}
     if db.get("PASSWORD"):
@@ -101,6 +103,12 @@ def _stamp_of(path: Path, match: re.Match | None = None) -> datetime | None:
         return None
 
 
+def backup_stamp(path: Path) -> datetime | None:
+    """When backup_db made the file, by its name (aware, UTC)."""
+    stamp = _stamp_of(path)
+    return stamp.replace(tzinfo=dt_timezone.utc) if stamp else None
+
+
 def pg_dump_compatible(server_version_num: int, pg_dump_version: str) -> None:
     """pg_dump must be at least the server's major version; raise BackupError saying what to install."""
     match = re.search(r"(\d+)(?:\.(\d+))?", pg_dump_version)
@@ -135,16 +143,35 @@ def backup_create(*, keep_daily: int, keep_weekly: int, dry_run: bool = False) -
                   f"--file={partial}"], "pg_dump")
             _run(["pg_restore", "--list", str(partial)], "pg_restore --list (checking the new dump)")
         else:
-            _sqlite_backup(Path(_db()["NAME"]), partial)
+            _sqlite_backup(Path(site_database()["NAME"]), partial)
         make_private(partial)
         digest = sha256_of(partial)
         os.replace(partial, final)
         private_write(checksum_path(final), f"{digest}  {final.name}\n")
         backup_sign(final, digest)
+        _media_beside(final)
     finally:
         partial.unlink(missing_ok=True)
     deleted = backups_rotate(backup_dir, keep_daily, keep_weekly)
     return BackupResult(final, final.stat().st_size, time.perf_counter() - started, deleted)
+
+
+def media_path(path: Path) -> Path:
+    """The uploads' archive beside a dump: ask-20261201-023000.media.tar."""
+    return path.with_name(path.name.rsplit(".", 1)[0] + ".media.tar")
+
+
+def _media_beside(final: Path) -> None:
+    media = media_path(final)
+    partial = media.with_name(media.name + ".partial")
+    try:
+        media_archive_write(partial)
+        digest = sha256_of(partial)
+        os.replace(partial, media)
+    finally:
+        partial.unlink(missing_ok=True)
+    private_write(checksum_path(media), f"{digest}  {media.name}\n")
+    backup_sign(media, digest)
 
 
 def _run(argv: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
@@ -204,9 +231,10 @@ def backups_rotate(backup_dir: Path, keep_daily: int, keep_weekly: int, *, dry_r
     doomed = [path for stamp, path in backups if stamp not in keep]
     if not dry_run:
         for path in doomed:
-            path.unlink(missing_ok=True)
-            checksum_path(path).unlink(missing_ok=True)
-            signature_path(path).unlink(missing_ok=True)
+            for each in (path, media_path(path)):
+                each.unlink(missing_ok=True)
+                checksum_path(each).unlink(missing_ok=True)
+                signature_path(each).unlink(missing_ok=True)
     return doomed
 
 
@@ -233,14 +261,21 @@ def newest_backup() -> Path:
 def backup_restore(*, path: Path, database: str | None = None) -> None:
     """Restore the backup over the site's database (or another database on the same server)."""
     checksum_verify(path)
+    if media_path(path).exists():
+        checksum_verify(media_path(path))  # before anything is replaced: a damaged archive stops it all
     if connection.vendor == "postgresql":
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-              f"--dbname={database or _db()['NAME']}", str(path)], "pg_restore")
+        pg_restore_into(path, database or site_database()["NAME"])
         return
     connection.close()
-    with _sqlite_read_only(path) as src, closing(sqlite3.connect(database or _db()["NAME"])) as dst:
+    with _sqlite_read_only(path) as src, closing(sqlite3.connect(database or site_database()["NAME"])) as dst:
         src.backup(dst)
         dst.execute("PRAGMA journal_mode=WAL")  # the site's mode (settings), not the backup's
+
+
+def pg_restore_into(path: Path, database: str) -> None:
+    """Replace everything in database by the dump's contents, in one transaction."""
+    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+          f"--dbname={database}", str(path)], "pg_restore")
 
 
 def dump_row_counts(path: Path) -> dict[str, int]:
@@ -264,24 +299,33 @@ def dump_row_counts(path: Path) -> dict[str, int]:
     return counts
 
 
-def _connect(database: str):
-    db = _db()
+def connect_to(database: str):
+    db = site_database()
     return psycopg2.connect(dbname=database, user=db.get("USER") or None, password=db.get("PASSWORD") or None,
                             host=db.get("HOST") or None, port=db.get("PORT") or None)
 
 
 def table_row_counts(database: str, *, role: str | None = None) -> dict[str, int]:
     """Rows per table of the database's public schema (as role, when given); every name quoted."""
-    with _connect(database) as conn, conn.cursor() as cursor:
+    with connect_to(database) as conn, conn.cursor() as cursor:
         if role:
             cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
-        tables = [row[0] for row in cursor.fetchall()]
-        counts = {}
-        for table in tables:
-            cursor.execute(sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table)))
-            counts[table] = cursor.fetchone()[0]
+        counts = rows_per_table(cursor)
     conn.close()
+    return counts
+
+
+def public_tables(cursor) -> list[str]:
+    cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    return [row[0] for row in cursor.fetchall()]
+
+
+def rows_per_table(cursor) -> dict[str, int]:
+    """count(*) of every table of the public schema, on cursor's connection (and snapshot)."""
+    counts = {}
+    for table in public_tables(cursor):
+        cursor.execute(sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table)))
+        counts[table] = cursor.fetchone()[0]
     return counts
 
 
@@ -307,7 +351,7 @@ def backup_verify(*, path: Path) -> dict[str, int]:
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
             return {t: db.execute(f'SELECT count(*) FROM "{t.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
                     for t in tables}
-    scratch = f"{_db()['NAME']}_verify"
+    scratch = f"{site_database()['NAME']}_verify"
     role = verify_role()
     admin = {**_pg_env(), "PGDATABASE": "postgres"}
     subprocess.run(["dropdb", "--if-exists", scratch], env=admin, capture_output=True)

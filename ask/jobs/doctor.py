@@ -46,11 +46,20 @@ class CronLine:
     text: str
 
 
+_extra_checks: list[tuple[str, object]] = []
+
+
+def register_check(name: str, check) -> None:
+    """Add a check of the site's own (from an AppConfig.ready()): the doctor names no part of the site."""
+    if name not in dict(_extra_checks):
+        _extra_checks.append((name, check))
+
+
 def diagnose() -> list[Finding]:
     """Every check, each on its own: one that cannot run (the database down, no pgrep) is a finding."""
     checks = [("crontab", check_crontab), ("cron daemon", check_cron_daemon), ("environment file", check_environment),
               ("virtualenv", check_virtualenv), ("time zone", check_time_zone),
-              ("lock connection", check_lock_connection)]
+              ("lock connection", check_lock_connection), *_extra_checks]
     findings = []
     for name, check in checks:
         try:

@@ -97,3 +97,23 @@ def state_json(state: JobState, now: datetime) -> dict:
             "status": state.last_status, "last_run": run_json(state.last_run, state.last_status),
             "last_success_at": iso(state.last_success and state.last_success.started_at),
             "next_at": iso(state.scheduled.next_fire(now)), "notes": state.notes, "problem": state.problem}
+
+
+# The site's own lines under the overview (the backups' state, say): name -> probe returning
+# (ok, detail, data) as /healthz's checks do; one not ok is a problem for --check too.
+_notes: dict = {}
+
+
+def register_note(name: str, probe) -> None:
+    _notes[name] = probe
+
+
+def notes() -> list[tuple[str, bool, str, dict]]:
+    found = []
+    for name, probe in _notes.items():
+        try:
+            ok, detail, data = probe()
+        except Exception as exc:  # noqa: BLE001 - a note that cannot be read is said, the listing goes on
+            ok, detail, data = False, f"could not check: {type(exc).__name__}: {exc}", {}
+        found.append((name, ok, detail, data))
+    return found

@@ -23,12 +23,18 @@ def content_of(database: str, env: dict) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_backup_then_restore_into_an_empty_database_gives_the_same_rows(backup_dir, var_dir, settings):
+def test_backup_then_restore_into_an_empty_database_gives_the_same_rows_and_uploads(backup_dir, var_dir, settings,
+                                                                                      tmp_path):
     call_command("fill_db", "3", "--seed", "5", stdout=StringIO())
+    settings.MEDIA_ROOT = tmp_path / "media"
+    (settings.MEDIA_ROOT / "avatars").mkdir(parents=True)
+    (settings.MEDIA_ROOT / "avatars" / "a.png").write_bytes(b"\x89PNG a")
     out = StringIO()
     call_command("backup_db", stdout=out)
     (dump,) = backup_dir.glob("*.dump")
     assert checksum_path(dump).read_text().endswith(f"  {dump.name}\n")
+    media = dump.with_name(dump.name.removesuffix(".dump") + ".media.tar")
+    assert checksum_path(media).is_file() and media.with_name(media.name + ".sig").is_file()
     assert not list(backup_dir.glob("*.partial")) and "MB in" in out.getvalue()
     source = settings.DATABASES["default"]["NAME"]
     target = f"{source}_restored"
@@ -41,6 +47,8 @@ def test_backup_then_restore_into_an_empty_database_gives_the_same_rows(backup_d
         assert refused.returncode == 2 and "--yes" in refused.stderr
         restored = manage("restore_db", str(dump), "--yes", "--database", target, env=env_of_host)
         assert restored.returncode == 0, restored.stderr
+        assert "1 upload(s) put back" in restored.stdout
+        assert (var_dir / "media" / "avatars" / "a.png").read_bytes() == b"\x89PNG a"
         # The job bookkeeping (runs, leases) moved on while the backup and restore ran.
         bookkeeping = ("jobs_jobrun", "jobs_joblease")
         counts = table_row_counts(target)

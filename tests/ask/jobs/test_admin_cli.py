@@ -126,7 +126,8 @@ def test_jobs_as_json_for_a_monitor_and_the_site_schedule_in_100_columns(var_dir
     manage("import_data", "tags", str(tmp_path / "missing.csv"), env=env)
     manage("calc_sidebar", env=env)
     table = manage("jobs", env=env)
-    schedule, by_hand_table = table.stdout.split("\n\n")
+    schedule, by_hand_table, notes = table.stdout.split("\n\n")
+    assert notes.startswith("backups: "), "the backups' state last"
     assert table.returncode == 0 and all(len(line) <= 100 for line in schedule.splitlines()), table.stdout
     assert by_hand_table.splitlines()[1].endswith(f"{tmp_path / 'missing.csv'}: no such file."), "never cut"
     assert "process_orders  " in table.stdout, "the command's name, its arguments in --json"

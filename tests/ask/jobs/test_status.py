@@ -62,7 +62,8 @@ def test_a_never_run_job_is_not_stale_until_cron_has_run_something(scheduled):
 def test_jobs_lists_each_scheduled_job_with_status_and_flags_stale(scheduled):
     JobRunFactory(started_at=timezone.now() - timedelta(days=2), status="ok")
     out = jobs_output()
-    header, row = out.splitlines()
+    header, row, blank, note = out.splitlines()
+    assert blank == "" and note == "backups: no backup verified yet", "the backups' state below the jobs"
     assert header.split() == ["JOB", "SCHEDULE", "LAST", "RUN", "TOOK", "STATUS", "LAST", "OK", "NEXT", "NOTES"]
     assert row.startswith("sample_job") and "*/10 * * * *" in row and " ok " in row and row.endswith("STALE")
 
@@ -79,7 +80,8 @@ def test_the_overview_says_when_each_job_runs_next_and_lists_the_runs_by_hand_be
     assert lines[1].split()[:3] == ["sample_job", "30", "2"] and f"{following:%m-%d} 02:30" in lines[1]
     assert lines[2] == "" and lines[3].split()[:3] == ["BY", "HAND", "RUN"]
     assert lines[4].startswith("import_data") and "FAILED  web2:42  tags.csv: line 3: bad" in lines[4]
-    assert len(lines) == 5 and all(len(line) <= 100 for line in lines)
+    assert lines[5:] == ["", "backups: no backup verified yet"]
+    assert len(lines) == 7 and all(len(line) <= 100 for line in lines)
 
 
 @pytest.mark.django_db

@@ -68,23 +68,31 @@ class Command(AdminCommand):
     def _show_overview(self, *, check: bool) -> None:
         now = timezone.now()
         states, by_hand = job_states(now), by_hand_runs(now - timedelta(days=BY_HAND_DAYS))
+        notes = listing.notes()
         if self.as_json:
             self._print(data={"jobs": [listing.state_json(state, now) for state in states],
-                              "by_hand": [listing.run_json(run, shown) for run, shown in by_hand]})
+                              "by_hand": [listing.run_json(run, shown) for run, shown in by_hand],
+                              "notes": {name: {"ok": ok, "detail": detail, **data}
+                                        for name, ok, detail, data in notes}})
         else:
             self._print(listing.overview_rows(states, now))
             if by_hand:
                 self.stdout.write("")
                 self._print(listing.by_hand_rows(by_hand))
+            self.stdout.write("")
+            for name, ok, detail, _ in notes:
+                self.stdout.write(f"{name}: {detail}" + ("" if ok else "  <- needs attention"))
         if check:
-            self._check(states)
+            self._check(states, [f"{name}: {detail}" for name, ok, detail, _ in notes if not ok])
 
-    def _check(self, states) -> None:
+    def _check(self, states, notes: tuple = ()) -> None:
         problems = [state for state in states if state.problem]
-        if problems:
-            for state in problems:
-                self.stderr.write(f"{state.name}: {state.problem}")
-            raise CommandError(f"{len(problems)} job(s) need attention.", returncode=1)
+        for state in problems:
+            self.stderr.write(f"{state.name}: {state.problem}")
+        for note in notes:
+            self.stderr.write(note)
+        if problems or notes:
+            raise CommandError(f"{len(problems) + len(notes)} job(s) or note(s) need attention.", returncode=1)
 
     def _doctor(self) -> None:
         findings = diagnose()

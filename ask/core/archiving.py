@@ -1,0 +1,50 @@
+"""One archive_wal run: pg_receivewal streaming for the run's length, the manifest signed every pass,
+and the log no kept base backup needs any more pruned first."""
+from dataclasses import dataclass
+
+from ask.core.base_backups import base_backups
+from ask.core.wal_archive import ArchiveError, ArchivePass, Receiver, archive_pass, archive_prune, manifest_read
+
+
+@dataclass
+class ArchiveRun:
+    passes: ArchivePass
+    pruned: list
+
+
+def prune_point() -> str | None:
+    """The first segment the oldest kept base backup needs; None with no base backup."""
+    backups = base_backups()
+    return min((b.start_segment for b in backups), key=lambda name: name[8:], default=None)
+
+
+def archive_run(job) -> ArchiveRun:
+    """Stream, and sign each --interval; job.passes decides how long (once, or --loop to --max-seconds)."""
+    keep_from = prune_point()
+    if job.dry_run:
+        return ArchiveRun(ArchivePass(), _would_prune(keep_from))
+    pruned = archive_prune(keep_from)
+    state, receiver = ArchivePass(), Receiver()
+    receiver.start()
+    try:
+        job.stop.wait(1)  # its connection and first write
+        receiver.check()
+
+        def one_pass() -> int:
+            receiver.check()
+            archive_pass(state)
+            return 0  # always pause: pg_receivewal streams on by itself between passes
+
+        job.passes(one_pass)
+    finally:
+        receiver.stop()
+    archive_pass(state)  # what it flushed before it stopped
+    return ArchiveRun(state, pruned)
+
+
+def _would_prune(keep_from: str | None) -> list[str]:
+    try:
+        segments = manifest_read()["segments"]
+    except ArchiveError:  # no archive yet: nothing to prune
+        return []
+    return sorted(name for name in segments if keep_from and name[8:] < keep_from[8:])

@@ -1,0 +1,41 @@
+from django.conf import settings
+
+from ask.core.backup_signing import SignatureError
+from ask.core.backups import BackupError
+from ask.core.base_backups import base_backup_create
+from ask.core.media_archive import MediaArchiveError
+from ask.jobs.command import JobCommand, positive_int
+
+
+class Command(JobCommand):
+    examples = (
+        "-v2   # by hand: names the folder written",
+        "--dry-run   # which old base backups rotation would delete",
+    )
+    operator_errors = (BackupError, SignatureError, MediaArchiveError)
+    shares_lock_with = ("restore_db",)  # never a copy of a database being replaced
+    help = (
+        "Copy the whole PostgreSQL cluster with pg_basebackup (tar, the log it needs streamed in) and the "
+        "uploads into BACKUP_DIR/base/SITE-base-STAMP/, every file's SHA-256 in a signed BACKUP.json; then "
+        "keep the --keep newest and the newest verified one. With archive_wal's log, a restore reaches any "
+        "moment since the oldest kept copy (restore_db --to)."
+    )
+    catch_up = "once"  # a day without a base backup makes every restore replay a day more of log
+    expected_seconds = 3600
+    timeout = 3 * 3600
+    changes_data = True
+
+    def add_job_arguments(self, parser) -> None:
+        parser.add_argument("--keep", type=positive_int, default=settings.BACKUP_BASE_KEEP,
+                            help=f"Base backups to keep (default BACKUP_BASE_KEEP = {settings.BACKUP_BASE_KEEP}).")
+
+    def run(self, job) -> str:
+        result = base_backup_create(keep=job.options["keep"], dry_run=job.dry_run)
+        for path in result.deleted:
+            job.info(f"{'would delete' if job.dry_run else 'deleted'} {path.name}")
+        job.count("bytes", result.size)
+        job.count("rotated away", len(result.deleted))
+        if job.dry_run:
+            return f"would write {result.path} and rotate away {len(result.deleted)} base backup(s)"
+        return (f"wrote {result.path} ({result.size / 1e6:,.1f} MB in {result.seconds:.1f}s), "
+                f"rotated away {len(result.deleted)}")

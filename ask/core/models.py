@@ -1,0 +1,20 @@
+from django.db import models
+
+
+class BackupStatus(models.Model):
+    """One row: how far the WAL archive has come and the newest backup verification passed, written by
+    archive_wal and verify_backup and read by /healthz and `manage.py jobs` on every host (BACKUP_DIR
+    may be on one host only; the database is on all)."""
+
+    covered_lsn = models.CharField(max_length=20, blank=True)  # the archive holds the log up to here
+    caught_up_at = models.DateTimeField(null=True, blank=True)  # ... and everything committed before this
+    archived_at = models.DateTimeField(null=True, blank=True)  # the archive's last pass
+    verified_backup = models.CharField(max_length=200, blank=True)  # the newest backup verification passed
+    verified_made_at = models.DateTimeField(null=True, blank=True)  # ... made then
+    verified_at = models.DateTimeField(null=True, blank=True)  # ... verified then
+
+    class Meta:
+        verbose_name_plural = "backup status"
+
+    def __str__(self) -> str:
+        return f"archive to {self.covered_lsn or '-'}, verified {self.verified_backup or '-'}"
