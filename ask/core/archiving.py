@@ -3,7 +3,8 @@ and the log no kept base backup needs any more pruned first."""
 from dataclasses import dataclass
 
 from ask.core.base_backups import base_backups
-from ask.core.wal_archive import ArchiveError, ArchivePass, Receiver, archive_pass, archive_prune, manifest_read
+from ask.core.wal_archive import (ArchiveError, ArchivePass, Receiver, archive_begin_new, archive_pass, archive_prune,
+                                  manifest_read)
 
 
 @dataclass
@@ -23,8 +24,14 @@ def archive_run(job) -> ArchiveRun:
     keep_from = prune_point()
     if job.dry_run:
         return ArchiveRun(ArchivePass(), _would_prune(keep_from))
+    state = ArchivePass(new_archive=job.options.get("new_archive", False))
+    if state.new_archive:
+        aside = archive_begin_new()
+        if aside:
+            job.info(f"the old archive moved aside to {aside}")
     pruned = archive_prune(keep_from)
-    state, receiver = ArchivePass(), Receiver()
+    receiver = Receiver()
+    archive_pass(state)  # before the stream: a new archive's manifest exists before its first file
     receiver.start()
     try:
         job.stop.wait(1)  # its connection and first write

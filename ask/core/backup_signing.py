@@ -72,7 +72,7 @@ def signed_json_write(path: Path, body: dict) -> None:
     temporary name renamed over the old one: a reader sees the old manifest or the new, never half."""
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(text.encode()).hexdigest()
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(path.name + ".tmp")
     private_write(partial, json.dumps({"body": body, "mac": _mac(path.name, digest, signing_key(create=True))},
                                       sort_keys=True, indent=1) + "\n")
     os.replace(partial, path)

@@ -11,10 +11,14 @@ def _row() -> BackupStatus:
     return BackupStatus.objects.get_or_create(pk=1)[0]
 
 
-def archive_status_save(*, covered_lsn: str | None, caught_up_at: str | None) -> None:
+def archive_status() -> BackupStatus:
+    return _row()
+
+
+def archive_status_save(*, archive: str, covered_lsn: str | None, caught_up_at: str | None) -> None:
     BackupStatus.objects.update_or_create(pk=1, defaults={
-        "covered_lsn": covered_lsn or "", "archived_at": timezone.now(),
-        "caught_up_at": datetime.fromisoformat(caught_up_at) if caught_up_at else None})
+        "archive": archive, "archive_host": settings.HOST_NAME, "covered_lsn": covered_lsn or "",
+        "archived_at": timezone.now(), "caught_up_at": datetime.fromisoformat(caught_up_at) if caught_up_at else None})
 
 
 def verified_status_save(*, name: str, made_at: datetime | None) -> None:

@@ -21,11 +21,15 @@ from django.db import connection
 from django.utils import timezone
 from psycopg2 import sql
 
-from ask.core.backup_signing import SignatureError, backup_sign, signature_path, signature_verify
+from ask.core.backup_signing import (SignatureError, backup_sign, signature_path, signature_verify, signed_json_read,
+                                     signed_json_write)
 from ask.core.media_archive import media_archive_write
 from ask.core.private_files import make_private, private_dir, private_open, private_write
 
 SUFFIX = {"postgresql": ".dump", "sqlite": ".sqlite3"}
+# Never two of these at once: a copy of a database being replaced, or rotation deleting the backup
+# being restored or verified. archive_wal is not among them: it streams throughout.
+BACKUP_LOCK_GROUP = ("backup_db", "base_backup", "restore_db", "verify_backup")
 
 
 class BackupError(Exception):
@@ -226,8 +230,11 @@ def backups_to_keep(stamps: list[datetime], keep_daily: int, keep_weekly: int) -
 
 
 def backups_rotate(backup_dir: Path, keep_daily: int, keep_weekly: int, *, dry_run: bool = False) -> list[Path]:
+    """Delete what backups_to_keep does not keep, never the newest backup verification passed (the
+    last good copy, whatever its age: the newer ones may all be damaged)."""
     backups = backups_list(backup_dir)
     keep = backups_to_keep([stamp for stamp, _ in backups], keep_daily, keep_weekly)
+    keep.update([stamp for stamp, path in backups if backup_verified(path)][:1])
     doomed = [path for stamp, path in backups if stamp not in keep]
     if not dry_run:
         for path in doomed:
@@ -235,7 +242,25 @@ def backups_rotate(backup_dir: Path, keep_daily: int, keep_weekly: int, *, dry_r
                 each.unlink(missing_ok=True)
                 checksum_path(each).unlink(missing_ok=True)
                 signature_path(each).unlink(missing_ok=True)
+            verified_path(path).unlink(missing_ok=True)
     return doomed
+
+
+def verified_path(path: Path) -> Path:
+    """NAME.verified, written by verify_backup when the backup passed."""
+    return path.with_name(path.name + ".verified")
+
+
+def backup_mark_verified(path: Path) -> None:
+    """Signed, so a marker planted beside an old dump cannot keep it for ever."""
+    signed_json_write(verified_path(path), {"name": path.name, "verified_at": timezone.now().isoformat()})
+
+
+def backup_verified(path: Path) -> bool:
+    try:
+        return signed_json_read(verified_path(path)).get("name") == path.name
+    except SignatureError:
+        return False
 
 
 def backup_made(path: Path) -> str:

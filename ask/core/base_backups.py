@@ -5,9 +5,12 @@ Each is a folder BACKUP_DIR/base/SITE-base-YYYYmmdd-HHMMSS/ holding base.tar(.gz
 pg_basebackup's own backup_manifest, media.tar (the uploads) and BACKUP.json: the SHA-256 of every
 file, where in the log the copy begins and ends, and when; signed (ask.core.backup_signing). It is
 written under a dot-name and renamed when complete, so a half-written copy is never taken for one."""
+import gzip
+import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tarfile
 import time
@@ -19,14 +22,14 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from ask.core.backup_signing import SignatureError, signed_json_read, signed_json_write
-from ask.core.backups import BackupError, sha256_of
+from ask.core.backup_signing import SignatureError, signed_json_read, signed_json_write, signing_key
+from ask.core.backups import CHUNK, BackupError, sha256_of
 from ask.core.media_archive import media_archive_write
-from ask.core.private_files import make_private, private_dir, private_write
+from ask.core.private_files import make_private, private_dir
 from ask.core.wal_archive import lsn_parse, replication_env, segment_name
 
 INFO = "BACKUP.json"
-VERIFIED = "VERIFIED"  # written by verify_backup: rotation never deletes the newest verified copy
+VERIFIED = "VERIFIED.json"  # written by verify_backup: rotation never deletes the newest verified copy
 START = re.compile(r"write-ahead log start point: (\S+) on timeline (\d+)")
 END = re.compile(r"write-ahead log end point: (\S+)")
 
@@ -45,9 +48,6 @@ class BaseBackup:
     def start_segment(self) -> str:
         return segment_name(self.info["timeline"], lsn_parse(self.info["start_lsn"]), self.info["segment_size"])
 
-    @property
-    def verified(self) -> bool:
-        return (self.path / VERIFIED).is_file()
 
 
 @dataclass
@@ -62,10 +62,11 @@ def base_root() -> Path:
     return Path(settings.BACKUP_DIR) / "base"
 
 
-def _server_clock() -> tuple[datetime, int, int]:
+def _server_clock() -> tuple[datetime, int, int, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT clock_timestamp(), current_setting('server_version_num')::int, "
-                       "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')")
+                       "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'), "
+                       "(SELECT system_identifier::text FROM pg_control_system())")
         return cursor.fetchone()
 
 
@@ -83,7 +84,7 @@ def base_backup_create(*, keep: int, dry_run: bool = False) -> BaseResult:
     began = time.perf_counter()
     try:
         private_dir(partial)
-        started_at, version, segment_size = _server_clock()
+        started_at, version, segment_size, system = _server_clock()
         level = settings.BACKUP_COMPRESSION
         done = subprocess.run(
             ["pg_basebackup", f"--pgdata={partial}", "--format=tar", "--wal-method=stream", "--checkpoint=fast",
@@ -101,7 +102,7 @@ def base_backup_create(*, keep: int, dry_run: bool = False) -> BaseResult:
             make_private(path)
             files[path.name] = sha256_of(path)
         signed_json_write(partial / INFO, {
-            "name": final.name, "site": settings.SITE_NAME, "server_version_num": version,
+            "name": final.name, "site": settings.SITE_NAME, "system": system, "server_version_num": version,
             "segment_size": segment_size, "timeline": int(start.group(2)), "start_lsn": start.group(1),
             "stop_lsn": end.group(1), "started_at": started_at.isoformat(), "stopped_at": stopped_at.isoformat(),
             "files": files, "media_files": media})
@@ -117,7 +118,10 @@ def base_backups() -> list[BaseBackup]:
     signed manifest under its own name is left out (and left alone)."""
     found = []
     root = base_root()
-    for path in root.glob(f"{settings.SITE_NAME}-base-*") if root.is_dir() else []:
+    candidates = list(root.glob(f"{settings.SITE_NAME}-base-*")) if root.is_dir() else []
+    if candidates:
+        signing_key()  # no key: SignatureError says so, rather than "no base backup"
+    for path in candidates:
         try:
             info = signed_json_read(path / INFO)
         except SignatureError:
@@ -127,19 +131,10 @@ def base_backups() -> list[BaseBackup]:
     return sorted(found, key=lambda b: b.stopped_at, reverse=True)
 
 
-def base_backup_check(backup: BaseBackup) -> None:
-    """BackupError unless every file of the copy matches its signed SHA-256 (and none is missing)."""
-    for name, digest in backup.info["files"].items():
-        path = backup.path / name
-        if not path.is_file():
-            raise BackupError(f"{backup.path}: {name} is missing; this base backup cannot be restored.")
-        if sha256_of(path) != digest:
-            raise BackupError(f"{path}: SHA-256 does not match its signed manifest; the base backup is damaged.")
-
-
 def base_backup_extract(backup: BaseBackup, into: Path) -> None:
-    """The cluster's files into `into` (empty), the log streamed with the copy into its pg_wal."""
-    base_backup_check(backup)
+    """The cluster's files into `into` (empty), the log streamed with the copy into its pg_wal; each
+    tar read once, hashed as it is unpacked: a file other than the one signed fails it, and the
+    folder is thrown away before anything runs on it."""
     names = backup.info["files"]
     tars = [n for n in names if n.endswith((".tar", ".tar.gz")) and n != "media.tar"]
     if sorted(t.split(".")[0] for t in tars) != ["base", "pg_wal"]:
@@ -147,8 +142,45 @@ def base_backup_extract(backup: BaseBackup, into: Path) -> None:
     for name in tars:
         target = into / "pg_wal" if name.startswith("pg_wal") else into
         target.mkdir(mode=0o700, exist_ok=True)
-        with tarfile.open(backup.path / name) as tar:
-            tar.extractall(target, filter="tar")  # keeps the files' modes; refuses names reaching outside
+        with open_signed(backup.path / name, names[name]) as source:
+            # gzip's own reader: pg_basebackup's files may hold several gzip members (tarfile's stream reads one)
+            stream = gzip.GzipFile(fileobj=source, mode="rb") if name.endswith(".gz") else source
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
+                tar.extractall(target, filter="data")  # no links out, no devices, no names reaching outside
+            source.finish()
+
+
+class open_signed:
+    """A file read once from start to end, its SHA-256 computed on the way; finish() raises
+    BackupError unless it is the digest signed. Never through a link, never anything but a file."""
+
+    def __init__(self, path: Path, digest: str) -> None:
+        self.path, self.digest, self.sha = path, digest, hashlib.sha256()
+
+    def __enter__(self) -> "open_signed":
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as error:
+            raise BackupError(f"{self.path}: cannot be read as a plain file ({error.strerror}).") from None
+        self.handle = os.fdopen(fd, "rb")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            self.handle.close()
+            raise BackupError(f"{self.path}: not a plain file.")
+        return self
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.sha.update(data)
+        return data
+
+    def finish(self) -> None:
+        while self.read(CHUNK):
+            pass
+        if self.sha.hexdigest() != self.digest:
+            raise BackupError(f"{self.path}: SHA-256 does not match its signed manifest; the backup is damaged.")
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
 
 
 def base_backups_rotate(keep: int, *, dry_run: bool = False) -> list[Path]:
@@ -156,7 +188,7 @@ def base_backups_rotate(keep: int, *, dry_run: bool = False) -> list[Path]:
     (the log they alone needed goes with archive_wal's next run)."""
     backups = base_backups()
     kept = {b.path for b in backups[:keep]}
-    verified = [b for b in backups if b.verified]
+    verified = [b for b in backups if _verified(b)]
     if verified:
         kept.add(verified[0].path)
     doomed = [b.path for b in backups if b.path not in kept]
@@ -167,4 +199,12 @@ def base_backups_rotate(keep: int, *, dry_run: bool = False) -> list[Path]:
 
 
 def base_backup_mark_verified(backup: BaseBackup) -> None:
-    private_write(backup.path / VERIFIED, timezone.now().isoformat() + "\n")
+    """Signed, so a marker planted in an old copy cannot keep it (and all log since) for ever."""
+    signed_json_write(backup.path / VERIFIED, {"name": backup.path.name, "verified_at": timezone.now().isoformat()})
+
+
+def _verified(backup: BaseBackup) -> bool:
+    try:
+        return signed_json_read(backup.path / VERIFIED).get("name") == backup.path.name
+    except SignatureError:
+        return False

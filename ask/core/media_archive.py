@@ -1,15 +1,24 @@
 """The uploads (avatars and any later media under MEDIA_ROOT) in every backup: a tar file beside each
-dump and inside each base backup, checksummed and signed with it, and put back by a restore.
+dump and inside each base backup, checksummed and signed with it, and put back by a restore of the
+site's own database.
 
 Uncompressed: the uploads are images, compressed already. A restore adds and replaces files, and
 deletes none: an upload made after the backup stays, unreferenced, rather than be lost by a restore
-to the wrong minute."""
+to the wrong minute. The archive is copied once while its SHA-256 is computed and unpacked from that
+copy only when the digest is the one signed: a file swapped in after the check is never used."""
+import hashlib
+import os
+import shutil
+import stat
 import tarfile
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
 
-from ask.core.private_files import make_private, private_dir, private_open
+from ask.core.private_files import make_private, private_open
+
+CHUNK = 1024 * 1024
 
 
 class MediaArchiveError(Exception):
@@ -27,14 +36,40 @@ def media_archive_write(target: Path) -> int:
     return len(files)
 
 
-def media_archive_restore(source: Path) -> int:
-    """Put the archive's files back under MEDIA_ROOT; returns their number. tarfile's "data" filter
-    refuses links, devices and any name reaching outside the folder."""
-    root = private_dir(Path(settings.MEDIA_ROOT))
+def _copy_checked(source: Path, digest: str, into) -> None:
     try:
-        with tarfile.open(source, mode="r:") as tar:
-            members = [m for m in tar.getmembers() if m.isfile()]
-            tar.extractall(root, members=members, filter="data")
-    except (tarfile.TarError, OSError) as error:
-        raise MediaArchiveError(f"{source}: the uploads could not be put back: {error}") from None
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise MediaArchiveError(f"{source}: cannot be read as a plain file ({error.strerror}).") from None
+    sha = hashlib.sha256()
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise MediaArchiveError(f"{source}: not a plain file.")
+        while block := handle.read(CHUNK):
+            sha.update(block)
+            into.write(block)
+    if sha.hexdigest() != digest:
+        raise MediaArchiveError(f"{source}: SHA-256 does not match its signature; the uploads were not put back.")
+    into.flush()
+    into.seek(0)
+
+
+def media_archive_restore(source: Path, digest: str) -> int:
+    """Put the archive's files back under MEDIA_ROOT when it is the one signed (digest); returns their
+    number. tarfile's "data" filter refuses links, devices and any name reaching outside the folder."""
+    root = Path(settings.MEDIA_ROOT)
+    root.mkdir(parents=True, exist_ok=True)  # its mode is the site's own choice (a proxy may serve it)
+    with tempfile.TemporaryFile() as copy:
+        _copy_checked(source, digest, copy)
+        try:
+            with tarfile.open(fileobj=copy, mode="r:") as tar:
+                members = [m for m in tar.getmembers() if m.isfile()]
+                with tempfile.TemporaryDirectory(dir=root.parent) as unpacked:
+                    tar.extractall(unpacked, members=members, filter="data")
+                    for member in members:
+                        target = root / member.name
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.move(Path(unpacked) / member.name, target)
+        except (tarfile.TarError, OSError) as error:
+            raise MediaArchiveError(f"{source}: the uploads could not be put back: {error}") from None
     return len(members)

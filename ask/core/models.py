@@ -6,6 +6,8 @@ class BackupStatus(models.Model):
     archive_wal and verify_backup and read by /healthz and `manage.py jobs` on every host (BACKUP_DIR
     may be on one host only; the database is on all)."""
 
+    archive = models.CharField(max_length=32, blank=True)  # the WAL archive kept (its manifest's id)
+    archive_host = models.CharField(max_length=255, blank=True)  # ... by this host's archive_wal, last
     covered_lsn = models.CharField(max_length=20, blank=True)  # the archive holds the log up to here
     caught_up_at = models.DateTimeField(null=True, blank=True)  # ... and everything committed before this
     archived_at = models.DateTimeField(null=True, blank=True)  # the archive's last pass

@@ -11,6 +11,7 @@ just before."""
 import time
 
 import psycopg2
+import psycopg2.errors
 from psycopg2 import extensions, sql
 
 from ask.core.backups import BackupError, connect_to, public_tables, rows_per_table, site_database
@@ -23,6 +24,14 @@ ARCHIVE_WAIT_SECONDS = 120
 
 def live_moment() -> tuple[str, dict[str, int]]:
     """The log position of now and the rows per table as of it."""
+    try:
+        return _live_moment()
+    except psycopg2.errors.LockNotAvailable:
+        raise BackupError(f"writers held the site's tables for over {LOCK_TIMEOUT}, so no moment could be fixed "
+                          "to compare the restore with; try again at a quieter time.") from None
+
+
+def _live_moment() -> tuple[str, dict[str, int]]:
     with connect_to(site_database()["NAME"]) as conn:
         conn.set_session(isolation_level=extensions.ISOLATION_LEVEL_REPEATABLE_READ)
         with conn.cursor() as cursor:

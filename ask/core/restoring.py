@@ -1,17 +1,21 @@
-"""restore_db's two ways back: a dump (backup_db's file) or a moment (base backup plus archived log),
-each with the uploads put back and, over the site's own database, its caches cleared."""
+"""restore_db's two ways back: a dump (backup_db's file) or a moment (base backup plus archived log).
+Over the site's own database the uploads are put back and the caches cleared; into another database
+or a new cluster, the live uploads are left alone unless asked (--uploads)."""
 import argparse
+import subprocess
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from django.utils import timezone
 
-from ask.core.backups import backup_made, backup_restore, media_path, site_database
+from ask.core.backups import (BackupError, backup_made, backup_restore, checksum_path, media_path, pg_restore_into,
+                              site_database)
+from ask.core.base_backups import BaseBackup
 from ask.core.caching import caches_clear
 from ask.core.databases import database_label
 from ask.core.media_archive import media_archive_restore
-from ask.core.pitr import restore_into_cluster, restore_into_database
-
+from ask.core.pitr import restored_cluster
 
 
 def moment(raw: str) -> datetime:
@@ -34,20 +38,51 @@ def _after_site_restore(job, done: str, into: str | None) -> str:
     return f"{done}; {cleared} (start cron again on every host if you stopped it)"
 
 
-def dump_restore(job, path: Path, *, database: str | None) -> str:
+def _uploads(put_back: bool, archive: Path, digest: str | None) -> str:
+    if not put_back:
+        return "; the live uploads left as they are (--uploads puts the backup's back)"
+    if digest is None:
+        return "; no uploads in that backup"
+    return f"; {media_archive_restore(archive, digest)} upload(s) put back"
+
+
+def dump_restore(job, path: Path, *, database: str | None, uploads: bool) -> str:
     backup_restore(path=path, database=database)
     media = media_path(path)
-    uploads = f", {media_archive_restore(media)} upload(s) put back" if media.is_file() else ""
+    digest = checksum_path(media).read_text().split()[0] if checksum_path(media).is_file() else None
+    said = _uploads(uploads or not database, media, digest)  # its signature was checked before the restore
     return _after_site_restore(job, f"restored {path.name} ({backup_made(path)}) into the "
-                                    f"{database_label(database)}{uploads}", database)
+                                    f"{database_label(database)}{said}", database)
 
 
-def moment_restore(job, when: datetime, *, database: str | None, cluster: Path | None) -> str:
+def moment_restore(job, when: datetime, *, database: str | None, cluster: Path | None, uploads: bool) -> str:
     stamp = f"{timezone.localtime(when):%Y-%m-%d %H:%M:%S %Z}"
     if cluster:
-        backup = restore_into_cluster(when, cluster)
+        with restored_cluster(target_time=when, keep_at=cluster) as restored:
+            backup = restored.backup
         return (f"restored {stamp} from {backup.path.name} and the archived log into a new cluster at {cluster} "
-                f"(stopped; start it with pg_ctl -D {cluster} start, with a port of its own)")
-    backup = restore_into_database(when, database or site_database()["NAME"])
+                f"(stopped; start it with pg_ctl -D {cluster} start, with a port of its own)"
+                f"{_base_uploads(uploads, backup)}")
+    backup = _into_database(when, database or site_database()["NAME"])
     return _after_site_restore(job, f"restored {stamp} from {backup.path.name} and the archived log into the "
-                                    f"{database_label(database)}", database)
+                                    f"{database_label(database)}{_base_uploads(uploads or not database, backup)}",
+                               database)
+
+
+def _base_uploads(put_back: bool, backup: BaseBackup) -> str:
+    return _uploads(put_back, backup.path / "media.tar", backup.info["files"].get("media.tar"))
+
+
+def _into_database(target: datetime, database: str) -> BaseBackup:
+    """The site's data as it was at target, copied from the restored cluster into database (replacing
+    what it holds, in one transaction); returns the base backup used."""
+    with restored_cluster(target_time=target) as cluster, tempfile.TemporaryDirectory() as scratch:
+        dump = Path(scratch) / "restored.dump"
+        kwargs = cluster.connect_kwargs()
+        done = subprocess.run(["pg_dump", "--format=custom", "--compress=0", "--no-owner", f"--file={dump}",
+                               f"--host={kwargs['host']}", f"--port={kwargs['port']}", f"--username={kwargs['user']}",
+                               kwargs["dbname"]], capture_output=True, text=True)
+        if done.returncode:
+            raise BackupError(f"pg_dump of the restored cluster failed: {done.stderr.strip()[-500:]}")
+        pg_restore_into(dump, database)
+        return cluster.backup

@@ -19,8 +19,10 @@ import hashlib
 import os
 import re
 import signal
+import stat
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,9 +31,9 @@ import dj_database_url
 from django.conf import settings
 from django.db import connection
 
-from ask.core.backup_status import archive_status_save
+from ask.core.backup_status import archive_status, archive_status_save
 from ask.core.backup_signing import SignatureError, signed_json_read, signed_json_write
-from ask.core.private_files import make_private, private_dir
+from ask.core.private_files import private_dir
 
 SEGMENT = re.compile(r"^[0-9A-F]{24}$")
 HISTORY = re.compile(r"^[0-9A-F]{8}\.history$")
@@ -81,11 +83,6 @@ def replication_env() -> dict:
     return {k: v for k, v in env.items() if v != ""}
 
 
-def sha256_prefix(path: Path, length: int) -> str:
-    with path.open("rb") as handle:
-        return hashlib.sha256(handle.read(length)).hexdigest()
-
-
 def manifest_read(folder: Path | None = None) -> dict:
     """The archive's signed manifest; ArchiveError when there is none or it is not ours."""
     try:
@@ -100,11 +97,20 @@ class ArchivePass:
     seen: list = field(default_factory=list)  # (server flush position, when) of each pass
     segments_added: int = 0
     lag_seconds: float | None = None
+    new_archive: bool = False  # --new-archive: begin an archive although the database names another
 
 
-def _server_positions() -> tuple[int, datetime, int | None, int, int, str]:
-    """The server's flush position and clock, the slot's confirmed position, timeline, segment size,
-    system identifier, read in one statement."""
+@dataclass
+class Server:
+    flush: int  # the server's flush position
+    now: datetime
+    confirmed: int | None  # what the slot says pg_receivewal has fsynced
+    timeline: int
+    size: int  # wal_segment_size
+    system: str  # system identifier: which cluster the log is of
+
+
+def server_positions() -> Server:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_current_wal_flush_lsn()::text, clock_timestamp(), "
@@ -114,7 +120,37 @@ def _server_positions() -> tuple[int, datetime, int | None, int, int, str]:
             " FROM pg_settings WHERE name = 'wal_segment_size'), "
             "(SELECT system_identifier::text FROM pg_control_system())", [slot_name()])
         flush, now, confirmed, walfile, size, system = cursor.fetchone()
-    return lsn_parse(flush), now, lsn_parse(confirmed) if confirmed else None, int(walfile[:8], 16), size, system
+    return Server(lsn_parse(flush), now, lsn_parse(confirmed) if confirmed else None, int(walfile[:8], 16), size,
+                  system)
+
+
+def read_regular(path: Path) -> bytes:
+    """The whole file, read once, never through a link nor from anything but a regular file: what is
+    hashed is what is used."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | os.O_NONBLOCK)
+    except OSError as error:
+        raise ArchiveError(f"{path}: cannot be read as a plain file ({error.strerror}); move it away.") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ArchiveError(f"{path}: not a plain file; move it away.")
+        return handle.read()
+
+
+def folder_check(folder: Path) -> None:
+    """Only what pg_receivewal and this module write, as plain files: a link planted there would have
+    pg_receivewal write the log through it, and anything else is no part of the archive."""
+    for entry in os.scandir(folder):
+        name = entry.name
+        known = (SEGMENT.match(name.removesuffix(".partial")) or HISTORY.match(name)
+                 or name in (MANIFEST, MANIFEST + ".tmp"))
+        if not known or not entry.is_file(follow_symlinks=False):
+            raise ArchiveError(f"{entry.path}: not a file of the WAL archive (a link, a folder or another name); "
+                               f"move it away. Only the site's user may write into {folder}.")
+
+
+def successor(name: str, size: int) -> str:
+    return segment_name(int(name[:8], 16), segment_start(name, size) + size, size)
 
 
 def archive_pass(state: ArchivePass, folder: Path | None = None) -> int:
@@ -122,22 +158,14 @@ def archive_pass(state: ArchivePass, folder: Path | None = None) -> int:
     segments added. The archive is "caught up at" the time of the latest pass whose server flush
     position the slot has confirmed since (pg_receivewal --synchronous confirms only what it fsynced)."""
     folder = folder or wal_dir()
-    flush, now, confirmed, timeline, size, system = _server_positions()
-    state.seen.append((flush, now))
-    try:
-        body = manifest_read(folder)
-    except ArchiveError:
-        if (folder / MANIFEST).exists():
-            raise
-        body = {"site": settings.SITE_NAME, "system": system, "segment_size": size, "segments": {}, "history": {},
-                "partial": None, "covered_lsn": None, "caught_up_at": None}
-    if body["system"] != system:
-        raise ArchiveError(f"{folder} holds the log of another database cluster (system {body['system']}, the "
-                           f"server is {system}): move that archive away before archiving this server's.")
-    added = _sign_complete(folder, body)
-    body["timeline"] = timeline
-    body["partial"] = _sign_partial(folder, confirmed, size)
-    covered = _covered(body, size)
+    server = server_positions()
+    state.seen.append((server.flush, server.now))
+    folder_check(folder)
+    body = _manifest_for(folder, server, state)
+    added = _sign_complete(folder, body, server)
+    body["timeline"] = server.timeline
+    body["partial"] = _sign_partial(folder, body, server)
+    covered = _covered(body)
     body["covered_lsn"] = lsn_text(covered) if covered is not None else None
     caught = [at for position, at in state.seen if covered is not None and position <= covered]
     if caught:
@@ -145,48 +173,133 @@ def archive_pass(state: ArchivePass, folder: Path | None = None) -> int:
         state.seen = [(position, at) for position, at in state.seen if at > max(caught)]
     signed_json_write(folder / MANIFEST, body)
     if body["caught_up_at"]:
-        state.lag_seconds = max((now - datetime.fromisoformat(body["caught_up_at"])).total_seconds(), 0.0)
-    archive_status_save(covered_lsn=body["covered_lsn"], caught_up_at=body["caught_up_at"])
+        state.lag_seconds = max((server.now - datetime.fromisoformat(body["caught_up_at"])).total_seconds(), 0.0)
+    archive_status_save(archive=body["archive"], covered_lsn=body["covered_lsn"], caught_up_at=body["caught_up_at"])
     state.segments_added += added
     return added
 
 
-def _sign_complete(folder: Path, body: dict) -> int:
-    """Hash complete segments and timeline histories the manifest does not have yet."""
+def _manifest_for(folder: Path, server: Server, state: ArchivePass) -> dict:
+    """This folder's manifest, if it is the archive the database knows (BackupStatus.archive: one folder
+    shared by every host, never an older copy put back); a new one only in an empty folder."""
+    known = archive_status()
+    if not (folder / MANIFEST).exists():
+        if any(SEGMENT.match(p.name.removesuffix(".partial")) for p in folder.iterdir() if p.name != MANIFEST):
+            raise ArchiveError(f"{folder} holds log files but no manifest: they cannot be vouched for; move them "
+                               "away (archive_wal --new-archive moves the whole folder aside).")
+        if known.archive and not state.new_archive:
+            raise ArchiveError(f"{folder} holds no archive, but the database says archive {known.archive} is kept "
+                               f"(last by {known.archive_host or 'a host'}): BACKUP_DIR must be one folder shared by "
+                               "every host that runs archive_wal. To begin a new archive on purpose: archive_wal "
+                               "--new-archive.")
+        return {"site": settings.SITE_NAME, "archive": uuid.uuid4().hex, "system": server.system,
+                "segment_size": server.size, "segments": {}, "history": {}, "partial": None, "covered_lsn": None,
+                "caught_up_at": None}
+    body = manifest_read(folder)
+    if body["system"] != server.system:
+        raise ArchiveError(f"{folder} holds the log of another database cluster (system {body['system']}, the "
+                           f"server is {server.system}): archive_wal --new-archive moves it aside.")
+    if known.archive and body["archive"] != known.archive and not state.new_archive:
+        raise ArchiveError(f"{folder} holds archive {body['archive']}, but the database says archive {known.archive} "
+                           f"is kept (last by {known.archive_host or 'a host'}): BACKUP_DIR must be one folder shared "
+                           "by every host that runs archive_wal.")
+    if (known.archive == body["archive"] and known.covered_lsn and body["covered_lsn"]
+            and lsn_parse(body["covered_lsn"]) < lsn_parse(known.covered_lsn)):
+        raise ArchiveError(f"{folder / MANIFEST} covers up to {body['covered_lsn']}, but the archive had reached "
+                           f"{known.covered_lsn}: an older manifest was put back; refusing to sign over it.")
+    return body
+
+
+def _sign_complete(folder: Path, body: dict, server: Server) -> int:
+    """Hash the segments pg_receivewal has completed, each only if it continues the archive: the next
+    segment after what is signed (its signed part unchanged), or after a timeline switch the first
+    of the server's new timeline, with its history file."""
     added = 0
-    for path in sorted(folder.iterdir()):
-        book = body["segments"] if SEGMENT.match(path.name) else body["history"] if HISTORY.match(path.name) else None
-        if book is None or path.name in book:
-            continue
-        make_private(path)
-        book[path.name] = sha256_prefix(path, path.stat().st_size)
+    history = f"{server.timeline:08X}.history"
+    if (folder / history).exists() and history not in body["history"]:
+        body["history"][history] = hashlib.sha256(read_regular(folder / history)).hexdigest()
+    new = sorted((p.name for p in folder.iterdir() if SEGMENT.match(p.name) and p.name not in body["segments"]),
+                 key=lambda name: (name[8:], name[:8]))
+    for name in new:
+        expected = _next_expected(body)
+        switched = (expected and name[:8] != expected[:8] and int(name[:8], 16) == server.timeline
+                    and history in body["history"] and name[8:] <= expected[8:])
+        if expected and name != expected and not switched:
+            raise ArchiveError(f"{folder / name}: not the next segment of the archive (expected {expected}); the log "
+                               "has a hole or a stranger's file: move it away, then take a base backup.")
+        data = read_regular(folder / name)
+        partial = body["partial"]
+        if partial and partial["name"] == name and \
+                hashlib.sha256(data[:partial["length"]]).hexdigest() != partial["sha256"]:
+            raise ArchiveError(f"{folder / name}: differs from what was signed of it while it was written.")
+        body["segments"][name] = hashlib.sha256(data).hexdigest()
+        if partial and partial["name"] == name:
+            body["partial"] = None
         added += 1
     return added
 
 
-def _sign_partial(folder: Path, confirmed: int | None, size: int) -> dict | None:
-    """The segment being written, as far as the slot confirms it flushed: name, length, digest."""
-    partials = sorted(folder.glob("*.partial"))
-    if not partials or confirmed is None:
-        return None
-    path = partials[-1]
-    name = path.name.removesuffix(".partial")
-    length = min(max(confirmed - segment_start(name, size), 0), size)
-    try:
-        make_private(path)
-        digest = sha256_prefix(path, length)
-    except FileNotFoundError:  # completed and renamed meanwhile: the next pass signs it whole
-        return None
-    return {"name": name, "length": length, "sha256": digest} if length else None
-
-
-def _covered(body: dict, size: int) -> int | None:
-    """The position up to which the signed files hold every byte of the log."""
+def _next_expected(body: dict) -> str | None:
+    size = body["segment_size"]
     if body["partial"]:
-        return segment_start(body["partial"]["name"], size) + body["partial"]["length"]
+        return body["partial"]["name"]
     if body["segments"]:
-        return segment_start(max(body["segments"]), size) + size
+        return successor(max(body["segments"], key=lambda name: (name[8:], name[:8])), size)
     return None
+
+
+def _sign_partial(folder: Path, body: dict, server: Server) -> dict | None:
+    """The segment being written, as far as the slot confirms it flushed: name, length, digest. Only
+    the segment the server says is being archived, continuing the archive, its signed part unchanged."""
+    if server.confirmed is None or server.confirmed % server.size == 0:
+        return body["partial"]
+    name = segment_name(server.timeline, server.confirmed, server.size)
+    expected = _next_expected(body)
+    path = folder / f"{name}.partial"
+    if (expected and name != expected) or not path.exists():
+        return body["partial"]  # not written yet, or completed meanwhile: the next pass signs it
+    try:
+        data = read_regular(path)
+    except ArchiveError:
+        if not path.exists():  # renamed whole between the look and the read
+            return body["partial"]
+        raise
+    length = server.confirmed - segment_start(name, server.size)
+    previous = body["partial"]
+    if previous and previous["name"] == name and (
+            length < previous["length"]
+            or hashlib.sha256(data[:previous["length"]]).hexdigest() != previous["sha256"]):
+        raise ArchiveError(f"{path}: differs from what was signed of it earlier in its writing.")
+    if len(data) < length:
+        raise ArchiveError(f"{path}: shorter than what the server says was written into it.")
+    return {"name": name, "length": length, "sha256": hashlib.sha256(data[:length]).hexdigest()}
+
+
+def _covered(body: dict) -> int | None:
+    """The position up to which the signed files hold every byte of the log."""
+    size = body["segment_size"]
+    ends = [segment_start(name, size) + size for name in body["segments"]]
+    if body["partial"]:
+        ends.append(segment_start(body["partial"]["name"], size) + body["partial"]["length"])
+    return max(ends, default=None)
+
+
+def _die_with_parent() -> None:
+    """pg_receivewal gets SIGTERM when its job dies, even by SIGKILL: left behind, it would hold the
+    slot, and every later run on every host would be refused."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def archive_begin_new(folder: Path | None = None) -> Path | None:
+    """--new-archive: the folder's old archive moved aside (never deleted), so a new one begins."""
+    folder = folder or wal_dir()
+    if not folder.exists() or not any(folder.iterdir()):
+        return None
+    aside = folder.with_name(f"{folder.name}-before-{datetime.now():%Y%m%d-%H%M%S}")
+    folder.rename(aside)
+    return aside
 
 
 class Receiver:
@@ -199,6 +312,7 @@ class Receiver:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        folder_check(self.folder)
         env = replication_env()
         made = subprocess.run(["pg_receivewal", "--create-slot", "--if-not-exists", f"--slot={slot_name()}"],
                               env=env, capture_output=True, text=True)
@@ -209,7 +323,7 @@ class Receiver:
         self.proc = subprocess.Popen(
             ["pg_receivewal", f"--directory={self.folder}", f"--slot={slot_name()}", "--synchronous", "--no-loop",
              "--status-interval=1", f"--dbname=application_name={APPLICATION_NAME}"],
-            env=env, stdout=self.log, stderr=self.log)
+            env=env, stdout=self.log, stderr=self.log, preexec_fn=_die_with_parent)
 
     def check(self) -> None:
         """ArchiveError with pg_receivewal's own words when it has stopped."""

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ask.core.backups import BackupError, backups_to_keep, checksum_path, pg_dump_compatible, table_row_counts
+from ask.core.backups import (BackupError, backup_mark_verified, backups_to_keep, checksum_path, pg_dump_compatible,
+                             table_row_counts)
 from tests.support import manage, process_env
 
 
@@ -47,7 +48,10 @@ def test_backup_then_restore_into_an_empty_database_gives_the_same_rows_and_uplo
         assert refused.returncode == 2 and "--yes" in refused.stderr
         restored = manage("restore_db", str(dump), "--yes", "--database", target, env=env_of_host)
         assert restored.returncode == 0, restored.stderr
-        assert "1 upload(s) put back" in restored.stdout
+        assert "the live uploads left as they are" in restored.stdout, "a scratch database leaves the site's alone"
+        assert not (var_dir / "media" / "avatars" / "a.png").exists()
+        restored = manage("restore_db", str(dump), "--yes", "--database", target, "--uploads", env=env_of_host)
+        assert "1 upload(s) put back" in restored.stdout, restored.stderr
         assert (var_dir / "media" / "avatars" / "a.png").read_bytes() == b"\x89PNG a"
         # The job bookkeeping (runs, leases) moved on while the backup and restore ran.
         bookkeeping = ("jobs_jobrun", "jobs_joblease")
@@ -66,6 +70,8 @@ def test_verify_backup_restores_the_newest_into_a_scratch_database_and_counts(ba
     out = StringIO()
     call_command("verify_backup", stdout=out)
     assert " is good: " in out.getvalue() and "rows restored as dumped" in out.getvalue()
+    (dump,) = backup_dir.glob("*.dump")
+    assert dump.with_name(dump.name + ".verified").is_file(), "rotation will keep it"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -111,11 +117,16 @@ def test_backup_db_rotates_files_in_the_folder_and_leaves_other_files_alone(back
         checksum_path(path).write_text("x")
     (backup_dir / "notes.txt").write_text("mine")
     (backup_dir / "staging-20261101-023000.dump").write_bytes(b"other site")
+    for path in old[1:3]:  # the last good copies: the newer ones may be damaged
+        backup_mark_verified(path)
+    old[3].with_name(old[3].name + ".verified").write_text('{"body": {"name": "x"}, "mac": "planted"}')
     call_command("backup_db", "--keep-daily", "3", "--keep-weekly", "1", stdout=StringIO())
     remaining = sorted(p.name for p in backup_dir.iterdir() if p.suffix == ".dump")
-    assert len(remaining) == 4 and "staging-20261101-023000.dump" in remaining
+    assert len(remaining) == 5 and "staging-20261101-023000.dump" in remaining
+    assert old[2].name in remaining and old[1].name not in remaining, "the newest verified backup stays"
+    assert old[3].name not in remaining, "a marker it did not sign keeps nothing"
     assert (backup_dir / "notes.txt").exists()
-    assert not checksum_path(old[0]).exists()
+    assert not checksum_path(old[0]).exists() and not old[1].with_name(old[1].name + ".verified").exists()
 
 
 def test_a_pg_dump_older_than_the_server_is_refused_with_what_to_install():

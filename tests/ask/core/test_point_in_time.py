@@ -2,16 +2,23 @@
 streamed by archive_wal, a base backup, rows written seconds apart, then restore_db --to a time
 between two writes brings back exactly the rows before it, and the uploads; a time outside what the
 archive covers is refused, naming what it covers."""
+import json
+import os
+import shutil
 import signal
+import subprocess
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import psycopg2
 import pytest
 
 from ask.core.wal_archive import MANIFEST
 from tests.pg_cluster import own_postgres
-from tests.support import manage, process_env, start_manage, wait_for
+from tests.support import free_port, manage, process_env, start_manage, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -34,6 +41,24 @@ def write(site, n: int) -> datetime:
 def archived_to(site) -> datetime | None:
     rows = site.query("SELECT caught_up_at FROM core_backupstatus WHERE id = 1")
     return rows[0][0] if rows else None
+
+
+def query_cluster(data: Path, sql: str) -> list:
+    """sql on the cluster at data, started for it on a socket of its own and stopped after."""
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    port = free_port()
+    subprocess.run([*as_postgres, bindir / "pg_ctl", "start", "-w", "-D", data, "-l", data / "log", "-o",
+                    f"-p {port} -k {data} -c listen_addresses=''"], check=True, capture_output=True)
+    try:
+        with psycopg2.connect(host=str(data), port=port, user="postgres", dbname="ask") as conn:
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+        conn.close()
+        return rows
+    finally:
+        subprocess.run([*as_postgres, bindir / "pg_ctl", "stop", "-m", "fast", "-D", data], capture_output=True)
 
 
 def ok(result) -> str:
@@ -65,11 +90,23 @@ def test_a_restore_to_a_moment_brings_back_exactly_the_rows_before_it_and_the_up
     avatar.unlink()
     between = written[1] + (written[2] - written[1]) / 2  # after row 2, before row 3
     site.createdb("restored")
-    said = ok(manage("restore_db", "--to", between.isoformat(), "--database", "restored", "--yes", env=site.env,
-                     timeout=180))
+    said = ok(manage("restore_db", "--to", between.isoformat(), "--database", "restored", "--yes", "--uploads",
+                     env=site.env, timeout=180))
     assert "restored" in said and "from ask-base-" in said
     assert [row[0] for row in site.query("SELECT n FROM probe ORDER BY n", dbname="restored")] == [0, 1, 2]
     assert avatar.read_bytes() == b"\x89PNG avatar", "the uploads came back"
+
+    folder = Path(tempfile.mkdtemp(prefix="ask-restored-"))
+    try:
+        if os.getuid() == 0:
+            shutil.chown(folder, "postgres")  # the server runs as postgres: a folder it can enter
+        between = written[0] + (written[1] - written[0]) / 2
+        said = ok(manage("restore_db", "--to", between.isoformat(), "--cluster", str(folder / "data"), env=site.env,
+                         timeout=180))
+        assert f"into a new cluster at {folder / 'data'} (stopped; start it with pg_ctl" in said
+        assert [row[0] for row in query_cluster(folder / "data", "SELECT n FROM probe ORDER BY n")] == [0, 1]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
     too_early = written[0] - timedelta(hours=1)
     refused = manage("restore_db", "--to", too_early.isoformat(), "--database", "restored", "--yes", env=site.env)
@@ -108,7 +145,7 @@ def test_verify_backup_restores_to_just_now_while_the_site_writes_and_refuses_a_
         thread.join(10)
         assert count[0] > 20, "the site wrote throughout"
         base = next((site.var_dir / "backups" / "base").glob("ask-base-*"))
-        assert (base / "VERIFIED").is_file(), "rotation keeps the newest verified base backup"
+        assert (base / "VERIFIED.json").is_file(), "rotation keeps the newest verified base backup"
         status = site.query("SELECT verified_backup FROM core_backupstatus WHERE id = 1")[0][0]
         assert status.startswith("ask-")
 
@@ -134,3 +171,43 @@ def test_the_doctor_names_what_the_server_lacks_and_a_slot_left_behind(site):
     said = manage("jobs", "--doctor", env={**site.env, "BACKUP_WAL_ARCHIVE": "false"}).stdout
     assert "archiving is off, but its replication slot ask_wal_archive still keeps" in said, said
     assert "SELECT pg_drop_replication_slot('ask_wal_archive');" in said
+
+
+def test_the_archive_signs_only_what_pg_receivewal_wrote_and_refuses_a_split_or_rolled_back_archive(site):
+    wal = site.var_dir / "backups" / "wal"
+    ok(manage("archive_wal", env=site.env))
+    old_manifest = (wal / MANIFEST).read_bytes()
+    ok(manage("base_backup", env=site.env, timeout=120))
+    write(site, 1)
+    ok(manage("archive_wal", env=site.env))
+    signed = json.loads((wal / MANIFEST).read_text())["body"]["segments"]
+
+    (wal / "000000010000000000000099").write_bytes(b"\0" * 100)  # a stranger's "next" segment
+    refused = manage("archive_wal", env=site.env)
+    assert refused.returncode == 1 and "000000010000000000000099: not the next segment of the archive" in \
+        refused.stderr, refused.stderr
+    (wal / "000000010000000000000099").unlink()
+    (wal / "000000010000000000000098.partial").symlink_to(site.var_dir / "elsewhere")
+    refused = manage("archive_wal", env=site.env)
+    assert "000000010000000000000098.partial: not a file of the WAL archive (a link" in refused.stderr
+    (wal / "000000010000000000000098.partial").unlink()
+    now_signed = json.loads((wal / MANIFEST).read_text())["body"]
+    assert set(now_signed["segments"]) <= set(signed), "nothing of theirs signed (older segments may be pruned)"
+    assert not (now_signed["partial"] or {}).get("name", "").endswith("98")
+
+    current = (wal / MANIFEST).read_bytes()
+    (wal / MANIFEST).write_bytes(old_manifest)  # an older copy put back: its signature is good
+    refused = manage("archive_wal", env=site.env)
+    assert "an older manifest was put back; refusing to sign over it" in refused.stderr, refused.stderr
+    (wal / MANIFEST).write_bytes(current)
+
+    other = {**site.env, "BACKUP_DIR": str(site.var_dir / "host2-backups")}  # a host with a folder of its own
+    refused = manage("archive_wal", env=other)
+    assert "BACKUP_DIR must be one folder shared by every host that runs archive_wal" in refused.stderr
+
+    ok(manage("archive_wal", env=site.env))
+    first = min(json.loads((wal / MANIFEST).read_text())["body"]["segments"])
+    (wal / first).rename(site.var_dir / "away")  # a hole in the log the base backup needs
+    refused = manage("restore_db", "--to", archived_to(site).isoformat(), "--database", "ask", "--yes", env=site.env)
+    assert refused.returncode == 1 and "the archived log has a hole at segment" in refused.stderr, refused.stderr
+    assert site.query("SELECT count(*) FROM probe")[0][0] == 1, "nothing was replaced"

@@ -170,7 +170,7 @@ def test_backup_and_restore_exclude_each_other(var_dir):
     restore = JobRun.objects.create(job="restore_db", host="web1", pid=4711, started_at=timezone.now())
     locks = open_locks()
     try:
-        assert locks.try_job_lock("backup_db+restore_db"), "the lock both take"
+        assert locks.try_job_lock("backup_db+base_backup+restore_db+verify_backup"), "the lock all four take"
         env = process_env(var_dir, BACKUP_DIR=str(var_dir / "backups"))
         backup = manage("backup_db", "-v0", env=env)
     finally:

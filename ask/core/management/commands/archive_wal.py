@@ -26,6 +26,12 @@ class Command(JobCommand):
     default_interval = 5.0
     changes_data = True
 
+    def add_job_arguments(self, parser) -> None:
+        parser.add_argument("--new-archive", action="store_true",
+                            help="Begin a new archive: the folder's old one is moved aside (never deleted), and the "
+                                 "database's record of which archive is kept follows this host's. After BACKUP_DIR "
+                                 "was lost, or the database server was replaced; take a base backup right after.")
+
     def run(self, job) -> str:
         if not settings.BACKUP_WAL_ARCHIVE:
             return "continuous archiving is off (BACKUP_WAL_ARCHIVE); nothing done"

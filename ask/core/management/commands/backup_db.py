@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ask.core.backup_signing import SignatureError
-from ask.core.backups import BackupError, backup_create
+from ask.core.backups import BACKUP_LOCK_GROUP, BackupError, backup_create
 from ask.jobs.command import JobCommand, positive_int
 
 
@@ -13,9 +13,7 @@ class Command(JobCommand):
         "--dry-run   # which old backups rotation would delete",
     )
     operator_errors = (BackupError, SignatureError)
-    # Never beside a restore: a backup of a database being replaced, or rotation deleting the file
-    # being restored.
-    shares_lock_with = ("restore_db",)
+    shares_lock_with = BACKUP_LOCK_GROUP
     help = (
         "Back the database up into BACKUP_DIR: pg_dump in custom format (SQLite: its online backup "
         "API) under a temporary name, renamed when complete, checked with pg_restore --list, with a "

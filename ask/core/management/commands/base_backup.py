@@ -1,7 +1,7 @@
 from django.conf import settings
 
 from ask.core.backup_signing import SignatureError
-from ask.core.backups import BackupError
+from ask.core.backups import BACKUP_LOCK_GROUP, BackupError
 from ask.core.base_backups import base_backup_create
 from ask.core.media_archive import MediaArchiveError
 from ask.jobs.command import JobCommand, positive_int
@@ -13,7 +13,7 @@ class Command(JobCommand):
         "--dry-run   # which old base backups rotation would delete",
     )
     operator_errors = (BackupError, SignatureError, MediaArchiveError)
-    shares_lock_with = ("restore_db",)  # never a copy of a database being replaced
+    shares_lock_with = BACKUP_LOCK_GROUP
     help = (
         "Copy the whole PostgreSQL cluster with pg_basebackup (tar, the log it needs streamed in) and the "
         "uploads into BACKUP_DIR/base/SITE-base-STAMP/, every file's SHA-256 in a signed BACKUP.json; then "

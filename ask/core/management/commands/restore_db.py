@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from ask.core.backup_signing import SignatureError
-from ask.core.backups import BackupError, backup_made
+from ask.core.backups import BACKUP_LOCK_GROUP, BackupError, backup_made
 from ask.core.databases import database_label
 from ask.core.media_archive import MediaArchiveError
 from ask.core.restoring import dump_restore, moment, moment_restore
@@ -17,14 +17,14 @@ class Command(JobCommand):
         '--to "2026-12-01 21:58:00" --database ask_check --yes   # that minute, from base backup and log',
     )
     operator_errors = (BackupError, SignatureError, ArchiveError, MediaArchiveError)
-    shares_lock_with = ("backup_db", "base_backup")  # never beside each other: see backup_db
+    shares_lock_with = BACKUP_LOCK_GROUP
     help = (
         "Restore a backup made by backup_db (FILE), or the moment --to names from the newest base backup "
         "before it plus the archived log (continuous archiving), over the site's database, into --database "
         "NAME on the same server, or (--to only) into a new cluster at --cluster FOLDER. Checks checksums and "
         "signatures first and refuses a damaged file or a moment the archive does not cover, saying what it "
-        "covers; refuses to run without --yes. The uploads of the backup are put back. Restoring the site's "
-        "own database clears its caches. Stop cron on every host first, and start it again after."
+        "covers; refuses to run without --yes. Restoring the site's own database puts the backup's uploads back "
+        "and clears the caches. Stop cron on every host first, and start it again after."
     )
 
     def add_job_arguments(self, parser) -> None:
@@ -36,6 +36,9 @@ class Command(JobCommand):
         parser.add_argument("--database", help="Restore into this database instead (PostgreSQL, same server).")
         parser.add_argument("--cluster", type=Path, metavar="FOLDER",
                             help="With --to: a new cluster in this (new or empty) folder instead of a database.")
+        parser.add_argument("--uploads", action="store_true",
+                            help="With --database or --cluster: put the backup's uploads back too (over the site's "
+                                 "own database they always are).")
 
     def check_options(self, options: dict) -> None:
         file, to = options["file"], options["to"]
@@ -52,6 +55,7 @@ class Command(JobCommand):
     def run(self, job) -> str:
         options = job.options
         if options["to"]:
-            return moment_restore(job, options["to"], database=options["database"], cluster=options["cluster"])
-        return dump_restore(job, Path(options["file"]), database=options["database"])
+            return moment_restore(job, options["to"], database=options["database"], cluster=options["cluster"],
+                                  uploads=options["uploads"])
+        return dump_restore(job, Path(options["file"]), database=options["database"], uploads=options["uploads"])
 

@@ -5,7 +5,8 @@ from django.db import connection
 
 from ask.core.backup_signing import SignatureError
 from ask.core.backup_status import verified_status_save
-from ask.core.backups import BackupError, backup_made, backup_stamp, backup_verify, newest_backup
+from ask.core.backups import (BACKUP_LOCK_GROUP, BackupError, backup_made, backup_mark_verified, backup_stamp,
+                              backup_verify, newest_backup)
 from ask.core.base_backups import base_backup_mark_verified
 from ask.core.pitr_verify import verify_point_in_time
 from ask.core.wal_archive import ArchiveError
@@ -26,6 +27,7 @@ class Command(JobCommand):
         "against writes for that instant, 10 s at most). Weekly, so a broken backup is noticed; rotation never "
         "deletes the newest backup that passed."
     )
+    shares_lock_with = BACKUP_LOCK_GROUP
     catch_up = "once"  # weekly: the next is a week away
     expected_seconds = 1800
     timeout = 3 * 3600  # a restore of the whole dump into a scratch database
@@ -36,6 +38,7 @@ class Command(JobCommand):
     def run(self, job) -> str:
         path = Path(job.options["file"]) if job.options["file"] else newest_backup()
         counts = backup_verify(path=path)
+        backup_mark_verified(path)
         verified_status_save(name=path.name, made_at=backup_stamp(path))
         job.count("tables", len(counts))
         job.count("rows", sum(counts.values()))
