@@ -26,7 +26,7 @@ from ask.core.backup_signing import SignatureError, signed_json_read, signed_jso
 from ask.core.backups import CHUNK, BackupError, sha256_of
 from ask.core.media_archive import media_archive_write
 from ask.core.private_files import make_private, private_dir
-from ask.core.wal_archive import lsn_parse, replication_env, segment_name
+from ask.core.wal_archive import lsn_parse, replication_env, segment_name, slot_name
 
 INFO = "BACKUP.json"
 VERIFIED = "VERIFIED.json"  # written by verify_backup: rotation never deletes the newest verified copy
@@ -79,6 +79,7 @@ def base_backup_create(*, keep: int, dry_run: bool = False) -> BaseResult:
     final = root / f"{settings.SITE_NAME}-base-{timezone.now():%Y%m%d-%H%M%S}"
     if dry_run:
         return BaseResult(final, 0, 0.0, base_backups_rotate(keep, dry_run=True))
+    _slot_kept()
     partial = root / f".{final.name}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     began = time.perf_counter()
@@ -111,6 +112,16 @@ def base_backup_create(*, keep: int, dry_run: bool = False) -> BaseResult:
         shutil.rmtree(partial, ignore_errors=True)
     size = sum(p.stat().st_size for p in final.iterdir())
     return BaseResult(final, size, time.perf_counter() - began, base_backups_rotate(keep))
+
+
+def _slot_kept() -> None:
+    """A copy is restorable to later moments only with every segment from its start in the archive:
+    the slot archive_wal made keeps them on the server from its first run on."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", [slot_name()])
+        if cursor.fetchone() is None:
+            raise BackupError(f"no replication slot {slot_name()} yet: archive_wal must have run before a base "
+                              "backup, or the log between the copy and the archive's start would be missing.")
 
 
 def base_backups() -> list[BaseBackup]:

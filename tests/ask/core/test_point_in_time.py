@@ -116,11 +116,12 @@ def test_a_restore_to_a_moment_brings_back_exactly_the_rows_before_it_and_the_up
         "a refused restore changes nothing"
 
 
-def test_archive_wal_is_off_unless_configured(site):
+def test_archive_wal_and_base_backup_do_nothing_unless_configured(site):
     env = {**site.env, "BACKUP_WAL_ARCHIVE": "false"}
-    said = ok(manage("archive_wal", env=env))
-    assert "continuous archiving is off" in said
-    assert not (site.var_dir / "backups" / "wal").exists()
+    assert "continuous archiving is off" in ok(manage("archive_wal", env=env))
+    assert "continuous archiving is off" in ok(manage("base_backup", env=env))
+    assert not (site.var_dir / "backups").exists()
+    assert not site.query("SELECT 1 FROM pg_replication_slots"), "no slot keeping log on the server"
 
 
 def test_verify_backup_restores_to_just_now_while_the_site_writes_and_refuses_a_damaged_log(site):
@@ -163,10 +164,12 @@ def test_verify_backup_restores_to_just_now_while_the_site_writes_and_refuses_a_
         streaming.wait(30)
 
 
-def test_the_doctor_names_what_the_server_lacks_and_a_slot_left_behind(site):
+def test_the_doctor_names_what_the_server_lacks_and_a_slot_left_behind_and_base_backup_needs_the_slot(site):
     said = manage("jobs", "--doctor", env=site.env).stdout
     assert "ok       continuous archiving: replication connection as postgres allowed" in said
     assert "PROBLEM  continuous archiving: max_slot_wal_keep_size = -1" in said, said
+    refused = manage("base_backup", env=site.env)
+    assert "archive_wal must have run before a base backup" in refused.stderr, refused.stderr
     site.query("SELECT pg_create_physical_replication_slot('ask_wal_archive', true)")
     said = manage("jobs", "--doctor", env={**site.env, "BACKUP_WAL_ARCHIVE": "false"}).stdout
     assert "archiving is off, but its replication slot ask_wal_archive still keeps" in said, said

@@ -15,7 +15,8 @@ class Command(JobCommand):
     operator_errors = (BackupError, SignatureError, MediaArchiveError)
     shares_lock_with = BACKUP_LOCK_GROUP
     help = (
-        "Copy the whole PostgreSQL cluster with pg_basebackup (tar, the log it needs streamed in) and the "
+        "With continuous archiving (BACKUP_WAL_ARCHIVE; otherwise nothing is done): copy the whole PostgreSQL "
+        "cluster with pg_basebackup (tar, the log it needs streamed in) and the "
         "uploads into BACKUP_DIR/base/SITE-base-STAMP/, every file's SHA-256 in a signed BACKUP.json; then "
         "keep the --keep newest and the newest verified one. With archive_wal's log, a restore reaches any "
         "moment since the oldest kept copy (restore_db --to)."
@@ -30,6 +31,8 @@ class Command(JobCommand):
                             help=f"Base backups to keep (default BACKUP_BASE_KEEP = {settings.BACKUP_BASE_KEEP}).")
 
     def run(self, job) -> str:
+        if not settings.BACKUP_WAL_ARCHIVE:
+            return "continuous archiving is off (BACKUP_WAL_ARCHIVE): no base backup to make; nothing done"
         result = base_backup_create(keep=job.options["keep"], dry_run=job.dry_run)
         for path in result.deleted:
             job.info(f"{'would delete' if job.dry_run else 'deleted'} {path.name}")
