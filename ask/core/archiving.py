@@ -55,3 +55,13 @@ def _would_prune(keep_from: str | None) -> list[str]:
     except ArchiveError:  # no archive yet: nothing to prune
         return []
     return sorted(name for name in segments if keep_from and name[8:] < keep_from[8:])
+
+
+def archive_reach() -> str:
+    """ "the archive covers the log to 0/5000148, everything committed by 2026-12-06 15:17:15 UTC" """
+    try:
+        body = manifest_read()
+    except ArchiveError as error:
+        return f"no archive to read ({error})"
+    return (f"the archive covers the log to {body['covered_lsn'] or 'nothing yet'}, everything committed by "
+            f"{body['caught_up_at'] or 'nothing yet'}")

@@ -178,6 +178,18 @@ def _media_beside(final: Path) -> None:
     backup_sign(media, digest)
 
 
+def backup_reported(job, result, noun: str) -> str:
+    """A backup job's counters, its rotation named line by line, and its one-line summary."""
+    for path in result.deleted:
+        job.info(f"{'would delete' if job.dry_run else 'deleted'} {Path(path).name}")
+    job.count("bytes", result.size)
+    job.count("rotated away", len(result.deleted))
+    if job.dry_run:
+        return f"would write {result.path} and rotate away {len(result.deleted)} {noun}(s)"
+    return (f"wrote {result.path} ({result.size / 1e6:,.1f} MB in {result.seconds:.1f}s), "
+            f"rotated away {len(result.deleted)}")
+
+
 def _run(argv: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
     result = subprocess.run(argv, env=_pg_env(), capture_output=True, text=True, **kwargs)
     if result.returncode != 0:

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from ask.core.archiving import archive_run
+from ask.core.archiving import archive_reach, archive_run
 from ask.core.backup_signing import SignatureError
 from ask.core.backups import BackupError
 from ask.core.wal_archive import ArchiveError, slot_name, wal_dir
@@ -39,7 +39,7 @@ class Command(JobCommand):
         job.count("segments archived", done.passes.segments_added)
         job.count("segments pruned", len(done.pruned))
         if job.dry_run:
-            return f"would prune {len(done.pruned)} segment(s) from {wal_dir()}"
+            return f"{archive_reach()}; would prune {len(done.pruned)} segment(s) from {wal_dir()}"
         lag = done.passes.lag_seconds
         caught = f"{lag:.1f} s behind the server" if lag is not None else "not caught up yet"
         return (f"archived {done.passes.segments_added} segment(s) into {wal_dir()} on slot {slot_name()}, "

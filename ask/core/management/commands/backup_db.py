@@ -1,9 +1,8 @@
-from pathlib import Path
 
 from django.conf import settings
 
 from ask.core.backup_signing import SignatureError
-from ask.core.backups import BACKUP_LOCK_GROUP, BackupError, backup_create
+from ask.core.backups import BACKUP_LOCK_GROUP, BackupError, backup_create, backup_reported
 from ask.jobs.command import JobCommand, positive_int
 
 
@@ -36,11 +35,4 @@ class Command(JobCommand):
     def run(self, job) -> str:
         result = backup_create(keep_daily=job.options["keep_daily"], keep_weekly=job.options["keep_weekly"],
                                dry_run=job.dry_run)
-        for path in result.deleted:
-            job.info(f"{'would delete' if job.dry_run else 'deleted'} {Path(path).name}")
-        job.count("bytes", result.size)
-        job.count("rotated away", len(result.deleted))
-        if job.dry_run:
-            return f"would write {result.path} and rotate away {len(result.deleted)} backup(s)"
-        return (f"wrote {result.path} ({result.size / 1e6:,.1f} MB in {result.seconds:.1f}s), "
-                f"rotated away {len(result.deleted)}")
+        return backup_reported(job, result, "backup")

@@ -1,7 +1,7 @@
 from django.conf import settings
 
 from ask.core.backup_signing import SignatureError
-from ask.core.backups import BACKUP_LOCK_GROUP, BackupError
+from ask.core.backups import BACKUP_LOCK_GROUP, BackupError, backup_reported
 from ask.core.base_backups import base_backup_create
 from ask.core.media_archive import MediaArchiveError
 from ask.jobs.command import JobCommand, positive_int
@@ -34,11 +34,4 @@ class Command(JobCommand):
         if not settings.BACKUP_WAL_ARCHIVE:
             return "continuous archiving is off (BACKUP_WAL_ARCHIVE): no base backup to make; nothing done"
         result = base_backup_create(keep=job.options["keep"], dry_run=job.dry_run)
-        for path in result.deleted:
-            job.info(f"{'would delete' if job.dry_run else 'deleted'} {path.name}")
-        job.count("bytes", result.size)
-        job.count("rotated away", len(result.deleted))
-        if job.dry_run:
-            return f"would write {result.path} and rotate away {len(result.deleted)} base backup(s)"
-        return (f"wrote {result.path} ({result.size / 1e6:,.1f} MB in {result.seconds:.1f}s), "
-                f"rotated away {len(result.deleted)}")
+        return backup_reported(job, result, "base backup")
