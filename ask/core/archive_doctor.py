@@ -29,7 +29,16 @@ def check_archiving() -> list[Finding]:
     if not settings.BACKUP_WAL_ARCHIVE:
         return [Finding(NAME, True, "off: a lost disk loses what was written since the night's dump "
                                     "(BACKUP_WAL_ARCHIVE=true and README \"Backups\" turn it on)"), *_orphan_slot()]
-    return [_wal_level(), _senders(), _slot_limit(), _replication_login(), *_programs()]
+    return [_wal_level(), _senders(), _slot_limit(), _replication_login(), *_programs(), _restore_points()]
+
+
+def _restore_points() -> Finding:
+    """Optional (mark_restore_point): said, never a problem."""
+    if _server("SELECT has_function_privilege('pg_create_restore_point(text)', 'EXECUTE')"):
+        return Finding(NAME, True, "mark_restore_point allowed for this role")
+    role = connection.settings_dict.get("USER") or "ask"
+    return Finding(NAME, True, f"mark_restore_point not allowed for this role (optional; as a superuser: GRANT EXECUTE "
+                               f"ON FUNCTION pg_create_restore_point(text) TO {role};)")
 
 
 def _orphan_slot() -> list[Finding]:

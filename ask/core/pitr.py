@@ -115,14 +115,26 @@ class Cluster:
         return self.server.connect_kwargs(database or settings.DATABASES["default"]["NAME"], self.server.user)
 
 
-def _targets(coverage: Coverage, target_time: datetime | None, target_lsn: str | None) -> tuple[BaseBackup, dict]:
+def _targets(coverage: Coverage, target_time: datetime | None, target_lsn: str | None,
+             point: dict | None) -> tuple[BaseBackup, dict]:
+    if point is not None:
+        return _base_before(coverage, point["lsn"], f"the restore point {point['name']} ({point['at']})",
+                            point["system"]), {"recovery_target_name": point["name"]}
     if target_lsn is None:
         return base_for(target_time, coverage), {"recovery_target_time": target_time.isoformat(sep=" ")}
-    backups = [b for b in coverage.backups if lsn_parse(b.info["stop_lsn"]) <= lsn_parse(target_lsn)]
-    if not backups or coverage.manifest is None:
-        raise BackupError(f"no base backup ends before {target_lsn}: {coverage}.")
     # Not inclusive: the first record at target_lsn is already after the moment (pitr_verify).
-    return backups[0], {"recovery_target_lsn": target_lsn, "recovery_target_inclusive": "false"}
+    return (_base_before(coverage, target_lsn, target_lsn, None),
+            {"recovery_target_lsn": target_lsn, "recovery_target_inclusive": "false"})
+
+
+def _base_before(coverage: Coverage, lsn: str, what: str, system: str | None) -> BaseBackup:
+    """The newest base backup ending before the log position lsn, which the archive must cover."""
+    manifest = coverage.manifest
+    backups = [b for b in coverage.backups if lsn_parse(b.info["stop_lsn"]) <= lsn_parse(lsn)]
+    if (not backups or manifest is None or not manifest["covered_lsn"] or (system and system != manifest["system"])
+            or lsn_parse(lsn) > lsn_parse(manifest["covered_lsn"])):
+        raise BackupError(f"{what} is outside what the archive covers: {coverage}.")
+    return backups[0]
 
 
 def _cluster_folder(keep_at: Path | None, work: Path) -> Path:
@@ -136,11 +148,12 @@ def _cluster_folder(keep_at: Path | None, work: Path) -> Path:
 
 @contextmanager
 def restored_cluster(*, target_time: datetime | None = None, target_lsn: str | None = None,
-                     keep_at: Path | None = None):
-    """A cluster restored to target_time (or to target_lsn, a position the archive covers), running
-    for the body of the with-statement, then stopped; removed unless keep_at names where it stays."""
+                     point: dict | None = None, keep_at: Path | None = None):
+    """A cluster restored to target_time (or to target_lsn, a position the archive covers, or to a
+    named restore point), running for the body of the with-statement, then stopped; removed unless
+    keep_at names where it stays."""
     coverage = archive_coverage()
-    backup, targets = _targets(coverage, target_time, target_lsn)
+    backup, targets = _targets(coverage, target_time, target_lsn, point)
     bindir = bindir_for(backup.info["server_version_num"])
     work = safe_path(Path(tempfile.mkdtemp(prefix=f"{settings.SITE_NAME}-restore-")))
     data = _cluster_folder(keep_at, work)

@@ -108,7 +108,7 @@ class Server:
         started = self.start(targets)
         if self._promoted(started):
             return
-        if NOT_REACHED in self.said():
+        if NOT_REACHED in self.said() and "recovery_target_name" not in targets:  # a name is there or not at all
             subprocess.run([*as_server_user(), "touch", str(self.data / "recovery.signal")], check=True)
             started = self.start({key: value for key, value in targets.items() if key == "recovery_target_inclusive"})
             if self._promoted(started):

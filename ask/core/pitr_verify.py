@@ -14,7 +14,8 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import extensions, sql
 
-from ask.core.backups import BackupError, connect_to, public_tables, rows_per_table, site_database
+from ask.core.backups import BackupError, site_database
+from ask.core.dump_verify import connect_to, public_tables, rows_per_table
 from ask.core.pitr import restored_cluster
 from ask.core.wal_archive import ArchiveError, lsn_parse, manifest_read
 

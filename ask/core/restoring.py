@@ -16,6 +16,7 @@ from ask.core.caching import caches_clear
 from ask.core.databases import database_label
 from ask.core.media_archive import media_archive_restore
 from ask.core.pitr import restored_cluster
+from ask.core.restore_points import restore_point_read
 
 
 def moment(raw: str) -> datetime:
@@ -55,15 +56,18 @@ def dump_restore(job, path: Path, *, database: str | None, uploads: bool) -> str
                                     f"{database_label(database)}{said}", database)
 
 
-def moment_restore(job, when: datetime, *, database: str | None, cluster: Path | None, uploads: bool) -> str:
-    stamp = f"{timezone.localtime(when):%Y-%m-%d %H:%M:%S %Z}"
+def moment_restore(job, when: datetime | None, *, point: str | None, database: str | None, cluster: Path | None,
+                   uploads: bool) -> str:
+    """To the moment `when`, or to the restore point named `point`."""
+    target = {"point": restore_point_read(point)} if point else {"target_time": when}
+    stamp = f"the restore point {point}" if point else f"{timezone.localtime(when):%Y-%m-%d %H:%M:%S %Z}"
     if cluster:
-        with restored_cluster(target_time=when, keep_at=cluster) as restored:
+        with restored_cluster(**target, keep_at=cluster) as restored:
             backup = restored.backup
         return (f"restored {stamp} from {backup.path.name} and the archived log into a new cluster at {cluster} "
                 f"(stopped; start it with pg_ctl -D {cluster} start, with a port of its own)"
                 f"{_base_uploads(uploads, backup)}")
-    backup = _into_database(when, database or site_database()["NAME"])
+    backup = _into_database(target, database or site_database()["NAME"])
     return _after_site_restore(job, f"restored {stamp} from {backup.path.name} and the archived log into the "
                                     f"{database_label(database)}{_base_uploads(uploads or not database, backup)}",
                                database)
@@ -73,10 +77,10 @@ def _base_uploads(put_back: bool, backup: BaseBackup) -> str:
     return _uploads(put_back, backup.path / "media.tar", backup.info["files"].get("media.tar"))
 
 
-def _into_database(target: datetime, database: str) -> BaseBackup:
-    """The site's data as it was at target, copied from the restored cluster into database (replacing
-    what it holds, in one transaction); returns the base backup used."""
-    with restored_cluster(target_time=target) as cluster, tempfile.TemporaryDirectory() as scratch:
+def _into_database(target: dict, database: str) -> BaseBackup:
+    """The site's data as it was at target (restored_cluster's), copied from the restored cluster into
+    database (replacing what it holds, in one transaction); returns the base backup used."""
+    with restored_cluster(**target) as cluster, tempfile.TemporaryDirectory() as scratch:
         dump = Path(scratch) / "restored.dump"
         kwargs = cluster.connect_kwargs()
         done = subprocess.run(["pg_dump", "--format=custom", "--compress=0", "--no-owner", f"--file={dump}",

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ask.core.backups import (BackupError, backup_mark_verified, backups_to_keep, checksum_path, pg_dump_compatible,
-                             table_row_counts)
+from ask.core.backups import BackupError, backup_mark_verified, backups_to_keep, checksum_path, pg_dump_compatible
+from ask.core.dump_verify import table_row_counts
 from tests.support import manage, process_env
 
 

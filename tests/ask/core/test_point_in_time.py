@@ -214,3 +214,29 @@ def test_the_archive_signs_only_what_pg_receivewal_wrote_and_refuses_a_split_or_
     refused = manage("restore_db", "--to", archived_to(site).isoformat(), "--database", "ask", "--yes", env=site.env)
     assert refused.returncode == 1 and "the archived log has a hole at segment" in refused.stderr, refused.stderr
     assert site.query("SELECT count(*) FROM probe")[0][0] == 1, "nothing was replaced"
+
+
+def test_a_named_restore_point_brings_back_exactly_that_moment(site):
+    streaming = start_manage("archive_wal", "--loop", "--max-seconds", "120", "--interval", "1", env=site.env)
+    try:
+        wait_for(lambda: archived_to(site), 20, what="the archive's first pass")
+        ok(manage("base_backup", env=site.env, timeout=120))
+        write(site, 1)
+        said = ok(manage("mark_restore_point", "before-change", env=site.env))
+        assert said.startswith("mark_restore_point: marked the restore point before-change at ")
+        refused = manage("mark_restore_point", "before-change", env=site.env)
+        assert "a restore point before-change exists already" in refused.stderr
+        written = write(site, 2)
+        wait_for(lambda: archived_to(site) > written, 20, what="the archive caught up with the last write")
+    finally:
+        streaming.send_signal(signal.SIGTERM)
+        streaming.wait(30)
+    site.createdb("restored")
+    said = ok(manage("restore_db", "--to-point", "before-change", "--database", "restored", "--yes", env=site.env,
+                     timeout=180))
+    assert "restored the restore point before-change from ask-base-" in said
+    assert [row[0] for row in site.query("SELECT n FROM probe ORDER BY n", dbname="restored")] == [1]
+    refused = manage("restore_db", "--to-point", "nonesuch", "--database", "restored", "--yes", env=site.env)
+    assert "no restore point nonesuch in " in refused.stderr and "(known: before-change)" in refused.stderr
+    refused = manage("restore_db", "--to-point", "../etc", "--database", "restored", "--yes", env=site.env)
+    assert refused.returncode == 2 and "is not a restore point name" in refused.stderr

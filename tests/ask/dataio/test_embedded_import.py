@@ -64,11 +64,14 @@ def test_backups_on_sqlite_are_one_file_each_and_restore_while_the_site_keeps_it
     manage(var_dir, "backup_db", env=env)
     manage(var_dir, "verify_backup", env=env)
     [backup] = backups.glob("*.sqlite3")
-    assert sorted(p.name for p in backups.iterdir()) == [backup.name, f"{backup.name}.sha256", f"{backup.name}.sig"]
+    media = backup.name.removesuffix(".sqlite3") + ".media.tar"  # the uploads, beside it
+    expected = sorted([backup.name, f"{backup.name}.sha256", f"{backup.name}.sig", f"{backup.name}.verified",
+                       media, f"{media}.sha256", f"{media}.sig"])
+    assert sorted(p.name for p in backups.iterdir()) == expected
     before = counters(var_dir)
     manage(var_dir, "fill_db", "1", "--seed", "9")
     manage(var_dir, "restore_db", str(backup), "--yes", env=env)
     assert counters(var_dir) == before
-    assert sorted(p.name for p in backups.iterdir()) == [backup.name, f"{backup.name}.sha256", f"{backup.name}.sig"]
+    assert sorted(p.name for p in backups.iterdir()) == expected
     with sqlite3.connect(var_dir / "ask.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

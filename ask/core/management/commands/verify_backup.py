@@ -6,7 +6,8 @@ from django.db import connection
 from ask.core.backup_signing import SignatureError
 from ask.core.backup_status import verified_status_save
 from ask.core.backups import (BACKUP_LOCK_GROUP, BackupError, backup_made, backup_mark_verified, backup_stamp,
-                              backup_verify, newest_backup)
+                              newest_backup)
+from ask.core.dump_verify import backup_verify
 from ask.core.base_backups import base_backup_mark_verified
 from ask.core.pitr_verify import verify_point_in_time
 from ask.core.wal_archive import ArchiveError
