@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from django.conf import settings
@@ -81,13 +82,31 @@ def signed_json_write(path: Path, body: dict) -> None:
 def signed_json_read(path: Path) -> dict:
     """The body of a manifest this site signed under this name; SignatureError otherwise."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(_read_small(path))
         body, mac = data["body"], data["mac"]
     except FileNotFoundError:
         raise SignatureError(f"{path}: missing.") from None
+    except OSError as error:
+        raise SignatureError(f"{path}: cannot be read as a plain file ({error.strerror or error}).") from None
     except (ValueError, KeyError, TypeError):
         raise SignatureError(f"{path}: not a manifest this site wrote (unreadable JSON).") from None
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(path.name, digest, signing_key())):
         raise SignatureError(f"{path}: its signature does not match; refusing a manifest this site did not sign.")
     return body
+
+
+MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _read_small(path: Path) -> str:
+    """A manifest's text: never through a link, never blocking on a pipe planted at its name, never
+    more than MANIFEST_MAX_BYTES."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a plain file")
+        data = handle.read(MANIFEST_MAX_BYTES + 1)
+    if len(data) > MANIFEST_MAX_BYTES:
+        raise ValueError("too large")
+    return data.decode()

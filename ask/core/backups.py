@@ -6,9 +6,11 @@ import hashlib
 import os
 import re
 import sqlite3
+import stat
 import subprocess
+import tempfile
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -73,9 +75,9 @@ def checksum_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def checksum_verify(path: Path) -> None:
-    """Raise BackupError unless the backup matches its SHA-256 and its signature, and is not dated
-    in the future."""
+def signed_digest(path: Path) -> str:
+    """The SHA-256 the backup's .sha256 file gives, once its signature is checked (the file itself is
+    not read here); BackupError for a missing, unsigned or future-dated backup."""
     if not path.is_file():
         raise BackupError(f"{path}: no such backup file.")
     stamp = _stamp_of(path)
@@ -85,12 +87,45 @@ def checksum_verify(path: Path) -> None:
     if not sums.is_file():
         raise BackupError(f"{path}: its checksum file {sums.name} is missing; refusing to use it.")
     expected = (sums.read_text().split() or [""])[0]
-    if sha256_of(path) != expected:
-        raise BackupError(f"{path}: SHA-256 does not match {sums.name}; the backup is damaged.")
     try:
         signature_verify(path, expected)
     except SignatureError as error:
         raise BackupError(str(error)) from None
+    return expected
+
+
+def checksum_verify(path: Path) -> None:
+    """Raise BackupError unless the backup matches its SHA-256 and its signature, and is not dated
+    in the future."""
+    expected = signed_digest(path)
+    if sha256_of(path) != expected:
+        raise BackupError(f"{path}: SHA-256 does not match {checksum_path(path).name}; the backup is damaged.")
+
+
+@contextmanager
+def verified_copy(path: Path):
+    """The backup copied once, never through a link, into a private temporary file while its SHA-256
+    is computed; yielded only when that is the digest signed. pg_restore and the counting read the
+    copy: a file swapped in after the check is never used (a planted dump once ran a program)."""
+    expected = signed_digest(path)
+    fd, name = tempfile.mkstemp(prefix=f"{settings.SITE_NAME}-restore-", suffix=path.suffix)
+    copy, digest = Path(name), hashlib.sha256()
+    try:
+        try:
+            source = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as error:
+            raise BackupError(f"{path}: cannot be read as a plain file ({error.strerror}).") from None
+        with os.fdopen(source, "rb") as src, os.fdopen(fd, "wb") as dst:
+            if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
+                raise BackupError(f"{path}: not a plain file.")
+            while block := src.read(CHUNK):
+                digest.update(block)
+                dst.write(block)
+        if digest.hexdigest() != expected:
+            raise BackupError(f"{path}: SHA-256 does not match {checksum_path(path).name}; the backup is damaged.")
+        yield copy
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def _now_utc() -> datetime:
@@ -294,17 +329,16 @@ def newest_backup() -> Path:
 
 
 def backup_restore(*, path: Path, database: str | None = None) -> None:
-    """Restore the backup over the site's database (or another database on the same server)."""
-    checksum_verify(path)
-    if media_path(path).exists():
-        checksum_verify(media_path(path))  # before anything is replaced: a damaged archive stops it all
-    if connection.vendor == "postgresql":
-        pg_restore_into(path, database or site_database()["NAME"])
-        return
-    connection.close()
-    with _sqlite_read_only(path) as src, closing(sqlite3.connect(database or site_database()["NAME"])) as dst:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=WAL")  # the site's mode (settings), not the backup's
+    """Restore the backup over the site's database (or another database on the same server), from a
+    copy checked against its signed digest."""
+    with verified_copy(path) as copy:
+        if connection.vendor == "postgresql":
+            pg_restore_into(copy, database or site_database()["NAME"])
+            return
+        connection.close()
+        with _sqlite_read_only(copy) as src, closing(sqlite3.connect(database or site_database()["NAME"])) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=WAL")  # the site's mode (settings), not the backup's
 
 
 def pg_restore_into(path: Path, database: str) -> None:

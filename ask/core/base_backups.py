@@ -14,6 +14,7 @@ import stat
 import subprocess
 import tarfile
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,6 +81,8 @@ def base_backup_create(*, keep: int, dry_run: bool = False) -> BaseResult:
     if dry_run:
         return BaseResult(final, 0, 0.0, base_backups_rotate(keep, dry_run=True))
     _slot_kept()
+    if not shutil.which("pg_basebackup"):
+        raise BackupError("pg_basebackup is not installed: apt-get install postgresql-client (the server's version).")
     partial = root / f".{final.name}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     began = time.perf_counter()
@@ -156,8 +159,12 @@ def base_backup_extract(backup: BaseBackup, into: Path) -> None:
         with open_signed(backup.path / name, names[name]) as source:
             # gzip's own reader: pg_basebackup's files may hold several gzip members (tarfile's stream reads one)
             stream = gzip.GzipFile(fileobj=source, mode="rb") if name.endswith(".gz") else source
-            with tarfile.open(fileobj=stream, mode="r|") as tar:
-                tar.extractall(target, filter="data")  # no links out, no devices, no names reaching outside
+            try:
+                with tarfile.open(fileobj=stream, mode="r|") as tar:
+                    tar.extractall(target, filter="data")  # no links out, no devices, no names reaching outside
+            except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+                source.finish()  # a file other than the one signed says so; else the signed one is unreadable
+                raise BackupError(f"{backup.path / name}: cannot be unpacked ({error}).") from None
             source.finish()
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 from psycopg2 import sql
 
-from ask.core.backups import BackupError, _pg_env, _run, _sqlite_read_only, checksum_verify, site_database
+from ask.core.backups import BackupError, _pg_env, _run, _sqlite_read_only, site_database, verified_copy
 
 
 def dump_row_counts(path: Path) -> dict[str, int]:
@@ -76,10 +76,15 @@ def verify_role() -> str:
 
 
 def backup_verify(*, path: Path) -> dict[str, int]:
-    """Restore into a scratch database and compare its rows per table with the dump's; returns them."""
-    checksum_verify(path)
+    """Restore into a scratch database and compare its rows per table with the dump's; returns them.
+    Both read one copy of the dump, checked against its signed digest (backups.verified_copy)."""
+    with verified_copy(path) as copy:
+        return _verify_copy(path, copy)
+
+
+def _verify_copy(path: Path, copy: Path) -> dict[str, int]:
     if connection.vendor != "postgresql":
-        with _sqlite_read_only(path) as db:
+        with _sqlite_read_only(copy) as db:
             if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError(f"{path}: fails SQLite's integrity check.")
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -92,8 +97,8 @@ def backup_verify(*, path: Path) -> dict[str, int]:
     _run(["createdb", f"--owner={role}", scratch], "createdb (scratch database)")
     try:
         _run(["pg_restore", f"--role={role}", "--no-owner", "--no-privileges", "--exit-on-error",
-              f"--dbname={scratch}", str(path)], "pg_restore into scratch")
-        expected, restored = dump_row_counts(path), table_row_counts(scratch, role=role)
+              f"--dbname={scratch}", str(copy)], "pg_restore into scratch")
+        expected, restored = dump_row_counts(copy), table_row_counts(scratch, role=role)
         wrong = {t: (n, restored.get(t)) for t, n in expected.items() if restored.get(t) != n}
         if wrong:
             raise BackupError(f"{path}: restored row counts differ from the dump's: {wrong}")

@@ -8,7 +8,6 @@ to the wrong minute. The archive is copied once while its SHA-256 is computed an
 copy only when the digest is the one signed: a file swapped in after the check is never used."""
 import hashlib
 import os
-import shutil
 import stat
 import tarfile
 import tempfile
@@ -64,12 +63,12 @@ def media_archive_restore(source: Path, digest: str) -> int:
         try:
             with tarfile.open(fileobj=copy, mode="r:") as tar:
                 members = [m for m in tar.getmembers() if m.isfile()]
-                with tempfile.TemporaryDirectory(dir=root.parent) as unpacked:
+                with tempfile.TemporaryDirectory(dir=root, prefix=".restore-") as unpacked:
                     tar.extractall(unpacked, members=members, filter="data")
                     for member in members:
                         target = root / member.name
                         target.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.move(Path(unpacked) / member.name, target)
+                        os.replace(Path(unpacked) / member.name, target)  # a link at the name is replaced
         except (tarfile.TarError, OSError) as error:
             raise MediaArchiveError(f"{source}: the uploads could not be put back: {error}") from None
     return len(members)

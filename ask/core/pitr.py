@@ -140,6 +140,7 @@ def _base_before(coverage: Coverage, lsn: str, what: str, system: str | None) ->
 def _cluster_folder(keep_at: Path | None, work: Path) -> Path:
     if keep_at is None:
         return work / "data"
+    keep_at = keep_at.resolve()  # absolute: never read as an option by chown or runuser
     if keep_at.exists() and (not keep_at.is_dir() or any(keep_at.iterdir())):
         raise BackupError(f"{keep_at} is not an empty folder; name a new folder for the restored cluster.")
     reachable(safe_path(keep_at))
@@ -157,13 +158,14 @@ def restored_cluster(*, target_time: datetime | None = None, target_lsn: str | N
     bindir = bindir_for(backup.info["server_version_num"])
     work = safe_path(Path(tempfile.mkdtemp(prefix=f"{settings.SITE_NAME}-restore-")))
     data = _cluster_folder(keep_at, work)
+    keep_at = data if keep_at else None
     server, ready = Server(bindir, data, work, settings.DATABASES["default"].get("USER") or "postgres"), False
     try:
         private_dir(data)
         base_backup_extract(backup, data)
         _stage_log(coverage.manifest, backup, private_dir(work / "wal"))
         server.prepare(work / "wal")
-        server.recover(targets)
+        server.recover(targets, lsn_parse(coverage.manifest["covered_lsn"]))
         ready = True
         yield Cluster(server, backup)
     finally:

@@ -8,6 +8,7 @@ a private folder and the server listens on no address."""
 import os
 import re
 import shlex
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import psycopg2
 from django.conf import settings
 
 from ask.core.backups import BackupError
+from ask.core.wal_archive import lsn_parse, lsn_text
 
 NOT_REACHED = "recovery ended before configured recovery target was reached"
 SAFE_PATH = re.compile(r"^[A-Za-z0-9/._-]+$")  # pg_ctl hands -o and -D to /bin/sh
@@ -81,7 +83,9 @@ class Server:
         settings_ = {"port": self.port, "listen_addresses": "", "unix_socket_directories": self.socket,
                      "hba_file": self.socket / "hba.conf", "hot_standby": "off", "archive_mode": "off",
                      "max_wal_senders": 0, "wal_level": "replica", "fsync": "off",
-                     "shared_preload_libraries": "", "recovery_end_command": "", "archive_cleanup_command": "",
+                     "shared_preload_libraries": "", "session_preload_libraries": "", "local_preload_libraries": "",
+                     "recovery_end_command": "", "archive_cleanup_command": "", "ssl": "off",
+                     "ssl_passphrase_command": "", "external_pid_file": "",
                      "restore_command": f'cp "{self.staging}/%f" "%p"', "recovery_target_action": "promote",
                      **targets}
         return " ".join(f"-c {key}={shlex.quote(str(value))}" for key, value in settings_.items())
@@ -94,13 +98,15 @@ class Server:
     def said(self) -> str:
         """The end of the server's log, read without following a link planted at its name."""
         try:
-            fd = os.open(self.log, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(self.log, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return ""
         with os.fdopen(fd, "rb") as log:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return ""
             return log.read()[-4000:].decode(errors="replace")
 
-    def recover(self, targets: dict) -> None:
+    def recover(self, targets: dict, covered: int) -> None:
         """Start it in recovery; it replays to the target, promotes and accepts connections. When the
         archive holds no record after the target, PostgreSQL stops short of it (the target was never
         seen): the log staged is contiguous to the archive's end (ask.core.pitr), so everything in it
@@ -112,9 +118,22 @@ class Server:
             subprocess.run([*as_server_user(), "touch", str(self.data / "recovery.signal")], check=True)
             started = self.start({key: value for key, value in targets.items() if key == "recovery_target_inclusive"})
             if self._promoted(started):
+                self._replayed_to(covered)
                 return
         raise BackupError(f"the restored cluster did not start: {started.stderr.strip()[-300:]}; its log ends: "
                           f"{self.said().strip()[-800:] or 'empty'}")
+
+    def _replayed_to(self, covered: int) -> None:
+        """Replaying all of the log must have reached the archive's end: a segment that ends early
+        would otherwise stop recovery short, and the restore would be of an earlier moment."""
+        with psycopg2.connect(**self.connect_kwargs("template1", self.user), connect_timeout=5) as conn:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT pg_current_wal_lsn()::text")
+                reached = lsn_parse(cursor.fetchone()[0])
+        conn.close()
+        if reached < covered:
+            raise BackupError(f"the archived log ended early, at {lsn_text(reached)} before the archive's end "
+                              f"{lsn_text(covered)}: a segment is damaged; the restore would be of an earlier moment.")
 
     def _promoted(self, started: subprocess.CompletedProcess) -> bool:
         """Wait for the end of recovery (pg_ctl returns while a server without hot standby still

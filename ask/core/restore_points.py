@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection
 
 from ask.core.backup_signing import SignatureError, signed_json_read, signed_json_write
 from ask.core.backups import BackupError
-from ask.core.private_files import private_dir
+from ask.core.private_files import UnsafePath, private_dir, private_open
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 
@@ -31,22 +31,28 @@ def points_dir() -> Path:
 def restore_point_mark(name: str) -> dict:
     """Write the restore point into the log and its signed note; BackupError when the name is taken
     (recovery would stop at the first of two) or the role may not (the GRANT to run is named)."""
-    path = points_dir() / f"{name}.json"
-    if path.exists():
-        raise BackupError(f"a restore point {name} exists already ({path}); choose another name.")
+    if connection.vendor != "postgresql":
+        raise BackupError("restore points are PostgreSQL's; SQLite is backed up by backup_db only.")
+    private_dir(Path(settings.BACKUP_DIR))
+    path = private_dir(points_dir()) / f"{name}.json"
+    try:
+        private_open(path, "x").close()  # the name taken first, atomically: two of one name stop recovery early
+    except UnsafePath:
+        raise BackupError(f"a restore point {name} exists already ({path}); choose another name.") from None
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_create_restore_point(%s)::text, clock_timestamp(), "
                            "(SELECT system_identifier::text FROM pg_control_system())", [name])
             lsn, at, system = cursor.fetchone()
     except DatabaseError as error:
-        if "permission denied" not in str(error):
-            raise
-        raise BackupError(f"the database role may not create restore points: as a superuser, GRANT EXECUTE ON "
-                          f"FUNCTION pg_create_restore_point(text) TO {connection.settings_dict['USER']};") from None
+        path.unlink()
+        role = connection.settings_dict["USER"]
+        if "permission denied" in str(error):
+            raise BackupError(f"the database role may not create restore points: as a superuser, GRANT EXECUTE ON "
+                              f"FUNCTION pg_create_restore_point(text) TO {role};") from None
+        raise BackupError(f"the server made no restore point: {str(error).strip().splitlines()[0]}") from None
     body = {"name": name, "lsn": lsn, "at": at.isoformat(), "system": system, "site": settings.SITE_NAME}
-    private_dir(Path(settings.BACKUP_DIR))
-    signed_json_write(private_dir(points_dir()) / f"{name}.json", body)
+    signed_json_write(path, body)
     return body
 
 

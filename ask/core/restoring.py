@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from ask.core.backups import (BackupError, backup_made, backup_restore, checksum_path, media_path, pg_restore_into,
+from ask.core.backups import (BackupError, backup_made, backup_restore, media_path, pg_restore_into, signed_digest,
                               site_database)
 from ask.core.base_backups import BaseBackup
 from ask.core.caching import caches_clear
@@ -48,10 +48,10 @@ def _uploads(put_back: bool, archive: Path, digest: str | None) -> str:
 
 
 def dump_restore(job, path: Path, *, database: str | None, uploads: bool) -> str:
-    backup_restore(path=path, database=database)
     media = media_path(path)
-    digest = checksum_path(media).read_text().split()[0] if checksum_path(media).is_file() else None
-    said = _uploads(uploads or not database, media, digest)  # its signature was checked before the restore
+    digest = signed_digest(media) if media.exists() else None  # before anything is replaced: a bad one stops it
+    backup_restore(path=path, database=database)
+    said = _uploads(uploads or not database, media, digest)
     return _after_site_restore(job, f"restored {path.name} ({backup_made(path)}) into the "
                                     f"{database_label(database)}{said}", database)
 

@@ -18,6 +18,7 @@ caught up with the server. A restore uses only what the manifest vouches for.
 import hashlib
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -193,8 +194,11 @@ def _manifest_for(folder: Path, server: Server, state: ArchivePass) -> dict:
                                "every host that runs archive_wal. To begin a new archive on purpose: archive_wal "
                                "--new-archive.")
         return {"site": settings.SITE_NAME, "archive": uuid.uuid4().hex, "system": server.system,
-                "segment_size": server.size, "segments": {}, "history": {}, "partial": None, "covered_lsn": None,
-                "caught_up_at": None}
+                "segment_size": server.size,
+                # pg_receivewal begins at the slot's position (an older slot kept), else at the server's
+                "start_lsn": lsn_text(min(server.flush, server.confirmed or server.flush)),
+                "segments": {}, "history": {},
+                "partial": None, "covered_lsn": None, "caught_up_at": None}
     body = manifest_read(folder)
     if body["system"] != server.system:
         raise ArchiveError(f"{folder} holds the log of another database cluster (system {body['system']}, the "
@@ -211,9 +215,9 @@ def _manifest_for(folder: Path, server: Server, state: ArchivePass) -> dict:
 
 
 def _sign_complete(folder: Path, body: dict, server: Server) -> int:
-    """Hash the segments pg_receivewal has completed, each only if it continues the archive: the next
-    segment after what is signed (its signed part unchanged), or after a timeline switch the first
-    of the server's new timeline, with its history file."""
+    """Hash the segments pg_receivewal has completed, each only once the slot confirms it fsynced all
+    of it and no .partial of that name is left, and only if it continues the archive (_continues),
+    its part signed while it was written unchanged."""
     added = 0
     history = f"{server.timeline:08X}.history"
     if (folder / history).exists() and history not in body["history"]:
@@ -221,22 +225,35 @@ def _sign_complete(folder: Path, body: dict, server: Server) -> int:
     new = sorted((p.name for p in folder.iterdir() if SEGMENT.match(p.name) and p.name not in body["segments"]),
                  key=lambda name: (name[8:], name[:8]))
     for name in new:
-        expected = _next_expected(body)
-        switched = (expected and name[:8] != expected[:8] and int(name[:8], 16) == server.timeline
-                    and history in body["history"] and name[8:] <= expected[8:])
-        if expected and name != expected and not switched:
-            raise ArchiveError(f"{folder / name}: not the next segment of the archive (expected {expected}); the log "
-                               "has a hole or a stranger's file: move it away, then take a base backup.")
+        confirmed = server.confirmed is not None and segment_start(name, server.size) + server.size <= server.confirmed
+        if not confirmed or (folder / f"{name}.partial").exists():
+            continue  # still being written (or not yet confirmed): a later pass
+        if not _continues(name, body, server):
+            raise ArchiveError(f"{folder / name}: not the next segment of the archive (expected "
+                               f"{_next_expected(body)}); the log has a hole or a stranger's file: move it away, "
+                               "then take a base backup.")
         data = read_regular(folder / name)
         partial = body["partial"]
         if partial and partial["name"] == name and \
                 hashlib.sha256(data[:partial["length"]]).hexdigest() != partial["sha256"]:
             raise ArchiveError(f"{folder / name}: differs from what was signed of it while it was written.")
         body["segments"][name] = hashlib.sha256(data).hexdigest()
-        if partial and partial["name"] == name:
-            body["partial"] = None
+        if partial and (partial["name"] == name or partial["name"][:8] != name[:8]):
+            body["partial"] = None  # completed, or the old timeline's, left behind at a switch
         added += 1
     return added
+
+
+def _continues(name: str, body: dict, server: Server) -> bool:
+    """name is the next segment of the archive; or, after a switch of timeline (a failover), the
+    server's new timeline's segment at or before that position, once its history file is signed; or
+    a new archive's first, not before where the archive began."""
+    expected = _next_expected(body)
+    if expected is None:
+        return segment_start(name, server.size) + server.size > lsn_parse(body["start_lsn"])
+    switched = (name[:8] != expected[:8] and int(name[:8], 16) == server.timeline
+                and f"{server.timeline:08X}.history" in body["history"] and name[8:] <= expected[8:])
+    return name == expected or switched
 
 
 def _next_expected(body: dict) -> str | None:
@@ -254,9 +271,8 @@ def _sign_partial(folder: Path, body: dict, server: Server) -> dict | None:
     if server.confirmed is None or server.confirmed % server.size == 0:
         return body["partial"]
     name = segment_name(server.timeline, server.confirmed, server.size)
-    expected = _next_expected(body)
     path = folder / f"{name}.partial"
-    if (expected and name != expected) or not path.exists():
+    if not _continues(name, body, server) or not path.exists():
         return body["partial"]  # not written yet, or completed meanwhile: the next pass signs it
     try:
         data = read_regular(path)
@@ -265,11 +281,11 @@ def _sign_partial(folder: Path, body: dict, server: Server) -> dict | None:
             return body["partial"]
         raise
     length = server.confirmed - segment_start(name, server.size)
-    previous = body["partial"]
-    if previous and previous["name"] == name and (
-            length < previous["length"]
-            or hashlib.sha256(data[:previous["length"]]).hexdigest() != previous["sha256"]):
+    previous = body["partial"] if body["partial"] and body["partial"]["name"] == name else None
+    if previous and hashlib.sha256(data[:previous["length"]]).hexdigest() != previous["sha256"]:
         raise ArchiveError(f"{path}: differs from what was signed of it earlier in its writing.")
+    if previous and length <= previous["length"]:
+        return previous  # a restarted pg_receivewal confirms from the segment's start again, for a moment
     if len(data) < length:
         raise ArchiveError(f"{path}: shorter than what the server says was written into it.")
     return {"name": name, "length": length, "sha256": hashlib.sha256(data[:length]).hexdigest()}
@@ -314,6 +330,9 @@ class Receiver:
     def start(self) -> None:
         folder_check(self.folder)
         env = replication_env()
+        if not shutil.which("pg_receivewal"):
+            raise ArchiveError("pg_receivewal is not installed: apt-get install postgresql-client (the server's "
+                               "version).")
         made = subprocess.run(["pg_receivewal", "--create-slot", "--if-not-exists", f"--slot={slot_name()}"],
                               env=env, capture_output=True, text=True)
         if made.returncode:

@@ -185,11 +185,15 @@ def test_the_archive_signs_only_what_pg_receivewal_wrote_and_refuses_a_split_or_
     ok(manage("archive_wal", env=site.env))
     signed = json.loads((wal / MANIFEST).read_text())["body"]["segments"]
 
-    (wal / "000000010000000000000099").write_bytes(b"\0" * 100)  # a stranger's "next" segment
-    refused = manage("archive_wal", env=site.env)
-    assert refused.returncode == 1 and "000000010000000000000099: not the next segment of the archive" in \
-        refused.stderr, refused.stderr
+    (wal / "000000010000000000000099").write_bytes(b"\0" * 100)  # a stranger's segment, ahead of the stream
+    ok(manage("archive_wal", env=site.env))  # never signed: the slot has not confirmed that far
+    assert "000000010000000000000099" not in json.loads((wal / MANIFEST).read_text())["body"]["segments"]
     (wal / "000000010000000000000099").unlink()
+    (wal / "000000010000000000000000").write_bytes(b"\0" * 100)  # behind it, and not the archive's
+    refused = manage("archive_wal", env=site.env)
+    assert refused.returncode == 1 and "000000010000000000000000: not the next segment of the archive" in \
+        refused.stderr, refused.stderr
+    (wal / "000000010000000000000000").unlink()
     (wal / "000000010000000000000098.partial").symlink_to(site.var_dir / "elsewhere")
     refused = manage("archive_wal", env=site.env)
     assert "000000010000000000000098.partial: not a file of the WAL archive (a link" in refused.stderr

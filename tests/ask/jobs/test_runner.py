@@ -197,6 +197,16 @@ def test_ctrl_c_that_leaves_a_transaction_open_still_records_the_run_and_rolls_t
 
 
 @pytest.mark.django_db(transaction=True)
+def test_ctrl_c_between_a_commit_and_autocommit_back_on_still_records_the_run(var_dir):
+    """import_data's flaky Ctrl-C test: the record's UPDATE went into a transaction nobody committed."""
+    result = manage("sample_job", "--interrupted-after-commit", env=process_env(var_dir))
+    assert result.returncode == 130, result.stderr
+    run = JobRun.objects.get()
+    assert (run.status, run.error) == ("failed", "interrupted (Ctrl-C)"), (var_dir / "log.txt").read_text()
+    assert list(SampleRow.objects.values_list("row", flat=True)) == [-1]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_sigterm_records_the_run_failed_and_exits_143(var_dir):
     proc = start_manage("sample_job", "--sleep", "30", env=process_env(var_dir))
     wait_for(lambda: JobRun.objects.filter(status="running").exists(), 20, what="the run to start")

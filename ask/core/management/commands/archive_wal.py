@@ -4,6 +4,7 @@ from ask.core.archiving import archive_reach, archive_run
 from ask.core.backup_signing import SignatureError
 from ask.core.backups import BackupError
 from ask.core.wal_archive import ArchiveError, slot_name, wal_dir
+from ask.core.private_files import UnsafePath
 from ask.jobs.command import JobCommand
 
 
@@ -12,7 +13,7 @@ class Command(JobCommand):
         "--loop --max-seconds 55   # as cron runs it each minute",
         "--dry-run   # what the archive covers and which old segments would go",
     )
-    operator_errors = (ArchiveError, BackupError, SignatureError)
+    operator_errors = (ArchiveError, BackupError, SignatureError, UnsafePath)
     help = (
         "Continuous archiving (BACKUP_WAL_ARCHIVE): stream PostgreSQL's write-ahead log into BACKUP_DIR/wal "
         "with pg_receivewal on the replication slot SITE_wal_archive, and sign what it wrote every --interval "

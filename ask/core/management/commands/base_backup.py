@@ -4,6 +4,7 @@ from ask.core.backup_signing import SignatureError
 from ask.core.backups import BACKUP_LOCK_GROUP, BackupError, backup_reported
 from ask.core.base_backups import base_backup_create
 from ask.core.media_archive import MediaArchiveError
+from ask.core.private_files import UnsafePath
 from ask.jobs.command import JobCommand, positive_int
 
 
@@ -12,7 +13,7 @@ class Command(JobCommand):
         "-v2   # by hand: names the folder written",
         "--dry-run   # which old base backups rotation would delete",
     )
-    operator_errors = (BackupError, SignatureError, MediaArchiveError)
+    operator_errors = (BackupError, SignatureError, MediaArchiveError, UnsafePath)
     shares_lock_with = BACKUP_LOCK_GROUP
     help = (
         "With continuous archiving (BACKUP_WAL_ARCHIVE; otherwise nothing is done): copy the whole PostgreSQL "

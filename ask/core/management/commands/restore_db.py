@@ -9,6 +9,7 @@ from ask.core.media_archive import MediaArchiveError
 from ask.core.restore_points import point_name
 from ask.core.restoring import dump_restore, moment, moment_restore
 from ask.core.wal_archive import ArchiveError
+from ask.core.private_files import UnsafePath
 from ask.jobs.command import JobCommand
 
 
@@ -17,7 +18,7 @@ class Command(JobCommand):
         "var/backups/ask-20261201-023000.dump --database ask_check --yes   # into a scratch database",
         '--to "2026-12-01 21:58:00" --database ask_check --yes   # that minute, from base backup and log',
     )
-    operator_errors = (BackupError, SignatureError, ArchiveError, MediaArchiveError)
+    operator_errors = (BackupError, SignatureError, ArchiveError, MediaArchiveError, UnsafePath)
     shares_lock_with = BACKUP_LOCK_GROUP
     help = (
         "Restore a backup made by backup_db (FILE), or the moment --to names, or the restore point --to-point "

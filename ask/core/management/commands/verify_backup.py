@@ -11,6 +11,7 @@ from ask.core.dump_verify import backup_verify
 from ask.core.base_backups import base_backup_mark_verified
 from ask.core.pitr_verify import verify_point_in_time
 from ask.core.wal_archive import ArchiveError
+from ask.core.private_files import UnsafePath
 from ask.jobs.command import JobCommand
 
 
@@ -19,7 +20,7 @@ class Command(JobCommand):
         "   # the newest backup (and, with continuous archiving, base backup plus log to just now)",
         "var/backups/ask-20261201-023000.dump",
     )
-    operator_errors = (BackupError, SignatureError, ArchiveError)
+    operator_errors = (BackupError, SignatureError, ArchiveError, UnsafePath)
     help = (
         "Check a backup (the newest, or FILE): its SHA-256 and signature, then a restore into a scratch database "
         "whose rows per table must equal the dump's own. With continuous archiving (BACKUP_WAL_ARCHIVE) and no "

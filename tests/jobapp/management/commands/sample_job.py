@@ -30,6 +30,9 @@ class Command(JobCommand):
         parser.add_argument("--interrupted-in-atomic", action="store_true",
                             help="Ctrl-C where Django's atomic() has begun its transaction but its with-body has "
                                  "not (the window an interrupt can leave a transaction nobody ends in).")
+        parser.add_argument("--interrupted-after-commit", action="store_true",
+                            help="Ctrl-C where Django's atomic() has committed and left its block but not yet "
+                                 "turned autocommit back on (the next write would be in a transaction nobody ends).")
         parser.add_argument("--sql-sleep", action="store_true", help="Sleep in PostgreSQL (pg_sleep), not in Python.")
 
     def run(self, job) -> str | None:
@@ -39,6 +42,11 @@ class Command(JobCommand):
             SampleRow.objects.create(pid=os.getpid(), row=-1)  # committed before the interrupt: stays
             transaction.atomic().__enter__()
             SampleRow.objects.create(pid=os.getpid(), row=-2)  # in the abandoned transaction: rolled back
+            raise KeyboardInterrupt
+        if job.options["interrupted_after_commit"]:
+            with transaction.atomic():
+                SampleRow.objects.create(pid=os.getpid(), row=-1)  # committed: stays
+            transaction.get_connection().set_autocommit(False)  # as Atomic.__exit__ is before its last step
             raise KeyboardInterrupt
         job.passes(lambda: self._one_pass(job))
         if job.options["fail"]:
