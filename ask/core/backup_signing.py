@@ -12,12 +12,11 @@ import hmac
 import json
 import os
 import secrets
-import stat
 from pathlib import Path
 
 from django.conf import settings
 
-from ask.core.private_files import private_dir, private_write
+from ask.core.private_files import open_plain, private_dir, private_write
 
 
 class SignatureError(Exception):
@@ -102,10 +101,7 @@ MANIFEST_MAX_BYTES = 64 * 1024 * 1024
 def _read_small(path: Path) -> str:
     """A manifest's text: never through a link, never blocking on a pipe planted at its name, never
     more than MANIFEST_MAX_BYTES."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path}: not a plain file")
+    with open_plain(path) as handle:
         data = handle.read(MANIFEST_MAX_BYTES + 1)
     if len(data) > MANIFEST_MAX_BYTES:
         raise ValueError("too large")

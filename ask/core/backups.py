@@ -6,7 +6,6 @@ import hashlib
 import os
 import re
 import sqlite3
-import stat
 import subprocess
 import tempfile
 import time
@@ -24,7 +23,7 @@ from django.utils import timezone
 from ask.core.backup_signing import (SignatureError, backup_sign, signature_path, signature_verify, signed_json_read,
                                      signed_json_write)
 from ask.core.media_archive import media_archive_write
-from ask.core.private_files import make_private, private_dir, private_open, private_write
+from ask.core.private_files import copy_hashed, make_private, private_dir, private_open, private_write
 
 SUFFIX = {"postgresql": ".dump", "sqlite": ".sqlite3"}
 # Never two of these at once: a copy of a database being replaced, or rotation deleting the backup
@@ -109,19 +108,14 @@ def verified_copy(path: Path):
     copy: a file swapped in after the check is never used (a planted dump once ran a program)."""
     expected = signed_digest(path)
     fd, name = tempfile.mkstemp(prefix=f"{settings.SITE_NAME}-restore-", suffix=path.suffix)
-    copy, digest = Path(name), hashlib.sha256()
+    copy = Path(name)
     try:
         try:
-            source = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "wb") as dst:
+                digest = copy_hashed(path, dst)
         except OSError as error:
-            raise BackupError(f"{path}: cannot be read as a plain file ({error.strerror}).") from None
-        with os.fdopen(source, "rb") as src, os.fdopen(fd, "wb") as dst:
-            if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
-                raise BackupError(f"{path}: not a plain file.")
-            while block := src.read(CHUNK):
-                digest.update(block)
-                dst.write(block)
-        if digest.hexdigest() != expected:
+            raise BackupError(str(error)) from None
+        if digest != expected:
             raise BackupError(f"{path}: SHA-256 does not match {checksum_path(path).name}; the backup is damaged.")
         yield copy
     finally:

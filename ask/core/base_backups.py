@@ -10,7 +10,6 @@ import hashlib
 import os
 import re
 import shutil
-import stat
 import subprocess
 import tarfile
 import time
@@ -26,7 +25,7 @@ from django.utils import timezone
 from ask.core.backup_signing import SignatureError, signed_json_read, signed_json_write, signing_key
 from ask.core.backups import CHUNK, BackupError, sha256_of
 from ask.core.media_archive import media_archive_write
-from ask.core.private_files import make_private, private_dir
+from ask.core.private_files import make_private, open_plain, private_dir
 from ask.core.wal_archive import lsn_parse, replication_env, segment_name, slot_name
 
 INFO = "BACKUP.json"
@@ -177,13 +176,9 @@ class open_signed:
 
     def __enter__(self) -> "open_signed":
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            self.handle = open_plain(self.path)
         except OSError as error:
-            raise BackupError(f"{self.path}: cannot be read as a plain file ({error.strerror}).") from None
-        self.handle = os.fdopen(fd, "rb")
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            self.handle.close()
-            raise BackupError(f"{self.path}: not a plain file.")
+            raise BackupError(str(error)) from None
         return self
 
     def read(self, size: int = -1) -> bytes:

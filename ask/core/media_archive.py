@@ -6,18 +6,15 @@ Uncompressed: the uploads are images, compressed already. A restore adds and rep
 deletes none: an upload made after the backup stays, unreferenced, rather than be lost by a restore
 to the wrong minute. The archive is copied once while its SHA-256 is computed and unpacked from that
 copy only when the digest is the one signed: a file swapped in after the check is never used."""
-import hashlib
 import os
-import stat
 import tarfile
 import tempfile
 from pathlib import Path
 
 from django.conf import settings
 
-from ask.core.private_files import make_private, private_open
+from ask.core.private_files import copy_hashed, make_private, private_open
 
-CHUNK = 1024 * 1024
 
 
 class MediaArchiveError(Exception):
@@ -37,17 +34,10 @@ def media_archive_write(target: Path) -> int:
 
 def _copy_checked(source: Path, digest: str, into) -> None:
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        copied = copy_hashed(source, into)
     except OSError as error:
-        raise MediaArchiveError(f"{source}: cannot be read as a plain file ({error.strerror}).") from None
-    sha = hashlib.sha256()
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise MediaArchiveError(f"{source}: not a plain file.")
-        while block := handle.read(CHUNK):
-            sha.update(block)
-            into.write(block)
-    if sha.hexdigest() != digest:
+        raise MediaArchiveError(str(error)) from None
+    if copied != digest:
         raise MediaArchiveError(f"{source}: SHA-256 does not match its signature; the uploads were not put back.")
     into.flush()
     into.seek(0)

@@ -8,7 +8,6 @@ a private folder and the server listens on no address."""
 import os
 import re
 import shlex
-import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import psycopg2
 from django.conf import settings
 
 from ask.core.backups import BackupError
+from ask.core.private_files import open_plain
 from ask.core.wal_archive import lsn_parse, lsn_text
 
 NOT_REACHED = "recovery ended before configured recovery target was reached"
@@ -98,13 +98,10 @@ class Server:
     def said(self) -> str:
         """The end of the server's log, read without following a link planted at its name."""
         try:
-            fd = os.open(self.log, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with open_plain(self.log) as log:
+                return log.read()[-4000:].decode(errors="replace")
         except OSError:
             return ""
-        with os.fdopen(fd, "rb") as log:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return ""
-            return log.read()[-4000:].decode(errors="replace")
 
     def recover(self, targets: dict, covered: int) -> None:
         """Start it in recovery; it replays to the target, promotes and accepts connections. When the

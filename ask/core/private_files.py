@@ -3,9 +3,12 @@
 Dumps hold password hashes and sessions, the mail files hold working reset links, exports hold
 members' addresses: each is created 0600 in a folder made 0700. Creating with O_EXCL|O_NOFOLLOW means a
 link planted at the name (in a shared folder, say) makes the write fail instead of overwriting the
-file it points at.
+file it points at. Backups are read the same way (open_plain): never through a link, and never from a
+pipe or device planted at their name, which would block a job or feed it other bytes.
 """
+import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -58,3 +61,29 @@ def make_private(path: Path) -> None:
     if path.is_symlink():
         raise UnsafePath(f"{path}: is a symbolic link; refusing to change what it points at")
     os.chmod(path, FILE_MODE)
+
+
+def open_plain(path: Path) -> BinaryIO:
+    """Open a file to read, only if it is a plain file reached without a link; FileNotFoundError when
+    there is none, UnsafePath for anything else there."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise UnsafePath(f"{path}: cannot be read as a plain file ({error.strerror})") from None
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise UnsafePath(f"{path}: not a plain file")
+    return handle
+
+
+def copy_hashed(path: Path, into: BinaryIO, chunk: int = 1024 * 1024) -> str:
+    """Copy a plain file into `into` in one read, returning the SHA-256 of exactly what was copied."""
+    digest = hashlib.sha256()
+    with open_plain(path) as source:
+        while block := source.read(chunk):
+            digest.update(block)
+            into.write(block)
+    return digest.hexdigest()

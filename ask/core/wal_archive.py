@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import uuid
@@ -34,7 +33,7 @@ from django.db import connection
 
 from ask.core.backup_status import archive_status, archive_status_save
 from ask.core.backup_signing import SignatureError, signed_json_read, signed_json_write
-from ask.core.private_files import private_dir
+from ask.core.private_files import open_plain, private_dir
 
 SEGMENT = re.compile(r"^[0-9A-F]{24}$")
 HISTORY = re.compile(r"^[0-9A-F]{8}\.history$")
@@ -129,13 +128,10 @@ def read_regular(path: Path) -> bytes:
     """The whole file, read once, never through a link nor from anything but a regular file: what is
     hashed is what is used."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | os.O_NONBLOCK)
+        with open_plain(path) as handle:
+            return handle.read()
     except OSError as error:
-        raise ArchiveError(f"{path}: cannot be read as a plain file ({error.strerror}); move it away.") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ArchiveError(f"{path}: not a plain file; move it away.")
-        return handle.read()
+        raise ArchiveError(f"{error}; move it away.") from None
 
 
 def folder_check(folder: Path) -> None:
