@@ -23,7 +23,10 @@ def archive_run(job) -> ArchiveRun:
     """Stream, and sign each --interval; job.passes decides how long (once, or --loop to --max-seconds)."""
     keep_from = prune_point()
     if job.dry_run:
-        return ArchiveRun(ArchivePass(), _would_prune(keep_from))
+        try:
+            return ArchiveRun(ArchivePass(), archive_prune(keep_from, dry_run=True))
+        except ArchiveError:  # a manifest it cannot use: archive_reach() says why; nothing would go
+            return ArchiveRun(ArchivePass(), [])
     state = ArchivePass(new_archive=job.options.get("new_archive", False))
     if state.new_archive:
         aside = archive_begin_new()
@@ -47,14 +50,6 @@ def archive_run(job) -> ArchiveRun:
         receiver.stop()
     archive_pass(state)  # what it flushed before it stopped
     return ArchiveRun(state, pruned)
-
-
-def _would_prune(keep_from: str | None) -> list[str]:
-    try:
-        segments = manifest_read()["segments"]
-    except ArchiveError:  # no archive yet: nothing to prune
-        return []
-    return sorted(name for name in segments if keep_from and name[8:] < keep_from[8:])
 
 
 def archive_reach() -> str:

@@ -53,13 +53,16 @@ def site_database() -> dict:
     return settings.DATABASES["default"]
 
 
-def _pg_env() -> dict:
-    db = site_database()
+def libpq_env(db: dict) -> dict:
+    """The environment for PostgreSQL's programs (pg_dump, pg_receivewal, ...) to reach db, a
+    Django-style database dict; what db leaves out is left to libpq's defaults."""
     env = {**os.environ, "PGHOST": db.get("HOST") or "", "PGPORT": str(db.get("PORT") or ""),
-           "PGUSER": db.get("USER") or "", "PGDATABASE": db["NAME"]}
-    if db.get("PASSWORD"):
-        env["PGPASSWORD"] = db["PASSWORD"]
+           "PGUSER": db.get("USER") or "", "PGPASSWORD": db.get("PASSWORD") or "", "PGDATABASE": db.get("NAME") or ""}
     return {k: v for k, v in env.items() if v != ""}
+
+
+def _pg_env() -> dict:
+    return libpq_env(site_database())
 
 
 def sha256_of(path: Path) -> str:

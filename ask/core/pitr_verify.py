@@ -38,7 +38,7 @@ def _live_moment() -> tuple[str, dict[str, int]]:
         with conn.cursor() as cursor:
             cursor.execute("SAVEPOINT moment")
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            tables = _tables_without_snapshot(conn)
+            tables = _tables_without_snapshot()
             cursor.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(
                 sql.SQL(", ").join(sql.SQL("public.{}").format(sql.Identifier(t)) for t in tables)))
             cursor.execute("SELECT pg_current_wal_insert_lsn()::text")  # the snapshot is taken here
@@ -49,9 +49,9 @@ def _live_moment() -> tuple[str, dict[str, int]]:
     return position, counts
 
 
-def _tables_without_snapshot(conn) -> list[str]:
-    """The table names, read on a connection of their own: a read on conn would fix its snapshot
-    before the locks are taken."""
+def _tables_without_snapshot() -> list[str]:
+    """The table names, read on a connection of their own: a read on the moment's connection would
+    fix its snapshot before the locks are taken."""
     with connect_to(site_database()["NAME"]) as other, other.cursor() as cursor:
         tables = public_tables(cursor)
     other.close()

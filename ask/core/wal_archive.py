@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection
 
 from ask.core.backup_status import archive_status, archive_status_save
+from ask.core.backups import libpq_env
 from ask.core.backup_signing import SignatureError, signed_json_read, signed_json_write
 from ask.core.private_files import open_plain, private_dir
 
@@ -77,10 +78,7 @@ def slot_name() -> str:
 
 def replication_env() -> dict:
     """libpq's variables for pg_receivewal and pg_basebackup: BACKUP_REPLICATION_URL's role and server."""
-    db = dj_database_url.parse(settings.BACKUP_REPLICATION_URL)
-    env = {**os.environ, "PGHOST": db.get("HOST") or "", "PGPORT": str(db.get("PORT") or ""),
-           "PGUSER": db.get("USER") or "", "PGPASSWORD": db.get("PASSWORD") or "", "PGDATABASE": db.get("NAME") or ""}
-    return {k: v for k, v in env.items() if v != ""}
+    return libpq_env(dj_database_url.parse(settings.BACKUP_REPLICATION_URL))
 
 
 def manifest_read(folder: Path | None = None) -> dict:
@@ -360,14 +358,17 @@ class Receiver:
                 self.proc.wait()
 
 
-def archive_prune(keep_from: str | None, folder: Path | None = None) -> list[str]:
+def archive_prune(keep_from: str | None, folder: Path | None = None, *, dry_run: bool = False) -> list[str]:
     """Delete the segments before keep_from (the oldest kept base backup's first segment) and drop
-    them from the manifest; with no base backup kept, nothing (a restore needs one to start from)."""
+    them from the manifest; with no base backup kept, nothing (a restore needs one to start from).
+    dry_run: only name them."""
     folder = folder or wal_dir()
     if not keep_from or not (folder / MANIFEST).exists():
         return []
     body = manifest_read(folder)
     doomed = sorted(name for name in body["segments"] if name[8:] < keep_from[8:])
+    if dry_run:
+        return doomed
     for name in doomed:
         del body["segments"][name]
     signed_json_write(folder / MANIFEST, body)  # first: a listed segment is never missing
