@@ -197,9 +197,11 @@ def test_ctrl_c_that_leaves_a_transaction_open_still_records_the_run_and_rolls_t
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ctrl_c_between_a_commit_and_autocommit_back_on_still_records_the_run(var_dir):
-    """import_data's flaky Ctrl-C test: the record's UPDATE went into a transaction nobody committed."""
-    result = manage("sample_job", "--interrupted-after-commit", env=process_env(var_dir))
+@pytest.mark.parametrize("where", ["--interrupted-after-commit", "--interrupted-while-beginning"])
+def test_ctrl_c_where_the_driver_is_left_without_autocommit_still_records_the_run(var_dir, where):
+    """import_data's flaky Ctrl-C test: the record's UPDATE went into a transaction nobody committed,
+    whether Django's flags knew autocommit was off (after a commit) or not (inside set_autocommit)."""
+    result = manage("sample_job", where, env=process_env(var_dir))
     assert result.returncode == 130, result.stderr
     run = JobRun.objects.get()
     assert (run.status, run.error) == ("failed", "interrupted (Ctrl-C)"), (var_dir / "log.txt").read_text()

@@ -33,6 +33,9 @@ class Command(JobCommand):
         parser.add_argument("--interrupted-after-commit", action="store_true",
                             help="Ctrl-C where Django's atomic() has committed and left its block but not yet "
                                  "turned autocommit back on (the next write would be in a transaction nobody ends).")
+        parser.add_argument("--interrupted-while-beginning", action="store_true",
+                            help="Ctrl-C inside Django's set_autocommit(False), after the driver turned autocommit off "
+                                 "and before Django's own flag says so (the flag says autocommit, the driver not).")
         parser.add_argument("--sql-sleep", action="store_true", help="Sleep in PostgreSQL (pg_sleep), not in Python.")
 
     def run(self, job) -> str | None:
@@ -47,6 +50,10 @@ class Command(JobCommand):
             with transaction.atomic():
                 SampleRow.objects.create(pid=os.getpid(), row=-1)  # committed: stays
             transaction.get_connection().set_autocommit(False)  # as Atomic.__exit__ is before its last step
+            raise KeyboardInterrupt
+        if job.options["interrupted_while_beginning"]:
+            SampleRow.objects.create(pid=os.getpid(), row=-1)  # committed: stays
+            transaction.get_connection()._set_autocommit(False)  # the driver's half of set_autocommit(False)
             raise KeyboardInterrupt
         job.passes(lambda: self._one_pass(job))
         if job.options["fail"]:
