@@ -44,4 +44,6 @@ class JsonFormatter(jsonlogger.JsonFormatter):
         super().add_fields(log_record, record, message_dict)
         run = current_run.get()
         if run is not None:
-            log_record["job"], log_record["run"] = run
+            log_record["job"] = run[0]
+            if run[1] is not None:
+                log_record["run"] = run[1]

@@ -1,6 +1,7 @@
 """Server-side SVG charts (pygal) fit for the site's Content-Security-Policy and the HTML checker;
 the statistics and the jobs pages draw theirs with these."""
 import html
+import math
 import re
 
 from pygal.style import CleanStyle
@@ -25,3 +26,11 @@ def csp_ready(svg: str) -> tuple[str, str]:
     # from its own style settings, never from chart data, so nothing a member typed gets in there.
     css = html.unescape("\n".join(re.findall(r"<style[^>]*>(.*?)</style>", svg, flags=re.S))).replace("</", "<\\/")
     return re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S), css
+
+
+def count_ticks(peak: float) -> list[int]:
+    """Whole-number ticks from 0 past the peak, at most about six ("0.1 … 0.9 new users" before)."""
+    step = max(1, math.ceil(peak / 5))
+    magnitude = 10 ** max(0, len(str(step)) - 1)
+    step = math.ceil(step / magnitude) * magnitude  # 1, 2, 3 … 10, 20 … : round steps
+    return list(range(0, int(peak) + step + 1, step)) if peak > 0 else [0, 1]

@@ -8,14 +8,14 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from ask.core.access import staff_required
-from ask.core.job_charts import durations_chart
+from ask.core.job_charts import durations_chart, outcomes_chart
+from ask.jobs.job_days import job_days
 from ask.jobs.models import JobRun
 from ask.jobs.schedule import scheduled_jobs
 from ask.jobs.selectors import (
     by_hand_runs,
     job_failures,
     job_history,
-    job_runs_since,
     job_states,
     with_liveness,
 )
@@ -41,11 +41,12 @@ def job_page(request: HttpRequest, job: str) -> HttpResponse:
     history = job_history(job, limit=50)
     if not states and not history:
         raise Http404("No such job.")
-    svg, css = durations_chart(job_runs_since(job, now - timedelta(days=CHART_DAYS)),
-                               title=f"Seconds a run took, last {CHART_DAYS} days")
+    days = job_days(job, days=CHART_DAYS, now=now, zone=timezone.get_current_timezone())
+    charts = [outcomes_chart(days, title=f"Runs a day by outcome, last {CHART_DAYS} days"),
+              durations_chart(days, title="Seconds a run took: the longest and the average of each day")]
     return render(request, "jobs/job.html", {
         "job": job, "states": states, "history": history, "failures": job_failures(job),
-        "chart": mark_safe(svg), "chart_css": mark_safe(css),
+        "charts": [mark_safe(svg) for svg, _ in charts], "chart_css": mark_safe("\n".join(css for _, css in charts)),
         "next_runs": [entry.next_fire(now) for entry in scheduled_jobs() if entry.command == job]})
 
 

@@ -1,4 +1,5 @@
 """The jobs' and the outbox's gauges for /metrics (ask.core.metrics), read at scrape time."""
+from collections import Counter
 from datetime import timedelta
 from typing import Iterable
 
@@ -7,8 +8,9 @@ from django.utils import timezone
 from post_office.models import STATUS, Email
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from ask.jobs.job_days import RUNNING_LOOKED_AT, TIMED
 from ask.jobs.models import JobRun
-from ask.jobs.selectors import job_states
+from ask.jobs.selectors import DEAD, job_states, with_liveness
 
 RUNS_WINDOW = timedelta(hours=24)
 
@@ -23,15 +25,34 @@ def jobs_gauges() -> Iterable[Metric]:
     for state in job_states():
         if state.last_success:
             success.add_metric([state.name], state.last_success.started_at.timestamp())
-        if state.last_run and state.last_run.duration_seconds is not None:
-            took.add_metric([state.name], state.last_run.duration_seconds)
+        finished = last_finished(state.name)  # a looping job's last run is still going 55 s a minute
+        if finished is not None:
+            took.add_metric([state.name], finished.duration_seconds)
         problem.add_metric([state.name], 1 if state.problem else 0)
-    runs = GaugeMetricFamily("ask_job_runs_last_day", "Runs started in the last 24 hours, by outcome",
-                             labels=["job", "outcome"])
-    for row in (JobRun.objects.filter(started_at__gte=timezone.now() - RUNS_WINDOW)
-                .values("job", "status").annotate(n=Count("pk")).order_by()):
-        runs.add_metric([row["job"], row["status"]], row["n"])
-    return [success, took, problem, runs]
+    return [success, took, problem, runs_by_outcome()]
+
+
+def last_finished(job: str) -> JobRun | None:
+    return JobRun.objects.filter(job=job, status__in=TIMED).order_by("-started_at").first()
+
+
+def runs_by_outcome() -> Metric:
+    """A gauge over a sliding day rather than a counter: run records are pruned, and a count that
+    drops would read as a counter's reset. A run whose process is gone counts as dead, not running."""
+    runs = GaugeMetricFamily("ask_job_runs_last_day", "Runs started in the last 24 hours, by outcome "
+                             "(ok, failed, running, dead, skipped, missed)", labels=["job", "outcome"])
+    recent = JobRun.objects.filter(started_at__gte=timezone.now() - RUNS_WINDOW)
+    counts = Counter({(row["job"], row["status"]): row["n"]
+                      for row in recent.values("job", "status").annotate(n=Count("pk")).order_by()})
+    running = list(recent.filter(status=JobRun.Status.RUNNING).order_by("-started_at")[:RUNNING_LOOKED_AT])
+    shown = with_liveness(running)
+    for run in running:
+        if shown[run.pk] == DEAD:
+            counts[(run.job, JobRun.Status.RUNNING)] -= 1
+            counts[(run.job, DEAD)] += 1
+    for (job, outcome), count in sorted(counts.items()):
+        runs.add_metric([job, str(outcome)], count)
+    return runs
 
 
 def outbox_gauges() -> Iterable[Metric]:

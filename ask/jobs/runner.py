@@ -1,5 +1,4 @@
 """Runs one job: lock, run record, signals, output and exit status. JobCommand calls this."""
-import cProfile
 import logging
 import re
 import signal
@@ -19,9 +18,10 @@ from tqdm import tqdm
 from ask.jobs.abandoned import transaction_abandon
 from ask.jobs.deadline import limited, run_limit, said
 from ask.jobs.fencing import Fence, LockLost, LockLostInterrupt
-from ask.jobs.log_context import job_logged
+from ask.jobs.log_context import job_logged, run_logged
 from ask.jobs.locks import LockNotExclusive, open_locks, uses_postgres
 from ask.jobs.models import JobRun
+from ask.jobs.profiling import profiled
 from ask.jobs.services import job_run_claim, job_run_finish, job_run_holding, job_run_start
 from ask.jobs.slots import scheduled_slot, started_by_schedule
 
@@ -199,6 +199,12 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
 
     lock_group: jobs that exclude each other (backup_db and restore_db), sharing one lock and lease.
     timeout: the job's own time limit under the schedule (ask.jobs.deadline)."""
+    with job_logged(ctx.name):  # every line logged names the job, and its run once recorded (LOG_FORMAT=json)
+        _execute(ctx=ctx, exclusive=exclusive, work=work, lock_group=lock_group, timeout=timeout)
+
+
+def _execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], str | None],
+             lock_group: tuple[str, ...], timeout: float | None) -> None:
     group = tuple(sorted({ctx.name, *lock_group}))
     lock = "+".join(group)
     arguments = {k: v for k, v in ctx.options.items() if _is_plain(v)}
@@ -226,6 +232,7 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
                         if ctx.verbosity >= 1:
                             ctx.stdout.write(f"{ctx.name}: {run.summary}; skipped.")
                         return
+                run_logged(run.pk)
                 locks.hold_run_lock(run.pk)
                 _journal(f"{ctx.name} run {run.pk} started on {run.host} (pid {run.pid})"
                          + (f" for its {slot.label} slot{' (catch-up)' if slot.catch_up else ''}" if slot else ""))
@@ -244,8 +251,7 @@ def execute(*, ctx: JobContext, exclusive: bool, work: Callable[[JobContext], st
                 _fail(ctx, run, str(exc), EXIT_TERMINATED)
             fence = (Fence(job=lock, run_id=run.pk, still_locked=lambda: locks.holds_job_lock(lock))
                      if exclusive and uses_postgres() else None)
-            with job_logged(ctx.name, run.pk):  # every line the run logs names it (LOG_FORMAT=json)
-                _run_recorded(ctx, run, work, fence)
+            _run_recorded(ctx, run, work, fence)
     finally:
         locks.close()
 
@@ -303,33 +309,12 @@ def _fenced(fence: Fence | None) -> Iterator[None]:
         fence.remove()
 
 
-@contextmanager
-def _profiled(ctx: JobContext) -> Iterator[None]:
-    """--profile FILE: the run's work under cProfile, written also when the run fails."""
-    path = ctx.options.get("profile")
-    if not path:
-        yield
-        return
-    profile = cProfile.Profile()
-    profile.enable()
-    try:
-        yield
-    finally:
-        profile.disable()
-        try:
-            profile.dump_stats(path)
-        except OSError as exc:  # the work is done (or failed) all the same: its outcome stands
-            ctx.stderr.write(f"{ctx.name}: profile not written: {exc}")
-        else:
-            ctx.say(f"{ctx.name}: profile written to {path} (`python -m pstats {path}`, then `sort cumtime`, "
-                    "`stats 20`)")
-
-
 def _run_recorded(ctx: JobContext, run: JobRun, work: Callable[[JobContext], str | None],
                   fence: Fence | None = None) -> None:
     outside = not connection.in_atomic_block
     try:
-        with _profiled(ctx), _fenced(fence):  # unfenced before the profile is written (SIGTERM: see execute)
+        # Unfenced before the profile is written (SIGTERM: see execute).
+        with profiled(ctx.options.get("profile"), ctx), _fenced(fence):
             returned = work(ctx)
             if fence is not None and not fence.lost.is_set() and not fence.still_locked():
                 fence.lost.set()  # lost after the watcher's last look: the run did not finish as the holder

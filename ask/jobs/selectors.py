@@ -144,15 +144,6 @@ def jobs_health() -> tuple[bool, str, dict]:
     return True, "", {}
 
 
-def job_runs_since(job: str, since: datetime) -> list[tuple[JobRun, str]]:
-    """The job's runs since a moment (skipped and missed ones left out), oldest first, each with its
-    status as shown: what the jobs page draws."""
-    runs = list(JobRun.objects.filter(job=job, started_at__gte=since).exclude(status__in=JobRun.NOT_RUNS)
-                .order_by("started_at")[:5000])
-    shown = with_liveness([run for run in runs if run.status == JobRun.Status.RUNNING])
-    return [(run, shown.get(run.pk, run.status)) for run in runs]
-
-
 def job_failures(job: str, limit: int = 10) -> list[JobRun]:
     """The job's latest failed runs, newest first (the page shows each error's first line)."""
     return list(JobRun.objects.filter(job=job, status=JobRun.Status.FAILED).order_by("-started_at")[:limit])

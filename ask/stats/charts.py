@@ -1,17 +1,7 @@
 """SVG charts of the statistics, rendered on the server by pygal (readable without JavaScript)."""
-import math
-
 import pygal
 
-from ask.core.charts import STYLE, csp_ready
-
-
-def count_ticks(peak: float) -> list[int]:
-    """Whole-number ticks from 0 past the peak, at most about six ("0.1 … 0.9 new users" before)."""
-    step = max(1, math.ceil(peak / 5))
-    magnitude = 10 ** max(0, len(str(step)) - 1)
-    step = math.ceil(step / magnitude) * magnitude  # 1, 2, 3 … 10, 20 … : round steps
-    return list(range(0, int(peak) + step + 1, step)) if peak > 0 else [0, 1]
+from ask.core.charts import STYLE, count_ticks, csp_ready
 
 
 def line_chart(title: str, days: list[dict], series: dict[str, str], *, kind: str = "count") -> tuple[str, str]:

@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from ask.jobs.job_days import job_days
+from ask.jobs.models import JobRun
 from tests.ask.jobs.factories import JobRunFactory
 from tests.factories import UserFactory
 
@@ -56,15 +58,43 @@ def test_a_jobs_page_draws_its_runs_and_lists_its_failures_and_a_runs_page_has_i
                            arguments={"batch_size": 10, "dry_run": False}, counters={"rows": 25},
                            error="RuntimeError: boom\nTraceback (most recent call last):\n  File \"x.py\"")
     page = staff.get("/jobs/sample_job/").content.decode()
-    assert "<svg" in page and "Seconds a run took" in page and "<style nonce=" in page
+    assert page.count("<svg") == 2 and "Runs a day by outcome" in page and "Seconds a run took" in page
+    assert "<style nonce=" in page
     failures = page[page.index("Recent failures"):page.index("Latest runs")]
     assert "RuntimeError: boom" in failures and "Traceback" not in failures, "one line each"
     assert page.count('href="/jobs/runs/') >= 5
     run = staff.get(f"/jobs/runs/{failed.pk}/").content.decode()
     assert "batch_size" in run and "rows" in run and "25" in run
+    assert "ok run" in staff.get(f"/jobs/runs/{failed.pk - 1}/").content.decode(), "the summary"
     assert 'File &quot;x.py&quot;' in run, "the whole traceback, escaped"
     assert staff.get("/jobs/runs/999999/").status_code == 404
     assert staff.get("/jobs/no_such_job/").status_code == 404
+
+
+def test_a_job_that_runs_every_minute_is_charted_to_today_by_outcome_in_daily_counts(staff):
+    """40,000 runs a month: the first chart loaded the oldest 5,000 runs and never reached today."""
+    zone = timezone.get_current_timezone()
+    now = timezone.now()
+    today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    old = today - timedelta(days=20)
+    JobRun.objects.bulk_create(
+        JobRun(job="sample_job", host="web1", pid=1, status="ok", started_at=old + timedelta(seconds=10 * n),
+               finished_at=old + timedelta(seconds=10 * n + 2)) for n in range(6000))
+    for status, seconds in (("ok", 4), ("ok", 8), ("failed", 30)):
+        JobRunFactory(job="sample_job", status=status, started_at=today + timedelta(seconds=1),
+                      finished_at=today + timedelta(seconds=1 + seconds))
+    JobRunFactory(job="sample_job", status="running", started_at=today + timedelta(seconds=2))  # no process: dead
+    JobRunFactory(job="sample_job", status="missed", started_at=today)
+    JobRunFactory(job="sample_job", status="skipped", started_at=today)
+    days = job_days("sample_job", days=30, now=now, zone=zone)
+    assert len(days) == 30 and days[-1].day == now.astimezone(zone).date()
+    assert days[-1].runs == {"ok": 2, "failed": 1, "dead": 1, "missed": 1, "running": 0}
+    assert (days[-1].longest, days[-1].average) == (30.0, 14.0)
+    assert days[-21].runs["ok"] == 6000 and days[-21].longest == 2.0, "every run of a busy day"
+    assert sum(sum(day.runs.values()) for day in days[:-21]) == 0
+    page = staff.get("/jobs/sample_job/").content.decode()
+    for outcome in ("ok", "failed", "dead", "missed"):
+        assert f">{outcome}</text>" in page, f"the outcomes chart's legend names {outcome}"
 
 
 def test_only_staff_see_the_jobs_pages(settings):

@@ -1,5 +1,7 @@
 """The Jobs pages in a real browser, on a phone and a desktop: a staff member goes from the overview
 to a job and to one of its runs; nothing is wider than the screen."""
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -14,7 +16,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.mark.parametrize("width", [390, 1280])
 def test_staff_open_the_jobs_page_a_job_and_a_failed_run(live_server, page, width):
     UserFactory(email="staff@example.com", display_name="Staff", is_staff=True)
-    JobRunFactory(job="calc_stats", summary="2 day(s)", counters={"days": 2})
+    now = timezone.now()
+    for days_back in range(1, 12):  # a run or three a day, to chart
+        for n in range(1 + days_back % 3):
+            JobRunFactory(job="calc_stats", summary="2 day(s)", counters={"days": 2},
+                          status="failed" if days_back == 4 and n == 1 else "ok",
+                          started_at=now - timedelta(days=days_back, minutes=n),
+                          finished_at=now - timedelta(days=days_back, minutes=n, seconds=-(2 + days_back % 5)))
     failed = JobRunFactory(job="calc_stats", status="failed", started_at=timezone.now(),
                            error="OperationalError: canceling statement due to statement timeout\n" + "Traceback "
                            "(most recent call last):\n  File \"/srv/ask/ask/stats/compute.py\", line 140, in "
@@ -27,6 +35,7 @@ def test_staff_open_the_jobs_page_a_job_and_a_failed_run(live_server, page, widt
     _look(page, "jobs-overview", width)
     page.get_by_role("link", name="calc_stats").first.click()
     assert page.get_by_role("heading", name="calc_stats").is_visible()
+    assert page.locator("svg").count() == 2, "runs by outcome, and how long they took"
     _look(page, "jobs-job", width)
     page.locator(f'a[href="/jobs/runs/{failed.pk}/"]').first.click()
     assert "canceling statement due to statement timeout" in page.locator("pre.run-error").inner_text()

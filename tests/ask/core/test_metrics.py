@@ -6,12 +6,15 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from ask.core.outbox import mail_queue
+from ask.jobs.locks import lock_connection, run_lock_class_id, run_lock_object_id
 from ask.jobs.runner import JobFailed
 from orders import clock
 from orders.services import order_place
+from tests.ask.jobs.factories import JobRunFactory
 from tests.factories import UserFactory
 from tests.orders.conftest import START
 from tests.orders.factories import DishFactory
@@ -54,6 +57,25 @@ def test_the_jobs_figures_move_as_a_job_runs_and_fails(scrape):
     failed = scrape()
     assert failed[("ask_job_problem", (("job", "sample_job"),))] == 1
     assert failed[("ask_job_runs_last_day", (("job", "sample_job"), ("outcome", "failed")))] == 1
+
+
+def test_a_looping_jobs_last_duration_is_its_last_finished_runs_and_a_dead_run_counts_as_dead(scrape):
+    """A job looping 55 s of every minute has a run going at most scrapes: its duration is unknown."""
+    now = timezone.now()
+    JobRunFactory(job="sample_job", status="ok", started_at=now - timedelta(minutes=2),
+                  finished_at=now - timedelta(minutes=2, seconds=-55))
+    going = JobRunFactory(job="sample_job", status="running", started_at=now - timedelta(seconds=5))
+    JobRunFactory(job="sample_job", status="running", started_at=now - timedelta(minutes=30))  # its process gone
+    holder = lock_connection()
+    with holder.cursor() as cursor:  # the going run's process holds its run lock, as a live run does
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [run_lock_class_id(), run_lock_object_id(going.pk)])
+    try:
+        values = scrape()
+    finally:
+        holder.close()
+    assert values[("ask_job_last_duration_seconds", (("job", "sample_job"),))] == 55
+    assert values[("ask_job_runs_last_day", (("job", "sample_job"), ("outcome", "running")))] == 1
+    assert values[("ask_job_runs_last_day", (("job", "sample_job"), ("outcome", "dead")))] == 1
 
 
 def test_the_outbox_figures_move_as_mail_is_queued_and_sent(scrape, smtp):

@@ -149,8 +149,10 @@ def test_log_format_json_writes_one_parsable_object_a_line_naming_the_job_and_it
     run = JobRun.objects.get()
     lines = [json.loads(line) for line in (var_dir / "log.txt").read_text().splitlines()]
     assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert [(line["job"], line["run"]) for line in lines] == [("sample_job", run.pk)] * len(lines), \
+        "every line the run writes names it, its start included"
+    assert "started on" in lines[0]["message"]
     failure = next(line for line in lines if line["level"] == "ERROR")
-    assert (failure["job"], failure["run"]) == ("sample_job", run.pk)
     assert "RuntimeError: sample failure" in failure["exc_info"]
     assert manage("check", env=process_env(var_dir, LOG_FORMAT="yaml")).returncode == 1
     assert "LOG_FORMAT='yaml' is not one of: line, json." in manage(
