@@ -5,7 +5,7 @@ The dishes are cached as plain data, not as a rendered fragment: each dish has a
 (Enter in its quantity adds that dish), and a form carries the reader's CSRF token, which a shared
 fragment must not.
 """
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -31,21 +31,31 @@ def _menu_data() -> list[dict]:
     return data
 
 
+def _in_reader_zone(at: time, now: datetime, *, days_ahead: int = 0) -> datetime:
+    """A restaurant's hour (the site's zone) on today's date there, as a moment in the reader's zone
+    (timezone.get_current_timezone: a member's own, or the site's for visitors)."""
+    site = timezone.get_default_timezone()
+    day = now.astimezone(site).date() + timedelta(days=days_ahead)
+    return datetime.combine(day, at, tzinfo=site).astimezone(timezone.get_current_timezone())
+
+
 def closed_note(restaurant: Restaurant, now: datetime) -> str:
-    """"" while open; else "opens 08:00 UTC" (its hours are in the site's zone)."""
+    """"" while open; else when it opens in the reader's zone, named: "opens 08:00 UTC", "opens
+    03:00 EST" for a member in New York (its hours are kept in the site's zone)."""
     if restaurant_is_open(restaurant, now):
         return ""
-    zone = timezone.get_default_timezone()
-    return f"opens {restaurant.opens_at:%H:%M} {now.astimezone(zone).tzname()}"
+    local = now.astimezone(timezone.get_default_timezone()).time()
+    opens = _in_reader_zone(restaurant.opens_at, now, days_ahead=1 if local > restaurant.closes_at else 0)
+    return f"opens {opens:%H:%M} {opens.tzname()}"
 
 
 def menu_now(now: datetime) -> list[dict]:
-    """Each restaurant: name, hours, "closed" ("" or "opens 08:00 UTC"), dishes."""
-    zone_name = now.astimezone(timezone.get_default_timezone()).tzname()
+    """Each restaurant: name, hours and "closed" ("" or "opens 08:00 UTC") in the reader's zone, dishes."""
     shown = []
     for data in _menu_data():
         restaurant = Restaurant(name=data["name"], opens_at=datetime.strptime(data["opens_at"], "%H:%M:%S").time(),
                                 closes_at=datetime.strptime(data["closes_at"], "%H:%M:%S").time())
-        shown.append({**data, "zone": zone_name, "closed": closed_note(restaurant, now),
-                      "hours": f"{restaurant.opens_at:%H:%M}–{restaurant.closes_at:%H:%M}"})
+        opens, closes = (_in_reader_zone(restaurant.opens_at, now), _in_reader_zone(restaurant.closes_at, now))
+        shown.append({**data, "zone": closes.tzname(), "closed": closed_note(restaurant, now),
+                      "hours": f"{opens:%H:%M}–{closes:%H:%M}"})
     return shown

@@ -81,6 +81,30 @@ def headline(order: Order) -> str:
     }[order.status]
 
 
+SHORT = {  # an order's status in a list of orders (the order page says more: headline)
+    S.NOT_STARTED: "Received", S.COOKING: "Being prepared", S.COOKED: "Cooked", S.DRIVER_LOOKUP: "Ready for pickup",
+    S.DELIVERING: "Driver on the way", S.DELIVERED: "Delivered", S.CANCELLED: "Cancelled",
+    S.COOKING_REJECTED: "Stopped", S.NOT_DELIVERED: "Not delivered",
+}
+
+
+KITCHEN_WORDS = {TicketStatus.NOT_STARTED: "starts soon", TicketStatus.COOKING: "cooking",
+                 TicketStatus.COOKED: "ready", TicketStatus.PICKED_UP: "picked up",
+                 TicketStatus.REJECTED: "could not take its part"}
+
+
+def kitchens(order: Order) -> list[tuple[str, str]]:
+    """While the food is being prepared, each kitchen's part in words: ("Wok Shop", "cooking")."""
+    if order.status not in (S.COOKING, S.COOKED):
+        return []
+    return [(ticket.restaurant.name, KITCHEN_WORDS[ticket.status])
+            for ticket in order.tickets.select_related("restaurant").order_by("restaurant__name")]
+
+
+def in_short(order: Order) -> str:
+    return SHORT[order.status]
+
+
 def _sentence(order: Order, event: OrderEvent) -> str:
     if event.to_status == S.CANCELLED:
         return ("You cancelled the order" if "customer" in event.reason

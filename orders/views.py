@@ -115,6 +115,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
 def _order_live(request: HttpRequest, order: Order) -> dict:
     """The changing part of an order's page, rendered once for the page or for its script."""
     context = {"order": order, "headline": progress.headline(order), "steps": progress.steps(order),
+               "kitchens": progress.kitchens(order),
                "timeline": progress.timeline(order), "active_statuses": ACTIVE_ORDER_STATUSES}
     return _live(render_to_string("orders/_order_live.html", context, request),
                  final=order.status not in ACTIVE_ORDER_STATUSES)

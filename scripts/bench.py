@@ -220,12 +220,16 @@ def _reset_orders() -> None:
         cursor.execute("VACUUM ANALYZE orders_order")
 
 
-def _processors(count: int):
+def _processors(count: int, counted: Path | None = None):
+    """process_orders in loop mode as cron starts it; counted: a file where the first one keeps the
+    number of SQL statements it has sent (scripts/bench_counted.py)."""
     import subprocess
 
     root = Path(__file__).resolve().parent.parent
-    return [subprocess.Popen([sys.executable, str(root / "manage.py"), "process_orders", "--loop", "--max-seconds",
-                              "3600", "--interval", "2"], env={**os.environ, "LOG_LEVEL": "ERROR"},
+    command = ["process_orders", "--loop", "--max-seconds", "3600", "--interval", "2"]
+    argv = ([sys.executable, str(root / "scripts" / "bench_counted.py"), str(counted)] if counted
+            else [sys.executable, str(root / "manage.py")])
+    return [subprocess.Popen(argv + command, env={**os.environ, "LOG_LEVEL": "ERROR"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(count)]
 
 
@@ -242,7 +246,6 @@ def bench_orders() -> None:
     """Orders advanced per second by 1 and 2 processors on BENCH_ORDERS (100,000) due orders, and the
     delay from due to first step in loop mode (issue: orders)."""
 
-    from django.utils import timezone
 
     from orders.models import Order
 
@@ -259,17 +262,35 @@ def bench_orders() -> None:
         rates[count] = ORDERS / seconds
         figure(f"{count} processor(s): {ORDERS:,} orders to cooking", f"{rates[count]:,.0f}/s",
                "goal >= 500/s" if count == 1 else f"goal >= 1.6x one ({rates[2] / rates[1]:.2f}x)")
-    from django.db import transaction
 
+
+    _starvation(Order.objects.filter(status="cooking").count())
+
+
+# What `scripts/bench day` measured (2026-12-06): an order is looked at this often from placing to
+# delivery, over this long in flight; with a processor's re-checks a second, how many it can follow.
+LOOKS_PER_ORDER, MINUTES_IN_FLIGHT = 13.9, 112
+
+
+def _starvation(in_flight: int) -> None:
+    """Every order in flight made an overdue routine re-check (the backlog of a processor fallen
+    behind), then new orders come in one by one: each must be started at once, not behind them."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from orders.models import Order
     from orders.wakeup import orders_notify
 
-    procs = _processors(1)
-    time.sleep(5)  # every order cooking; nothing due until their drivers are booked (the kitchens report)
-    delays = []
+    overdue = Order.objects.filter(status="cooking")
+    overdue.update(next_check_at=timezone.now() - timedelta(minutes=10), urgent=False)
+    procs, started = _processors(1), time.perf_counter()
+    delays, behind = [], []
     for _ in range(5):
-        order = Order.objects.filter(status="cooking").first()
+        time.sleep(3)
+        order = Order.objects.filter(status="cooking").order_by("-next_check_at").first()
         with transaction.atomic():  # as a new order comes in: urgent, announced
             due = timezone.now()
+            behind.append(overdue.filter(next_check_at__lt=due).count())
             Order.objects.filter(pk=order.pk).update(status="not_started", next_check_at=due, urgent=True,
                                                      eta=due + DUE_NOW)
             order.tickets.all().delete()
@@ -277,11 +298,14 @@ def bench_orders() -> None:
         while Order.objects.filter(pk=order.pk, status="not_started").exists():
             time.sleep(0.02)
         delays.append((timezone.now() - due).total_seconds())
-        time.sleep(1.3)
-    in_flight = Order.objects.filter(status="cooking").count()
+    left, seconds = overdue.filter(next_check_at__lt=timezone.now()).count(), time.perf_counter() - started
     _stop(procs)
-    figure(f"due -> first step with {in_flight:,} orders in flight (max of 5)", f"{max(delays):.2f}s",
-           "goal < 1 s")
+    figure(f"due -> first step behind {min(behind):,}-{max(behind):,} overdue re-checks (max of 5)",
+           f"{max(delays):.2f}s", f"goal < 1 s ({max(delays):.2f}x of it); {in_flight:,} in flight")
+    rate = (in_flight - left) / seconds
+    figure("re-checks one processor makes meanwhile", f"{rate:,.0f}/s")
+    figure("in-flight orders one processor can follow", f"{rate * MINUTES_IN_FLIGHT * 60 / LOOKS_PER_ORDER:,.0f}",
+           f"{LOOKS_PER_ORDER} looks over {MINUTES_IN_FLIGHT} min each (bench day)")
 
 
 def _one_due_order(notify: bool) -> tuple[int, float]:
@@ -320,37 +344,60 @@ def _first_step_seconds(notify: bool, count: int = 15) -> list[float]:
 
 
 def bench_wakeup() -> None:
-    """An idle processor as cron runs it (--interval 2): due -> first step with NOTIFY and without
-    (a lost notification), and its idle load on the database (issue: orders)."""
-    from django.db import connection
-
+    """An idle processor as cron runs it (--interval 2): its load on the database idle, against one
+    woken every 2 s as polling did; due -> first step with NOTIFY and without (a lost notification)
+    (issue: orders)."""
     from orders.models import Order
 
     _due_orders(1)
     Order.objects.all().delete()
-
-    def per_minute(seconds: float = 30) -> float:
-        with connection.cursor() as cursor:
-            query = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
-            cursor.execute(query)
-            before, started = cursor.fetchone()[0], time.perf_counter()
-            time.sleep(seconds)
-            cursor.execute(query)
-            return (cursor.fetchone()[0] - before - 1) * 60 / (time.perf_counter() - started)
-
     time.sleep(10)  # autovacuum's analyses of the new tables, which count here too
-    baseline = per_minute()
-    procs = _processors(1)
-    time.sleep(3)
-    idle = per_minute(60) - baseline
-    figure("idle processor: transactions a minute on the database", f"{idle:.0f}",
-           "before LISTEN: a pass every 2 s, 30 a minute and its run's heartbeats")
+    baseline = _transactions_a_minute(30)
+    polling, _, procs = _idle_load({"ORDERS_LISTENING_MAX_WAIT": "2"}, baseline)  # a pass every 2 s
+    _stop(procs)
+    statements, transactions, procs = _idle_load({}, baseline)
+    figure("idle processor: SQL statements a minute", f"{statements:.0f}",
+           f"{polling:.0f} woken every 2 s, as polling did ({statements / polling:.2f}x)")
+    figure("idle processor: transactions a minute on the database", f"{transactions:.0f}")
     for notify in (True, False):
         delays = _first_step_seconds(notify)
         figure(f"due -> first step, {'announced by NOTIFY' if notify else 'notification lost (polling)'}",
                f"median {delays[len(delays) // 2]:.3f}s, max {delays[-1]:.3f}s",
                "goal <= 0.2 s median" if notify else "at most ORDERS_LISTENING_MAX_WAIT, 30 s, or a due time")
     _stop(procs)
+
+
+def _transactions_a_minute(seconds: float) -> float:
+    """Transactions a minute on the database over the next `seconds` (besides this one's own)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        query = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        cursor.execute(query)
+        before, started = cursor.fetchone()[0], time.perf_counter()
+        time.sleep(seconds)
+        cursor.execute(query)
+        return (cursor.fetchone()[0] - before - 1) * 60 / (time.perf_counter() - started)
+
+
+def _idle_load(env: dict, baseline: float) -> tuple[float, float, list]:
+    """An idle processor started with these settings: its SQL statements and the database's
+    transactions a minute over a minute, and the processor (still running)."""
+    import tempfile
+
+    counted = Path(tempfile.mkdtemp(prefix="ask-bench-")) / "statements"
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        procs = _processors(1, counted)
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+    time.sleep(3)
+    before, started = int(counted.read_text()), time.perf_counter()
+    transactions = _transactions_a_minute(60) - baseline
+    statements = (int(counted.read_text()) - before) * 60 / (time.perf_counter() - started)
+    return statements, transactions, procs
 
 
 def bench_backup() -> None:

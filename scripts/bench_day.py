@@ -120,9 +120,11 @@ def bench_day() -> None:
     delivered = list(Order.objects.filter(status="delivered").values_list("eta", "delivered_at", "created_at",
                                                                             "late_at"))
     off = sorted((at - eta).total_seconds() / 60 for eta, at, _, _ in delivered)
-    within = sum(1 for minutes in off if abs(minutes) <= 5) / len(off)
+    # Over every order taken: one cancelled or never delivered counts as missed, not left out.
+    within = sum(1 for minutes in off if abs(minutes) <= 5) / stats["placed"]
     figure(f"orders delivered of {stats['placed']} placed ({stats['refused']} refused)", f"{len(off)}")
-    figure("delivered within ±5 min of the chosen time", f"{within:.1%}", "goal >= 95 %")
+    figure("placed orders delivered within ±5 min of the time", f"{within:.1%}",
+           f"goal >= 95 % ({within / 0.95:.2f}x of it)")
     figure("lateness: median (5th, 95th percentile)",
            f"{statistics.median(off):+.1f} ({off[len(off) // 20]:+.1f}, {off[-len(off) // 20 - 1]:+.1f}) min")
     late = [late_at for eta, at, _, late_at in delivered if (at - eta).total_seconds() > 300]

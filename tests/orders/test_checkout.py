@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from orders.models import Order
+from orders.services import OrderRefused
 from orders.slots import delivery_slots, slot_at
 from tests.factories import UserFactory
 from tests.orders.conftest import START
@@ -93,6 +94,23 @@ def test_every_checkout_error_is_at_its_field_and_keeps_what_was_typed(frozen_cl
     assert 'aria-invalid="true"' in page
 
 
+@pytest.mark.parametrize("field", ["eta", None])
+def test_a_refusal_by_the_service_after_the_form_passed_keeps_what_was_typed(frozen_clock, monkeypatch, field):
+    """What only placing can find (checked again under its lock): at its field, or above the form."""
+    def refuse(**kwargs):
+        raise OrderRefused("Green Bowl stopped taking orders for today.", field=field)
+
+    monkeypatch.setattr("orders.views.order_place", refuse)
+    client, dish = member("UTC"), DishFactory()
+    client.post("/orders/cart/update/", {"add": dish.pk, "qty": "2"})
+    response = client.post("/orders/checkout/", {"eta": "2026-11-23T14:00Z", "address": "1 Main St"})
+    page = response.content.decode()
+    assert response.status_code == 400 and "Green Bowl stopped taking orders for today." in page
+    if field:
+        assert "Green Bowl stopped" in page.split('id="eta-error">', 1)[1].split("</div>", 1)[0]
+    assert '<option value="2026-11-23T14:00Z" selected>' in page and 'value="1 Main St"' in page
+
+
 def test_a_slot_that_passed_while_the_page_was_open_is_refused_at_its_field(frozen_clock):
     client, dish = member("UTC"), DishFactory()
     client.post("/orders/cart/update/", {"add": dish.pk, "qty": "1"})
@@ -115,6 +133,18 @@ def test_a_closed_restaurant_is_marked_and_its_dishes_cannot_be_added(frozen_clo
     frozen_clock.at(utc(2026, 11, 23, 18, 0))
     assert client.post("/orders/cart/update/", {"add": owl.pk, "qty": "1"}).status_code == 302
     assert 'data-cart-count>1<' in client.get("/orders/").content.decode()
+
+
+def test_a_member_reads_a_restaurants_hours_in_their_own_zone(frozen_clock):
+    """Its hours are kept in the site's zone (UTC here); a member in New York reads them in theirs."""
+    RestaurantFactory(name="Night Owl", opens_at=time(18), closes_at=time(23))
+    client = Client()
+    client.force_login(UserFactory(time_zone="America/New_York"))
+    menu = client.get("/orders/").content.decode()
+    assert "Closed · opens 13:00 EST" in menu and "hours 13:00–18:00 EST" in menu
+    frozen_clock.at(utc(2026, 11, 23, 23, 30))  # closed for the day: it opens tomorrow
+    assert "Closed · opens 13:00 EST" in client.get("/orders/").content.decode()
+    assert "hours 18:00–23:00 UTC" in Client().get("/orders/").content.decode(), "visitors: the site's zone"
 
 
 def test_adding_answers_json_for_the_menus_script_and_the_cart_removes_a_line(frozen_clock):

@@ -56,6 +56,9 @@ def _order_on_a_phone(phone, base) -> str:
     expect(phone.locator("[data-cart-count]")).to_have_text("3")
     phone.goto(base + "/orders/cart/")
     assert User.objects.get(email="eater@example.com").time_zone == "America/New_York", "told by the browser"
+    phone.get_by_role("button", name="Place order").click()  # no address yet: said at the field
+    expect(phone.locator("#address-error")).to_contain_text("Give the address to deliver to.")
+    _look(phone, "orders-checkout-errors", 390)
     slot = phone.locator("#id_eta option").nth(3)
     label = slot.inner_text()
     assert label.endswith(" EST"), f"slots in the customer's zone, named: {label}"
@@ -88,13 +91,18 @@ def test_a_customer_in_new_york_follows_an_order_from_two_kitchens_without_reloa
             page.goto(f"{base}/orders/")
             page.get_by_role("link", name="Kitchen").click()  # a restaurant's cook finds it in the header
             assert page.url == f"{base}/orders/staff/{slug}/"
+            name = "Pasta Place" if slug == "pasta" else "Wok Shop"
             page.get_by_role("button", name="Mark cooking").click()
+            expect(phone.locator(".order-kitchens")).to_contain_text(f"{name}: cooking", timeout=15_000)
             page.get_by_role("button", name="Mark cooked").click()
+            expect(phone.locator(".order-kitchens")).to_contain_text(f"{name}: ready", timeout=15_000)
             expect(page.locator(".kitchen-group").nth(1)).to_contain_text(f"Order {order.pk}")
             _look(page, f"orders-kitchen-{slug}", 1280)
             page.set_viewport_size({"width": 390, "height": 800})
             _look(page, f"orders-kitchen-{slug}", 390)
         order.refresh_from_db()
+        process(order.next_check_at)  # the kitchens' reports: every part cooked
+        expect(phone.locator(".order-status")).to_contain_text("Cooked and packed", timeout=15_000)
         process(order.courier_at)  # cooked early: the driver is asked for at the planned moment
         process(order.courier_at)
         expect(phone.locator(".order-status")).to_contain_text("Ready: the driver is picking it up",

@@ -36,10 +36,12 @@ def cooking_order(restaurant, frozen_clock, provider="polled"):
 
 
 def test_menu_cart_checkout_and_order_page(customer, frozen_clock):
-    pizza = DishFactory(name="Margherita", price="8.00")
-    soup = DishFactory(name="Miso soup", price="3.50")
+    pizza = DishFactory(name="Margherita", price="8.00", description="Tomato, mozzarella, basil",
+                        restaurant=RestaurantFactory(name="Pizzeria Napoli"))
+    soup = DishFactory(name="Miso soup", price="3.50", restaurant=RestaurantFactory(name="Sushi Kaito"))
     menu = customer.get("/orders/").content.decode()
     assert "Margherita" in menu and "Miso soup" in menu and "€8.00" in menu
+    assert '<span class="dish-description">Tomato, mozzarella, basil</span>' in menu
     customer.post("/orders/cart/update/", {"add": pizza.pk, "qty": "2"})
     customer.post("/orders/cart/update/", {"add": soup.pk, "qty": "1"})
     cart = customer.get("/orders/cart/").content.decode()
@@ -55,8 +57,20 @@ def test_menu_cart_checkout_and_order_page(customer, frozen_clock):
     page = customer.get(f"/orders/{order.pk}/").content.decode()
     assert "Order received" in page and "Order placed" in page and "Cancel the order" in page
     assert "To <strong>1 Main St</strong>" in page
+    parts = page.split('<section class="order-part">')[1:]
+    assert [part.split("</h3>")[0].split("<h3>")[1] for part in parts] == ["Pizzeria Napoli", "Sushi Kaito"]
+    assert "2 × Margherita" in parts[0] and "1 × Miso soup" in parts[1], "each restaurant's part"
     assert "Your cart is empty" in customer.get("/orders/cart/").content.decode()
-    assert f"Order {order.pk}" in customer.get("/orders/mine/").content.decode()
+    mine = customer.get("/orders/mine/").content.decode()
+    assert f"Order {order.pk}" in mine and ">Received</span>" in mine, "its status in words"
+
+
+def test_prices_are_in_the_currency_set(customer, frozen_clock, settings):
+    settings.ORDERS_CURRENCY = "USD"
+    DishFactory(name="Margherita", price="8.00")
+    assert "$8.00" in customer.get("/orders/").content.decode()
+    settings.ORDERS_CURRENCY = "CHF"
+    assert "8.00 CHF" in customer.get("/orders/").content.decode()
 
 
 def test_a_customer_sees_only_their_own_orders(customer, frozen_clock):
@@ -160,15 +174,19 @@ def test_the_kitchen_page_groups_its_tickets_flags_late_ones_and_serves_its_live
     live = client.get(f"/orders/staff/{kitchen.slug}/live/")
     assert "private" in live["Cache-Control"] and live.json()["final"] is False
     html = live.json()["html"]
-    to_cook, waiting, coming_up, _ = html.split("<h2>")[1:]
+    to_cook, waiting, coming_up, done = html.split("<h2>")[1:]
     assert f"Order {late.order_id}" in to_cook and ">Late<" in to_cook
     assert f"Order {ready.order_id}" in waiting and ">Late<" not in waiting
     assert f"Order {coming.pk} · starts 13:44" in coming_up
+    assert f"Order {late.order_id}" not in done and f"Order {ready.order_id}" not in done
     page = client.get(f"/orders/staff/{kitchen.slug}/").content.decode()
     assert live.json()["version"] in page, "the page carries the version its script compares"
     stranger = Client()
     stranger.force_login(UserFactory())
     assert stranger.get(f"/orders/staff/{kitchen.slug}/live/").status_code == 404
+    ticket_report(ticket=late, status=TicketStatus.REJECTED, reason="staff")
+    done = client.get(f"/orders/staff/{kitchen.slug}/live/").json()["html"].split("<h2>")[-1]
+    assert f"Order {late.order_id} · Rejected" in done, "finished tickets apart from the active ones"
 
 
 def test_an_orders_live_part_is_its_customers_alone_and_says_when_it_is_final(customer, frozen_clock):

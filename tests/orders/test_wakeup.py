@@ -11,8 +11,9 @@ from django.db import connection
 from django.utils import timezone
 
 from ask.jobs.models import JobRun
-from orders.models import Order, OrderItem
-from orders.services import order_place
+from orders.models import Order, OrderItem, Ticket
+from orders.services import order_place, ticket_report
+from orders.states import TicketStatus
 from tests.factories import UserFactory
 from tests.orders.conftest import DUE_NOW
 from tests.orders.factories import DishFactory, RestaurantFactory
@@ -76,6 +77,24 @@ def test_a_placed_order_wakes_an_idle_processor_at_once(processor):
     proc.communicate(timeout=30)
     run = JobRun.objects.filter(job="process_orders").latest("pk")
     assert run.counters.get("woken by notifications", 0) >= 1 and run.counters.get("to cooking") == 1
+
+
+def test_a_kitchens_report_wakes_an_idle_processor_at_once(processor):
+    """Cooked early: the order's next planned moment is minutes away, the report makes it due now."""
+    processor()
+    dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
+    with override_settings(ORDERS_MIN_NOTICE_MINUTES=10):
+        order = order_place(customer=UserFactory(), cart={dish.pk: 1}, address="x",
+                            eta=timezone.now() + DUE_NOW + timedelta(seconds=2))
+    _seconds_until_cooking(order, limit=15)
+    order.refresh_from_db()
+    assert order.next_check_at > timezone.now() + timedelta(seconds=60), "nothing due for minutes"
+    ticket = Ticket.objects.get(order=order)
+    ticket_report(ticket=ticket, status=TicketStatus.COOKING, reason="staff")
+    start = time.monotonic()
+    ticket_report(ticket=ticket, status=TicketStatus.COOKED, reason="staff")
+    wait_for(lambda: Order.objects.get(pk=order.pk).status == "cooked", 15, interval=0.05, what="the order cooked")
+    assert time.monotonic() - start < 5, f"woken by the report's NOTIFY, not after the {LONG} s interval"
 
 
 def test_an_order_due_soon_is_stepped_at_its_due_time_without_any_notification(processor):
