@@ -112,3 +112,11 @@ def reserve_ids(table: str, count: int) -> list[int]:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # SQLite: one writer at a time
         start = cursor.fetchone()[0] + 1
         return list(range(start, start + count))
+
+
+def analyze(tables: list[str]) -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL): autovacuum gets to them only later,
+    and meanwhile a search on a freshly filled site took 95 ms instead of 4 (no word statistics)."""
+    if connection.vendor == "postgresql" and tables:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.bulk import USER_COLUMNS, user_row
 from accounts.models import User
-from ask.core.bulk import RowWriter, reserve_ids
+from ask.core.bulk import RowWriter, analyze, reserve_ids
 from ask.core.caching import bump
 from ask.qa.cache_keys import LISTS_VERSION
 from ask.qa.models import Answer, AnswerVote, Question, QuestionVote, Tag
@@ -208,6 +208,7 @@ def qa_fill(*, ratio: int, seed: int | None = None, progress=None, clear: bool =
         rng.setstate(votes_state)  # the same votes again, this time written
         result.votes = _write_votes(rng, plan, question_ids, answer_ids, user_ids, now, progress)
         transaction.on_commit(lambda: bump(LISTS_VERSION))
+    analyze([model._meta.db_table for model in _qa_models()] + [User._meta.db_table])
     return result
 
 

@@ -94,3 +94,33 @@ def test_a_common_word_is_counted_to_a_cap_and_the_page_stays_cheap(client, djan
     with django_assert_max_num_queries(8):
         html = Client().get("/search/?q=python").content.decode()
     assert "25 questions found, the best first" in html
+
+
+@pytest.mark.django_db
+def test_postgresql_search_finds_the_newest_matches_by_a_path_bounded_whatever_the_words(monkeypatch):
+    """Scaled down (a window of 10 questions, 4 candidates, a cap of 3): a common word from the newest
+    questions alone, a middling one from the stretch their share points to, a rare one from the index."""
+    from django.db import connection
+
+    from ask.qa import search as module
+
+    monkeypatch.setattr(module, "WINDOW", 10)
+    monkeypatch.setattr(module, "SEARCH_CANDIDATES", 4)
+    monkeypatch.setattr(module, "COUNT_CAP", 3)
+    QuestionFactory(title="Zebra crossing", text="The only old one.")
+    made = [QuestionFactory(title=" ".join(word for word, every in (("common", 2), ("middling", 6))
+                                           if n % every == 0) or "plain", text="Filler.")
+            for n in range(1, 61)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE ask_question")  # the share is judged against the table's size
+
+    def newest(word: str) -> list[int]:
+        return sorted((q.pk for q in made if word in q.title), reverse=True)[:4]
+
+    common = search_questions("common")
+    assert sorted((q.pk for q in common.questions), reverse=True) == newest("common") and common.total == 4
+    middling = search_questions("middling")
+    assert sorted((q.pk for q in middling.questions), reverse=True) == newest("middling") and middling.total == 4
+    rare = search_questions("zebra")
+    assert [q.title for q in rare.questions] == ["Zebra crossing"] and rare.total == 1
+    assert search_questions("nowhere").total == 0
