@@ -13,6 +13,7 @@ import dj_database_url  # noqa: E402
 import psycopg2  # noqa: E402
 from bench_day import bench_day  # noqa: E402  (scripts/ is on the path: this file's folder)
 from bench_search import bench_search  # noqa: E402
+from bench_wrk import bench_wrk  # noqa: E402
 from bench_pitr import bench_pitr  # noqa: E402
 from soak import bench_soak, wait_answering  # noqa: E402
 
@@ -504,7 +505,7 @@ def bench_transfer() -> None:
 
 
 SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders,
-            "wakeup": bench_wakeup, "day": bench_day, "search": bench_search,
+            "wakeup": bench_wakeup, "day": bench_day, "search": bench_search, "wrk": bench_wrk,
             "backup": bench_backup, "pitr": bench_pitr, "transfer": bench_transfer, "soak": bench_soak}
 
 
