@@ -53,8 +53,14 @@ def cart_change(request: HttpRequest, dish_id: int, quantity: int, *, add: bool)
     if closed:
         raise NotAddable(f"{dish.restaurant.name} is closed now ({closed}).")
     if add:
-        quantity = max(1, quantity)
-        cart_set(request, dish_id, cart_get(request).get(dish_id, 0) + quantity)
+        if quantity < 1:
+            raise NotAddable("Choose how many: 1 or more.")
+        before = cart_get(request).get(dish_id, 0)
+        cart_set(request, dish_id, before + quantity)
+        added = cart_get(request)[dish_id] - before
+        if added < quantity:  # the cap: say what the cart holds, not what was asked
+            return (f"Added {added} × {dish.name}: your cart holds {MAX_QUANTITY}, the most of one dish."
+                    if added else f"Your cart already holds {MAX_QUANTITY} × {dish.name}, the most of one dish.")
         return f"Added {quantity} × {dish.name} to your cart."
     cart_set(request, dish_id, quantity)
     return f"{dish.name}: {min(quantity, MAX_QUANTITY)}."

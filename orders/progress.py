@@ -15,6 +15,7 @@ S = OrderStatus
 FINAL_FAILURES = {S.CANCELLED: "Cancelled", S.COOKING_REJECTED: "Stopped: a restaurant could not take it",
                   S.NOT_DELIVERED: "The courier could not deliver it"}
 DONE_SHOWN = 20  # a kitchen's latest finished tickets
+ORDERED_SHOWN = 30  # orders placed ahead a kitchen sees
 DONE_WITHIN = timedelta(hours=12)
 
 
@@ -59,11 +60,12 @@ def steps(order: Order) -> list[Step]:
     if order.status in FINAL_FAILURES:
         line = [step for step in line if step.state == "done"] + [Step(FINAL_FAILURES[order.status], "failed",
                                                                         reached.get(order.status))]
-    else:
-        waiting = next((step for step in line if step.state == "todo"), None)
-        if waiting is not None:
-            waiting.state = "current"
+    elif order.status in CURRENT_STEP:  # only what is under way is marked; waiting between steps is not
+        line[CURRENT_STEP[order.status]].state = "current"
     return line
+
+
+CURRENT_STEP = {S.COOKING: 1, S.DELIVERING: 2}  # the progress line's step under way in that status
 
 
 def headline(order: Order) -> str:
@@ -71,7 +73,7 @@ def headline(order: Order) -> str:
     return {
         S.NOT_STARTED: "Order received: the kitchens start in time for your delivery",
         S.COOKING: f"Being prepared at {names(_restaurants(order))}",
-        S.COOKED: "Cooked and packed: the driver is on the way to the restaurant",
+        S.COOKED: "Cooked and packed: a driver is booked for the pickup",
         S.DRIVER_LOOKUP: "Ready: the driver is picking it up",
         S.DELIVERING: "Driver on the way",
         S.DELIVERED: "Delivered",
@@ -136,7 +138,12 @@ class Board:
     to_cook: list[Ticket] = field(default_factory=list)
     ready: list[Ticket] = field(default_factory=list)  # cooked, waiting for the driver
     coming: list[Ticket] = field(default_factory=list)  # planned: sent to the kitchen at their start
+    ordered: list[Order] = field(default_factory=list)  # placed ahead, no kitchen started yet (.own_items)
     done: list[Ticket] = field(default_factory=list)  # picked up or rejected lately
+
+    @property
+    def coming_count(self) -> int:
+        return len(self.coming) + len(self.ordered)
 
 
 def ready_by(ticket: Ticket) -> datetime:
@@ -160,6 +167,9 @@ def kitchen_board(restaurant: Restaurant) -> Board:
         group.sort(key=lambda t: t.ready_by)
     board.coming.sort(key=lambda t: t.start_at or t.ready_by)
     board.done = selectors.kitchen_done(restaurant, since=now - DONE_WITHIN, shown=DONE_SHOWN)
+    board.ordered = selectors.kitchen_ordered(restaurant, shown=ORDERED_SHOWN)
+    for order in board.ordered:
+        order.own_items = [item for item in order.items.all() if item.dish.restaurant_id == restaurant.pk]
     return board
 
 

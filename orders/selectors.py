@@ -31,6 +31,13 @@ def kitchen_tickets(restaurant: Restaurant) -> QuerySet[Ticket]:
             .filter(order__status__in=[OrderStatus.COOKING, OrderStatus.COOKED, OrderStatus.DRIVER_LOOKUP]))
 
 
+def kitchen_ordered(restaurant: Restaurant, *, shown: int) -> list[Order]:
+    """Orders placed ahead with a part for this kitchen, not started yet (their tickets are made at
+    the first kitchen's start): what the kitchen can plan for, soonest pickup first."""
+    return list(Order.objects.filter(status=OrderStatus.NOT_STARTED, items__dish__restaurant=restaurant).distinct()
+                .prefetch_related("items__dish").order_by("pickup_at", "eta")[:shown])
+
+
 def kitchen_done(restaurant: Restaurant, *, since: datetime, shown: int) -> list[Ticket]:
     """A kitchen's latest finished tickets (picked up or rejected), newest first."""
     return list(restaurant.tickets.select_related("order")

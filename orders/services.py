@@ -107,6 +107,14 @@ def restaurant_is_open(restaurant: Restaurant, at: datetime) -> bool:
     return restaurant.opens_at <= local <= restaurant.closes_at
 
 
+def closed_for(restaurants, eta: datetime, cook: dict, courier: CourierEstimate) -> list[str]:
+    """The restaurants that could not make their part for this delivery time: closed at the time
+    itself, or when their kitchen would have to start (a slot at opening time would cook before it)."""
+    starts = plan_backward(eta, cook, courier).starts
+    return sorted({r.name for r in restaurants
+                   if not (restaurant_is_open(r, eta) and restaurant_is_open(r, starts.get(r.pk, eta)))})
+
+
 def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address: str) -> Order:
     """Place an order of {dish id: quantity}; raises OrderRefused naming what is wrong."""
     now = clock.now()
@@ -123,7 +131,8 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
         missing = set(cart) - set(dishes)
         if missing:
             raise OrderRefused("Some dishes are no longer available; please check your cart.")
-        closed = sorted({d.restaurant.name for d in dishes.values() if not restaurant_is_open(d.restaurant, eta)})
+        restaurants = {d.restaurant for d in dishes.values()}
+        closed = closed_for(restaurants, eta, *order_estimates(restaurants))
         if closed:
             raise OrderRefused(f"Not open at that time: {', '.join(closed)}.", field="eta")
         first_step = _first_step(now, eta, {d.restaurant for d in dishes.values()})
@@ -161,6 +170,8 @@ def _first_step(now: datetime, eta: datetime, restaurants: set[Restaurant]) -> d
 def order_cancel(*, order: Order, user: User) -> None:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk, customer=user)
+        if order.status == OrderStatus.CANCELLED:
+            raise OrderRefused("This order is already cancelled.")
         if order.status != OrderStatus.NOT_STARTED:
             raise OrderRefused("Cooking has started; the order can no longer be cancelled.")
         order_transition(order, OrderStatus.CANCELLED, "cancelled by the customer")

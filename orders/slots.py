@@ -1,7 +1,8 @@
 """The delivery times a customer can choose at checkout, labelled in the customer's own time zone.
 
 Every quarter hour from the earliest time a plan can keep (and at least ORDERS_MIN_NOTICE_MINUTES
-ahead) over ORDERS_SLOT_DAYS days, while every restaurant of the cart is open. A slot's value is its
+ahead) over ORDERS_SLOT_DAYS days, while every restaurant of the cart is open, at the time and when
+its kitchen is to start (services.closed_for). A slot's value is its
 UTC instant: a local time a DST change repeats ("01:30 EDT", "01:30 EST") is two slots that say
 which is which, and a local time the change skips (02:30 on a spring-forward day) is never offered.
 """
@@ -14,7 +15,7 @@ from django.conf import settings
 
 from orders.models import Restaurant
 from orders.planning import earliest_eta
-from orders.services import order_estimates, restaurant_is_open
+from orders.services import closed_for, order_estimates
 
 STEP = timedelta(minutes=15)
 VALUE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})Z", re.ASCII)
@@ -45,9 +46,10 @@ def delivery_slots(*, now: datetime, restaurants: list[Restaurant], zone: tzinfo
         at += STEP
     until = now + timedelta(days=min(settings.ORDERS_SLOT_DAYS, settings.ORDERS_MAX_DAYS_AHEAD))
     today = now.astimezone(zone).date()
+    estimates = order_estimates(restaurants)
     slots = []
     while at <= until:
-        if all(restaurant_is_open(r, at) for r in restaurants):
+        if not closed_for(restaurants, at, *estimates):
             local = at.astimezone(zone)
             slots.append(Slot(at=at, label=f"{local:%H:%M} {local.tzname()}", day=_day(local, today)))
         at += STEP

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_GET, require_POST
 
 from ask.core.params import whole_number
 from ask.core.tokens import token_hash, token_matches
@@ -84,9 +84,12 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
-    """Place the order; a problem is shown at its field with everything typed kept (status 400)."""
+    """Place the order; a problem is shown at its field with everything typed kept (status 400).
+    A GET (the address bar after a refused checkout, reloaded) goes to the cart, where the form is."""
+    if request.method == "GET":
+        return redirect("orders:cart")
     cart.cart_prune(request)
     lines, items_total = cart.cart_lines(cart.cart_get(request))
     if not lines:  # emptied in another tab

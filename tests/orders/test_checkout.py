@@ -1,7 +1,7 @@
 """Checkout as customers meet it: delivery slots in their own time zone (DST days included), each
 error at its field with what was typed kept, the menu's closed restaurants, one form a dish, the
 cart's count, fee and currency."""
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 
 from orders.models import Order
-from orders.services import OrderRefused
+from orders.planning import plan_backward
+from orders.services import OrderRefused, order_estimates
 from orders.slots import delivery_slots, slot_at
 from tests.factories import UserFactory
 from tests.orders.conftest import START
@@ -52,8 +53,13 @@ def test_slots_keep_within_every_restaurants_hours_in_the_sites_zone(frozen_cloc
     dinner = RestaurantFactory(opens_at=time(13), closes_at=time(22))
     slots = delivery_slots(now=frozen_clock.now, restaurants=[lunch, dinner], zone=NEW_YORK)
     today = [slot for slot in slots if slot.at.date() == START.date()]
-    assert [s.at for s in today][0] == utc(2026, 11, 23, 13, 0) and today[-1].at == utc(2026, 11, 23, 14, 0)
-    assert today[0].label == "08:00 EST", "13:00 UTC, shown in New York"
+    starts = plan_backward(today[0].at, *order_estimates([lunch, dinner])).starts
+    assert min(starts.values()) >= utc(2026, 11, 23, 13, 0), "no kitchen is to start before it opens"
+    assert min(plan_backward(today[0].at - timedelta(minutes=15), *order_estimates([lunch, dinner]))
+               .starts.values()) < utc(2026, 11, 23, 13, 0), "the first slot whose kitchens start open"
+    assert today[-1].at == utc(2026, 11, 23, 14, 0)
+    local = today[0].at.astimezone(NEW_YORK)
+    assert today[0].label == f"{local:%H:%M} EST", "shown in New York"
     assert all(time(13) <= s.at.time() <= time(14) for s in slots), "only while both are open"
 
 
@@ -232,3 +238,15 @@ def test_a_dish_deleted_while_in_a_cart_goes_from_it_and_set_works_only_on_the_c
     assert refused.status_code == 400 and "not in your cart" in refused.json()["error"]
     removed = client.post("/orders/cart/update/", {"remove": soup.pk}, HTTP_ACCEPT="application/json")
     assert removed.json() == {"count": 0, "message": "Removed from your cart."}
+
+
+def test_adding_says_what_the_cart_holds_and_refuses_nothing_to_add(frozen_clock):
+    fries = DishFactory(name="Fries")
+    client = member("UTC")
+    post = lambda qty: client.post("/orders/cart/update/", {"add": fries.pk, "qty": qty},  # noqa: E731
+                                   HTTP_ACCEPT="application/json")
+    assert post("0").json() == {"error": "Choose how many: 1 or more."}
+    assert post("30").json()["message"] == "Added 30 × Fries to your cart."
+    assert post("30").json() == {"count": 50, "message": "Added 20 × Fries: your cart holds 50, the most of one dish."}
+    assert post("1").json()["message"] == "Your cart already holds 50 × Fries, the most of one dish."
+    assert client.get("/orders/checkout/")["Location"] == "/orders/cart/", "a reload after a refused checkout"

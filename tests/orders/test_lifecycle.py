@@ -200,6 +200,8 @@ def test_the_customer_cancels_only_before_cooking(frozen_clock):
     order = place([DishFactory()], eta_minutes=200, customer=customer)
     order_cancel(order=order, user=customer)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    with pytest.raises(OrderRefused, match="already cancelled"):
+        order_cancel(order=order, user=customer)
     started = place([DishFactory()], eta_minutes=40, customer=customer)
     frozen_clock.advance(minutes=24)
     process()
@@ -305,3 +307,24 @@ def test_an_outside_failure_puts_that_order_back_and_the_others_go_on(frozen_clo
     assert stuck.status == OrderStatus.NOT_STARTED
     assert stuck.next_check_at == START + timedelta(minutes=24, seconds=60)
     assert not Ticket.objects.filter(order=stuck).exists()
+
+
+def test_the_progress_line_marks_only_what_is_under_way(frozen_clock):
+    from orders import progress
+
+    dish = DishFactory(restaurant=RestaurantFactory(integration="pushed"))
+    order = place([dish], eta_minutes=40, provider="pushed")
+
+    def current():
+        order.refresh_from_db()
+        return [step.label.split(" at ")[0] for step in progress.steps(order) if step.state == "current"]
+
+    assert current() == [], "placed: the kitchens have not started"
+    frozen_clock.advance(minutes=24)
+    process()
+    assert current() == ["Being prepared"]
+    ticket_report(ticket=Ticket.objects.get(), status=TicketStatus.COOKED, reason="staff")
+    process()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COOKED and current() == []
+    assert progress.headline(order) == "Cooked and packed: a driver is booked for the pickup", "none is driving yet"

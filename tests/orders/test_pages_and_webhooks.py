@@ -56,6 +56,7 @@ def test_menu_cart_checkout_and_order_page(customer, frozen_clock):
     assert order.eta == START + timedelta(hours=2)
     page = customer.get(f"/orders/{order.pk}/").content.decode()
     assert "Order received" in page and "Order placed" in page and "Cancel the order" in page
+    assert 'aria-current="step"' not in page, "nothing is under way before the kitchens start"
     assert "To <strong>1 Main St</strong>" in page
     parts = page.split('<section class="order-part">')[1:]
     assert [part.split("</h3>")[0].split("<h3>")[1] for part in parts] == ["Pizzeria Napoli", "Sushi Kaito"]
@@ -187,6 +188,11 @@ def test_the_kitchen_page_groups_its_tickets_flags_late_ones_and_serves_its_live
     ticket_report(ticket=late, status=TicketStatus.REJECTED, reason="staff")
     done = client.get(f"/orders/staff/{kitchen.slug}/live/").json()["html"].split("<h2>")[-1]
     assert f"Order {late.order_id} · Rejected" in done, "finished tickets apart from the active ones"
+    ahead = order_place(customer=UserFactory(), cart={DishFactory(restaurant=kitchen).pk: 2},
+                        eta=START + timedelta(hours=3), address="x")
+    coming_up = client.get(f"/orders/staff/{kitchen.slug}/live/").json()["html"].split("<h2>")[3]
+    assert f"Order {ahead.pk} · placed ahead, pickup" in coming_up and "2 × " in coming_up, \
+        "an order placed ahead shows before any kitchen starts it"
 
 
 def test_an_orders_live_part_is_its_customers_alone_and_says_when_it_is_final(customer, frozen_clock):

@@ -194,3 +194,11 @@
     window.setTimeout(poll, every);
   });
 })();
+
+// A button that undoes something for good (reject an order, cancel one) asks first: data-confirm
+// holds the question. Delegated, so buttons a live page puts in later ask too. Without JavaScript
+// the button works at once, as every form of the site does.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("[data-confirm]") : null;
+  if (button && !window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+});
