@@ -132,10 +132,11 @@ def order_place(*, customer: User, cart: dict[int, int], eta: datetime, address:
         if missing:
             raise OrderRefused("Some dishes are no longer available; please check your cart.")
         restaurants = {d.restaurant for d in dishes.values()}
-        closed = closed_for(restaurants, eta, *order_estimates(restaurants))
+        cook, courier = order_estimates(restaurants)
+        closed = closed_for(restaurants, eta, cook, courier)
         if closed:
             raise OrderRefused(f"Not open at that time: {', '.join(closed)}.", field="eta")
-        first_step = _first_step(now, eta, {d.restaurant for d in dishes.values()})
+        first_step = _first_step(now, eta, cook, courier)
         fee = delivery_fee()
         total = sum((dishes[pk].price * qty for pk, qty in cart.items()), fee)
         order = Order.objects.create(customer=customer, eta=eta, total=total, delivery_fee=fee, address=address,
@@ -155,10 +156,9 @@ def order_estimates(restaurants) -> tuple[dict, CourierEstimate]:
     return cook, courier_for(Order.DeliveryProvider.POLLED).estimate()
 
 
-def _first_step(now: datetime, eta: datetime, restaurants: set[Restaurant]) -> datetime:
+def _first_step(now: datetime, eta: datetime, cook: dict, courier: CourierEstimate) -> datetime:
     """When the processor is first needed for an order (orders.planning); refuses an eta no plan
     started now can keep, naming the earliest one that can."""
-    cook, courier = order_estimates(restaurants)
     earliest = earliest_eta(now, cook, courier)
     if eta < earliest:
         shown = timezone.localtime(earliest + timedelta(seconds=59))  # the next whole minute, the reader's zone

@@ -32,21 +32,21 @@ class Slot:
         return self.at.strftime("%Y-%m-%dT%H:%MZ")
 
 
-def earliest_delivery(now: datetime, restaurants: list[Restaurant]) -> datetime:
+def earliest_delivery(now: datetime, restaurants: list[Restaurant], estimates: tuple) -> datetime:
     notice = now + timedelta(minutes=settings.ORDERS_MIN_NOTICE_MINUTES)
     if not restaurants:
         return notice
-    return max(notice, earliest_eta(now, *order_estimates(restaurants)))
+    return max(notice, earliest_eta(now, *estimates))
 
 
 def delivery_slots(*, now: datetime, restaurants: list[Restaurant], zone: tzinfo) -> list[Slot]:
-    start = earliest_delivery(now, restaurants).astimezone(dt_timezone.utc)
+    estimates = order_estimates(restaurants)  # each restaurant's cooking and the courier's, read once
+    start = earliest_delivery(now, restaurants, estimates).astimezone(dt_timezone.utc)
     at = start.replace(second=0, microsecond=0, minute=start.minute - start.minute % 15)
     if at < start:
         at += STEP
     until = now + timedelta(days=min(settings.ORDERS_SLOT_DAYS, settings.ORDERS_MAX_DAYS_AHEAD))
     today = now.astimezone(zone).date()
-    estimates = order_estimates(restaurants)
     slots = []
     while at <= until:
         if not closed_for(restaurants, at, *estimates):

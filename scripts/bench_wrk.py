@@ -6,9 +6,10 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
+
+from soak import wait_answering  # scripts/ is on the path (bench.py's folder)
 
 SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 CONNECTIONS = 16
@@ -57,14 +58,8 @@ def _gunicorn(html_dir: Path):
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench_settings", "BENCH_HTML_DIR": str(html_dir),
              "LOG_LEVEL": "ERROR"}, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).read()
-            return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("gunicorn did not answer")
+    wait_answering(base + "/healthz")
+    return proc, base
 
 
 def bench_wrk() -> None:

@@ -96,14 +96,6 @@ def signed_digest(path: Path) -> str:
     return expected
 
 
-def checksum_verify(path: Path) -> None:
-    """Raise BackupError unless the backup matches its SHA-256 and its signature, and is not dated
-    in the future."""
-    expected = signed_digest(path)
-    if sha256_of(path) != expected:
-        raise BackupError(f"{path}: SHA-256 does not match {checksum_path(path).name}; the backup is damaged.")
-
-
 @contextmanager
 def verified_copy(path: Path):
     """The backup copied once, never through a link, into a private temporary file while its SHA-256

@@ -16,7 +16,6 @@ from django.conf import settings
 from ask.core.private_files import copy_hashed, make_private, private_open
 
 
-
 class MediaArchiveError(Exception):
     """The uploads' archive cannot be read or put back."""
 

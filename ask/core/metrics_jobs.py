@@ -8,9 +8,9 @@ from django.utils import timezone
 from post_office.models import STATUS, Email
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from ask.jobs.job_days import RUNNING_LOOKED_AT, TIMED
+from ask.jobs.job_days import TIMED
 from ask.jobs.models import JobRun
-from ask.jobs.selectors import DEAD, job_states, with_liveness
+from ask.jobs.selectors import DEAD, dead_among, job_states
 
 RUNS_WINDOW = timedelta(hours=24)
 
@@ -44,12 +44,9 @@ def runs_by_outcome() -> Metric:
     recent = JobRun.objects.filter(started_at__gte=timezone.now() - RUNS_WINDOW)
     counts = Counter({(row["job"], row["status"]): row["n"]
                       for row in recent.values("job", "status").annotate(n=Count("pk")).order_by()})
-    running = list(recent.filter(status=JobRun.Status.RUNNING).order_by("-started_at")[:RUNNING_LOOKED_AT])
-    shown = with_liveness(running)
-    for run in running:
-        if shown[run.pk] == DEAD:
-            counts[(run.job, JobRun.Status.RUNNING)] -= 1
-            counts[(run.job, DEAD)] += 1
+    for run in dead_among(recent):
+        counts[(run.job, JobRun.Status.RUNNING)] -= 1
+        counts[(run.job, DEAD)] += 1
     for (job, outcome), count in sorted(counts.items()):
         runs.add_metric([job, str(outcome)], count)
     return runs

@@ -10,12 +10,11 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Ma
 from django.db.models.functions import TruncDate
 
 from ask.jobs.models import JobRun
-from ask.jobs.selectors import DEAD, with_liveness
+from ask.jobs.selectors import DEAD, dead_among
 
 # The outcomes charted, in their order; a run still going is "running", one whose process is gone "dead".
 OUTCOMES = (JobRun.Status.OK, JobRun.Status.FAILED, DEAD, JobRun.Status.MISSED, JobRun.Status.RUNNING)
 TIMED = (JobRun.Status.OK, JobRun.Status.FAILED)  # runs that did work: a missed slot's record took no time
-RUNNING_LOOKED_AT = 1000  # runs recorded as running whose process is checked (alive or dead) at most
 
 
 @dataclass
@@ -55,11 +54,9 @@ def job_days(job: str, *, days: int, now: datetime, zone: tzinfo) -> list[JobDay
 
 
 def _dead_apart(runs, by_day: dict[date, JobDay], zone: tzinfo) -> None:
-    """Runs recorded as running whose process is gone count as dead (one look at the run locks)."""
-    running = list(runs.filter(status=JobRun.Status.RUNNING).order_by("-started_at")[:RUNNING_LOOKED_AT])
-    shown = with_liveness(running)
-    for run in running:
+    """Runs recorded as running whose process is gone count as dead."""
+    for run in dead_among(runs):
         one = by_day.get(run.started_at.astimezone(zone).date())
-        if shown[run.pk] == DEAD and one is not None:
+        if one is not None:
             one.runs[JobRun.Status.RUNNING] -= 1
             one.runs[DEAD] += 1

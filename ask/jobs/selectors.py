@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ask.jobs.locks import live_run_ids
@@ -63,6 +64,16 @@ def with_liveness(runs: list[JobRun]) -> dict[int, str]:
     running = [run.pk for run in runs if run.status == JobRun.Status.RUNNING]
     alive = live_run_ids(running)
     return {run.pk: (DEAD if run.pk in running and run.pk not in alive else run.status) for run in runs}
+
+
+RUNNING_LOOKED_AT = 1000  # runs recorded as running whose process is checked at most, newest first
+
+
+def dead_among(runs: QuerySet[JobRun]) -> list[JobRun]:
+    """Those of `runs` recorded as running whose process is gone (one look at the run locks)."""
+    running = list(runs.filter(status=JobRun.Status.RUNNING).order_by("-started_at")[:RUNNING_LOOKED_AT])
+    shown = with_liveness(running)
+    return [run for run in running if shown[run.pk] == DEAD]
 
 
 def job_states(now: datetime | None = None) -> list[JobState]:
