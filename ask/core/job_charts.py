@@ -26,7 +26,8 @@ def outcomes_chart(days: list[JobDay], *, title: str) -> tuple[str, str]:
                                         no_data_text="No runs in these days"))
     for outcome in shown:
         chart.add(outcome, [day.runs.get(outcome, 0) or None for day in days])
-    chart.y_labels = count_ticks(max((sum(day.runs.values()) for day in days), default=0))
+    if shown:  # without a series pygal draws "No runs…" and cannot place ticks (it raised: a 500)
+        chart.y_labels = count_ticks(max(sum(day.runs.values()) for day in days))
     return csp_ready(chart.render(is_unicode=True))
 
 

@@ -97,6 +97,12 @@ def test_a_job_that_runs_every_minute_is_charted_to_today_by_outcome_in_daily_co
         assert f">{outcome}</text>" in page, f"the outcomes chart's legend names {outcome}"
 
 
+def test_a_scheduled_job_that_never_ran_has_its_page_with_empty_charts(staff):
+    page = staff.get("/jobs/fine_job/")
+    assert page.status_code == 200 and page.content.decode().count("No runs in these days") == 1
+    assert "No finished runs in these days" in page.content.decode()
+
+
 def test_only_staff_see_the_jobs_pages(settings):
     settings.CRONJOBS = SCHEDULE
     run = JobRunFactory(job="sample_job")
