@@ -55,8 +55,12 @@ def copy_text(rows, writers: list[Callable[[object], str]]) -> str:
 
 
 def copy_in(cursor, table: str, columns: list[str], text: str) -> None:
-    """COPY copy_text(...) into a table in one round trip."""
-    cursor.copy_expert(f'COPY {table} ({", ".join(columns)}) FROM STDIN', io.StringIO(text))
+    """COPY copy_text(...) into a table in one round trip. copy_expert is the driver's own, past
+    Django's error wrapping: its errors are wrapped here, so a lost connection reads as Django's
+    OperationalError ("database connection lost") like any other query's."""
+    with cursor.db.wrap_database_errors:  # bytes (the connection's UTF8): psycopg2's own decoding of a text
+        # file raised a SystemError beside the real error when the connection died mid-COPY
+        cursor.copy_expert(f'COPY {table} ({", ".join(columns)}) FROM STDIN', io.BytesIO(text.encode()))
 
 
 def among(values) -> tuple[str, list]:

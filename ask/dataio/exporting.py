@@ -92,7 +92,8 @@ def _copy_csv(spec: Spec, out: TextIO, since: datetime | None, raw: bool) -> int
         out.flush()
         # Bytes straight through to the file (or gzip): no decoding and encoding again on the way.
         target = getattr(out, "buffer", out)
-        cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, ENCODING 'UTF8')", target)
+        with cursor.db.wrap_database_errors:  # the driver's own method: its errors as Django's (ask.core.bulk)
+            cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, ENCODING 'UTF8')", target)
         return cursor.rowcount
 
 
