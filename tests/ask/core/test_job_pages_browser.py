@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.ask.jobs.factories import JobRunFactory
 from tests.ask.qa.test_editing_browser import _look
@@ -30,13 +31,14 @@ def test_staff_open_the_jobs_page_a_job_and_a_failed_run(live_server, page, widt
     page.set_viewport_size({"width": width, "height": 800})
     log_in(page, live_server.url, "staff@example.com")
     page.get_by_role("link", name="Jobs", exact=True).click()
-    assert page.get_by_role("heading", name="Jobs").is_visible()
-    assert "calc_stats: last run failed at" in page.content()
+    # expect() waits: the click returns once the next page starts to arrive, not when it is all read.
+    expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("calc_stats: last run failed at")
     _look(page, "jobs-overview", width)
     page.get_by_role("link", name="calc_stats").first.click()
-    assert page.get_by_role("heading", name="calc_stats").is_visible()
-    assert page.locator("svg").count() == 2, "runs by outcome, and how long they took"
+    expect(page.get_by_role("heading", name="calc_stats")).to_be_visible()
+    expect(page.locator("svg"), "runs by outcome, and how long they took").to_have_count(2)
     _look(page, "jobs-job", width)
     page.locator(f'a[href="/jobs/runs/{failed.pk}/"]').first.click()
-    assert "canceling statement due to statement timeout" in page.locator("pre.run-error").inner_text()
+    expect(page.locator("pre.run-error")).to_contain_text("canceling statement due to statement timeout")
     _look(page, "jobs-run", width)

@@ -1,5 +1,6 @@
 """The layout in a real browser: header, search, login state, columns on wide and narrow screens."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import UserFactory
 
@@ -33,7 +34,7 @@ def test_logging_in_shows_the_users_name_and_logging_out_returns_to_anonymous(li
     page.click("button[type=submit]")
     assert page.locator(".user-name").inner_text() == "Ada"
     page.get_by_role("button", name="Log out").click()
-    assert page.get_by_role("link", name="Log in").is_visible()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
 
 
 def test_a_missing_page_shows_the_friendly_404_in_the_layout(live_server, page):
