@@ -90,7 +90,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "orders.context_processors.cart",
             ],
         },
     },
@@ -180,7 +179,7 @@ else:
 ASK_PAGE_LOCAL_SECONDS = float(env_str("ASK_PAGE_LOCAL_SECONDS", "1"))
 
 # Database sessions: one deleted at log-out while Memcached is down must not come back from the cache.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "accounts.sessions"  # Django's database sessions, read with a plain SELECT
 
 # --- Users ----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

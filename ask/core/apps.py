@@ -11,7 +11,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Site machinery"
 
     def ready(self) -> None:
-        from ask.core import checks, health, metrics  # noqa: F401  (registers the system checks)
+        from ask.core import checks, health, metrics, request_slots  # noqa: F401  (registers the system checks)
+        from ask.core.shells import RequestSlot, register_slot
         from ask.core.archive_doctor import NAME, check_archiving
         from ask.core.backup_status import backups_health
         from ask.jobs.doctor import register_check
@@ -24,3 +25,6 @@ class CoreConfig(AppConfig):
         register_note("backups", backups_health)
         metrics.register("jobs", jobs_gauges)
         metrics.register("outbox", outbox_gauges)
+        register_slot("display_name", RequestSlot(request_slots.display_name))
+        register_slot("profile_url", RequestSlot(request_slots.profile_url))
+        register_slot("messages", RequestSlot(request_slots.messages))

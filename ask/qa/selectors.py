@@ -1,12 +1,11 @@
 """Reads of the Q&A site, with their joins decided once here."""
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.urls import reverse
 
 from accounts.models import User
-from ask.qa.models import (Answer, AnswerVote, Flag, FlagReason, Question, QuestionFollow, QuestionVote, Tag,
-                           TagFollow)
+from ask.qa.models import Answer, Question, Tag
 from ask.qa.search import Found, search, sqlite_prefix_matches
 
 QUESTIONS_PER_PAGE = 20
@@ -59,16 +58,6 @@ def answers_of(question: Question) -> QuerySet[Answer]:
             .order_by("-is_accepted", "-rating", "created_at", "id"))
 
 
-def votes_of(user: User, question: Question, answers: list[Answer]) -> tuple[int, dict[int, int]]:
-    """The user's vote on the question and on each shown answer (two queries)."""
-    if not user.is_authenticated:
-        return 0, {}
-    on_question = (QuestionVote.objects.filter(user=user, question=question)
-                   .values_list("value", flat=True).first()) or 0
-    on_answers = dict(AnswerVote.objects.filter(user=user, answer__in=answers).values_list("answer_id", "value"))
-    return on_question, on_answers
-
-
 def tags_starting(prefix: str, limit: int = 8) -> list[str]:
     """Tag names starting with prefix, those on the most questions first (tag suggestions)."""
     if not prefix:
@@ -76,27 +65,6 @@ def tags_starting(prefix: str, limit: int = 8) -> list[str]:
     tags = (Tag.objects.filter(name__startswith=prefix).annotate(used=Count("questions"))
             .order_by("-used", "name").values_list("name", flat=True)[:limit])
     return list(tags)
-
-
-def follows_tag(user: User, tag: Tag) -> bool:
-    return user.is_authenticated and TagFollow.objects.filter(user=user, tag=tag).exists()
-
-
-def with_following(questions: QuerySet[Question], user: User) -> QuerySet[Question]:
-    """Each question with `following`: whether this member follows it (in the question's own query)."""
-    if not user.is_authenticated:
-        return questions
-    return questions.annotate(following=Exists(QuestionFollow.objects.filter(user=user, question=OuterRef("pk"))))
-
-
-def flags_of(user: User, question: Question, answers: list[Answer]) -> dict[tuple[str, int], str]:
-    """The member's open or handled flags on the question and the shown answers, as
-    {("question" or "answer", id): reason label}: one query, none for visitors."""
-    if not user.is_authenticated:
-        return {}
-    rows = Flag.objects.filter(Q(question=question) | Q(answer__in=answers), user=user)
-    return {("question", q) if q else ("answer", a): FlagReason(reason).label
-            for q, a, reason in rows.values_list("question_id", "answer_id", "reason")}
 
 
 def user_rating(user: User) -> int:

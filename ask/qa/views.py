@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from ask.core.caching import cache_for_anonymous
+from ask.core.caching import cached_page
 from ask.core.pagination import counted_total, page_of
+from ask.core.shells import render_personal
 from ask.core.rate_limits import Limit, over_limit, too_many_requests
 from ask.qa import selectors, services
 from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION, list_total, question_version
@@ -34,31 +35,31 @@ def _question_list(request: HttpRequest, questions, *, title: str, heading: str,
                    extra: dict | None = None):
     counted = counted_total(list_total(total), questions)
     page = page_of(questions, request.GET.get("page"), selectors.QUESTIONS_PER_PAGE, total=counted)
-    return render(request, "ask/question_list.html",
-                  {"page": page, "title": title, "heading": heading, **(extra or {})})
+    return render_personal(request, "ask/question_list.html",
+                           {"page": page, "title": title, "heading": heading, **(extra or {})})
 
 
 @require_GET
-@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
+@cached_page(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
 def home(request: HttpRequest) -> HttpResponse:
     return _question_list(request, selectors.questions_new(), title="New questions", heading="New questions",
                           total="new")
 
 
 @require_GET
-@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
+@cached_page(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
 def hot(request: HttpRequest) -> HttpResponse:
     return _question_list(request, selectors.questions_hot(), title="Hot questions", heading="Hot questions",
                           total="new")
 
 
 @require_GET
-@cache_for_anonymous(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
+@cached_page(timeout=LIST_CACHE_SECONDS, version_keys=_lists_version)
 def tag(request: HttpRequest, name: str) -> HttpResponse:
     found = get_object_or_404(Tag, name=name)
     return _question_list(request, selectors.questions_tagged(found), title=f"Tagged {name}",
                           heading=f"Questions tagged “{name}”", total=f"tag:{name}",
-                          extra={"tag": found, "following": selectors.follows_tag(request.user, found)})
+                          extra={"tag": found})
 
 
 def _question_version(*, pk: int) -> list[str]:
@@ -66,29 +67,21 @@ def _question_version(*, pk: int) -> list[str]:
 
 
 @require_GET
-@cache_for_anonymous(timeout=QUESTION_CACHE_SECONDS, version_keys=_question_version)
+@cached_page(timeout=QUESTION_CACHE_SECONDS, version_keys=_question_version)
 def question(request: HttpRequest, pk: int) -> HttpResponse:
     return _question_page(request, pk, AnswerForm())
 
 
 def _question_page(request: HttpRequest, pk: int, form: AnswerForm, status: int = 200) -> HttpResponse:
+    """The question with a page of its answers. What is the reader's own (their votes, flags, follow,
+    controls) is filled in per reader (ask.qa.slots), so the rest is shared by all who read it."""
     # Staff see a hidden question too (the moderation queue links to it), marked as hidden.
     questions = Question.objects.all() if request.user.is_staff else selectors.visible_questions()
-    questions = selectors.with_following(questions, request.user)  # in the same query
     shown = get_object_or_404(questions.select_related("author").prefetch_related("tags"), pk=pk)
     page = page_of(selectors.answers_of(shown), request.GET.get("page"), selectors.ANSWERS_PER_PAGE,
                    total=shown.answer_count)
-    my_vote, my_answer_votes = selectors.votes_of(request.user, shown, page.object_list)
-    flagged = selectors.flags_of(request.user, shown, page.object_list)
-    shown.my_flag = flagged.get(("question", shown.pk))
-    for answer in page.object_list:
-        answer.my_vote = my_answer_votes.get(answer.pk, 0)
-        answer.my_flag = flagged.get(("answer", answer.pk))
-    return render(request, "ask/question.html", {
-        "question": shown, "page": page, "form": form, "my_vote": my_vote,
-        "is_author": request.user.is_authenticated and request.user.pk == shown.author_id,
-        "following": getattr(shown, "following", False),
-    }, status=status)
+    return render_personal(request, "ask/question.html", {"question": shown, "page": page, "form": form},
+                           status=status)
 
 
 @login_required

@@ -70,7 +70,7 @@ def test_the_whole_flow_from_sign_up_to_logged_in(client, smtp, sign_up):
     assert activate(client, link).status_code == 302
     response = client.get("/")
     assert response.status_code == 200
-    assert response.context["user"].email == "ada@example.com"
+    assert response.wsgi_request.user.email == "ada@example.com"
     assert "your account is active" in response.content.decode()
     user = User.objects.get(email="ada@example.com")
     assert user.is_active and user.activated_at is not None

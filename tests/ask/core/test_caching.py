@@ -55,40 +55,10 @@ def test_a_vote_or_answer_or_accept_versions_away_the_question_page_and_nothing_
     assert client.get(f"/q/{other.pk}/")["X-Cache"] == "hit"
 
 
-def test_pages_for_logged_in_users_are_never_cached_or_served_to_others():
-    question = QuestionFactory()
-    ada, bob = UserFactory(display_name="AdaUser"), UserFactory(display_name="BobUser")
-    anonymous, as_ada, as_bob = Client(), Client(), Client()
-    as_ada.force_login(ada)
-    as_bob.force_login(bob)
-    services.vote_cast(user=ada, target=question, value=1)
-    for url in ("/", "/hot/", f"/q/{question.pk}/"):
-        pages = {}
-        for name, who in (("anonymous", anonymous), ("ada", as_ada), ("bob", as_bob), ("anonymous again", anonymous),
-                          ("ada again", as_ada), ("bob again", as_bob)):
-            pages[name] = who.get(url)
-        for name in ("ada", "ada again"):
-            html = pages[name].content.decode()
-            assert "AdaUser" in html and "BobUser" not in html, (url, name)
-            assert "X-Cache" not in pages[name]
-        for name in ("bob", "bob again"):
-            html = pages[name].content.decode()
-            assert "BobUser" in html and "AdaUser" not in html, (url, name)
-        for name in ("anonymous", "anonymous again"):
-            html = pages[name].content.decode()
-            assert "AdaUser" not in html and "BobUser" not in html and "csrfmiddlewaretoken" not in html, (url, name)
-        assert pages["anonymous again"]["X-Cache"] == "hit"
-    ada_question = as_ada.get(f"/q/{question.pk}/").content.decode()
-    bob_question = as_bob.get(f"/q/{question.pk}/").content.decode()
-    assert 'class="vote-up active"' in ada_question and 'class="vote-up active"' not in bob_question
-    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-    assert token.search(ada_question).group(1) != token.search(bob_question).group(1)
-
-
-def test_a_visitor_with_a_session_gets_a_freshly_rendered_page(client):
+def test_a_visitor_with_a_session_never_gets_the_anonymous_page(client):
     client.get("/")
     client.cookies["sessionid"] = "x" * 32
-    assert "X-Cache" not in client.get("/")
+    assert client.get("/")["X-Cache"] == "shell miss", "a shell of their own (tests/ask/core/test_shells.py)"
 
 
 def test_the_sidebar_comes_from_calc_sidebar_and_is_replaced_when_it_runs(client):
@@ -120,7 +90,8 @@ def test_a_question_card_fragment_is_versioned_by_what_it_shows():
     before = make_template_fragment_key(QUESTION_CARD_FRAGMENT, [question.pk, 0, 0, False, None])
     assert "Card title here" in cache.get(before)
     services.vote_cast(user=UserFactory(), target=question, value=1)
-    assert "<strong>1</strong> vote<" in as_member.get("/").content.decode()
+    # Votes leave lists cached for a minute (LIST_CACHE_SECONDS): another address renders anew.
+    assert "<strong>1</strong> vote<" in as_member.get("/?page=1").content.decode()
     after = make_template_fragment_key(QUESTION_CARD_FRAGMENT, [question.pk, 1, 0, False, None])
     assert "<strong>1</strong> vote<" in cache.get(after)
 

@@ -37,7 +37,7 @@ def test_logging_in_with_e_mail_and_password_lands_logged_in(client):
     user = UserFactory(email="ada@example.com")
     response = client.post("/accounts/login/", {"username": "ada@example.com", "password": "secret-pass-1"},
                            follow=True)
-    assert response.status_code == 200 and response.context["user"] == user
+    assert response.status_code == 200 and response.wsgi_request.user == user
 
 
 @pytest.mark.django_db

@@ -1,7 +1,7 @@
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
+from django.contrib.sessions.backends import db
 from django.utils import timezone
 
 from ask.jobs.command import JobCommand
@@ -19,9 +19,10 @@ class Command(JobCommand):
     expected_seconds = 600
 
     def run(self, job) -> str:
-        if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
-            deleted = Session.objects.filter(expire_date__lt=timezone.now()).delete()[0]
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        if issubclass(store, db.SessionStore):  # Django's database sessions, or accounts.sessions
+            deleted = store.get_model_class().objects.filter(expire_date__lt=timezone.now()).delete()[0]
             job.count("deleted", deleted)
             return f"deleted {deleted} expired sessions"
-        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+        store.clear_expired()
         return "cleared expired sessions"
