@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.AuthenticationMiddleware",  # Django's; the user read along with the session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ask.core.busy.DatabaseBusyMiddleware",  # a lock or statement timeout: 503 "try again", not a 500
@@ -179,7 +179,7 @@ else:
 ASK_PAGE_LOCAL_SECONDS = float(env_str("ASK_PAGE_LOCAL_SECONDS", "1"))
 
 # Database sessions: one deleted at log-out while Memcached is down must not come back from the cache.
-SESSION_ENGINE = "accounts.sessions"  # Django's database sessions, read with a plain SELECT
+SESSION_ENGINE = "accounts.sessions"  # Django's database sessions, read with their member in one SELECT
 
 # --- Users ----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -33,7 +33,8 @@ def _wrk(url: str, cookie: str = "") -> dict:
 
 
 def _member_cookie() -> str:
-    """A logged-in member's session, made as log-in makes it."""
+    """A logged-in member's cookies as their browser sends them: the session, made as log-in makes
+    it, and the CSRF cookie from their first page (without it every page would make a new secret)."""
     from importlib import import_module
 
     from django.conf import settings
@@ -46,15 +47,22 @@ def _member_cookie() -> str:
     session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(member.pk), settings.AUTHENTICATION_BACKENDS[-1]
     session[HASH_SESSION_KEY] = member.get_session_auth_hash()
     session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    from django.middleware.csrf import _get_new_csrf_string
+
+    return (f"{settings.SESSION_COOKIE_NAME}={session.session_key}; "
+            f"{settings.CSRF_COOKIE_NAME}={_get_new_csrf_string()}")
 
 
 def _gunicorn(html_dir: Path):
     root = Path(__file__).resolve().parent.parent
     port = 9000 + os.getpid() % 500
     proc = subprocess.Popen(
+        # --reuse-port: a socket per worker, connections spread by the kernel. On the shared socket
+        # wrk's 16 keep-alive connections went to whichever worker accepted first, for the whole run:
+        # split 15/1 the page ran at ~1,900 req/s, split 8/8 at ~3,200 (measured 2026-12-06), which was
+        # the bare view's swing from 1,178 to 3,272 req/s between pages of one run.
         [str(root / ".venv/bin/gunicorn"), "ask.wsgi", "--config", str(root / "scripts/gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--pythonpath", str(root / "scripts")],
+         "--bind", f"127.0.0.1:{port}", "--reuse-port", "--pythonpath", str(root / "scripts")],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench_settings", "BENCH_HTML_DIR": str(html_dir),
              "LOG_LEVEL": "ERROR"}, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -4,11 +4,11 @@ from datetime import timezone as dt_timezone
 from io import StringIO
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from accounts.models import MemberSession
 from ask.jobs.models import JobRun
 from ask.jobs.selectors import job_states
 from tests.ask.jobs.factories import JobRunFactory
@@ -138,11 +138,11 @@ def test_prune_job_runs_keeps_recent_runs_and_each_jobs_latest_run_and_success(s
 @pytest.mark.django_db
 def test_clearsessions_deletes_only_expired_sessions():
     now = timezone.now()
-    Session.objects.create(session_key="a" * 32, session_data="", expire_date=now - timedelta(seconds=1))
-    Session.objects.create(session_key="b" * 32, session_data="", expire_date=now + timedelta(hours=1))
+    MemberSession.objects.create(session_key="a" * 32, session_data="", expire_date=now - timedelta(seconds=1))
+    MemberSession.objects.create(session_key="b" * 32, session_data="", expire_date=now + timedelta(hours=1))
     out = StringIO()
     call_command("clearsessions", stdout=out)
-    assert list(Session.objects.values_list("session_key", flat=True)) == ["b" * 32]
+    assert list(MemberSession.objects.values_list("session_key", flat=True)) == ["b" * 32]
     assert "deleted 1 expired sessions" in out.getvalue()
     assert JobRun.objects.get(job="clearsessions").counters == {"deleted": 1}
 
