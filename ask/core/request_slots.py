@@ -1,6 +1,8 @@
 """The per-request slots of the base layout (ask.core.shells): the member's name and profile link
 in the header, and the messages of the last action. They are made for every page a member reads,
 so each is a few microseconds of plain Python, not a template render."""
+from functools import lru_cache
+
 from django.contrib.messages import get_messages
 from django.http import HttpRequest
 from django.template import Context
@@ -14,7 +16,12 @@ def display_name(request: HttpRequest) -> str:
 
 
 def profile_url(request: HttpRequest) -> str:
-    return reverse("profile", args=[request.user.pk])
+    return _profile_url(request.user.pk)
+
+
+@lru_cache(maxsize=4096)
+def _profile_url(pk: int) -> str:
+    return reverse("profile", args=[pk])  # ≈ 20 µs, on every page a member reads
 
 
 def messages(request: HttpRequest | None) -> str:

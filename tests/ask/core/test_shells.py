@@ -155,3 +155,17 @@ def test_text_that_imitates_a_marker_stays_text(site):
     question = QuestionFactory(title="Planted markers", text=planted, text_html=f"<p>{planted}</p>")
     response = _client(site["bob"]).get(f"/q/{question.pk}/")
     assert response.status_code == 200 and f"<p>{planted}</p>" in response.content.decode()
+
+
+def test_no_template_reads_the_request_user_behind_the_shells_back():
+    """A shell is rendered with a stand-in member as `user`; `request.user` would be the real one,
+    rendered into a page every member then gets."""
+    from pathlib import Path
+
+    import ask
+
+    root = Path(ask.__file__).resolve().parent.parent
+    templates = [path for folder in ("ask", "orders", "accounts")
+                 for path in (root / folder).rglob("templates/**/*.html")]
+    assert len(templates) > 30 and any(path.name == "question.html" for path in templates)
+    assert [str(path.relative_to(root)) for path in templates if "request.user" in path.read_text()] == []
