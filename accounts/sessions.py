@@ -60,8 +60,9 @@ def _read_first_row(connection, sql: str, params: list):
             cursor.execute(sql, params)
             return cursor.fetchone()
 
-    if connection.in_atomic_block or connection.connection is None:
-        return read()
+    if (connection.vendor != "postgresql" or connection.in_atomic_block or connection.connection is None
+            or not connection.get_autocommit()):
+        return read()  # Django's own health check stands (SQLite has none to skip)
     connection.health_check_done = True
     try:
         return read()

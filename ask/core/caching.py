@@ -25,7 +25,7 @@ from django.utils.cache import patch_vary_headers
 from ask.core.cache_keys import anonymous_page, shell_page
 from ask.core.shells import Shell, StaleShell, shell_fill, shell_role, shell_variant
 
-LOCAL_ENTRIES = 512  # pages and shells a process keeps: ≈ 512 × 20-200 KB = 10-100 MB at most
+LOCAL_ENTRIES = 512  # pages and shells a process keeps at most (20-200 KB each), and only for a second
 
 
 class _LocalPages:
@@ -49,10 +49,14 @@ class _LocalPages:
     def put(self, key: str, value) -> None:
         if settings.ASK_PAGE_LOCAL_SECONDS <= 0:
             return
+        now = time.monotonic()
         with self._lock:
-            self._pages[key] = (time.monotonic(), value)
+            self._pages[key] = (now, value)
             self._pages.move_to_end(key)
-            while len(self._pages) > LOCAL_ENTRIES:
+            # Oldest first: those past their second serve nobody, so memory holds what this process
+            # fetched in the last second (a flood of distinct addresses cannot pile up shells).
+            while len(self._pages) > LOCAL_ENTRIES or now - next(iter(self._pages.values()))[0] >= \
+                    settings.ASK_PAGE_LOCAL_SECONDS:
                 self._pages.popitem(last=False)
 
 
@@ -165,11 +169,11 @@ def _shell_page(request: HttpRequest, role: str, ver_keys: list[str], timeout: i
                 local_pages.put(key, shell)
             response["X-Cache"] = source
             return response
+    if current is None:  # read before the render: a change meanwhile leaves the shell stale, not current
+        current, _ = _versioned_get(key, ver_keys)
     response = view(request, *args, **kwargs)
     made = getattr(response, "shell", None)
     if response.status_code == 200 and made is not None:
-        if current is None:
-            current, _ = _versioned_get(key, ver_keys)
         _versioned_set(key, ver_keys, current, (made.to_data(),), timeout)
         local_pages.put(key, made)
         response["X-Cache"] = "shell miss"

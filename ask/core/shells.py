@@ -19,10 +19,16 @@ Nothing of one member can reach another: a shell is rendered with a stand-in mem
 is nobody in particular, and its markers carry a random nonce drawn for each render, so text in a post
 that imitates a marker stays text (it is never split or replaced).
 """
+import hashlib
+import inspect
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable
+
+from django.apps import apps
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
@@ -86,6 +92,33 @@ class ShellMember:
         self.is_staff = is_staff
         self.time_zone = time_zone
 
+    def has_perm(self, perm, obj=None) -> bool:  # `perms` in a template: nothing of anybody's
+        return False
+
+    def has_perms(self, perms, obj=None) -> bool:
+        return False
+
+    def has_module_perms(self, app_label) -> bool:
+        return False
+
+
+class ShellRequest:
+    """The request as a shell's templates and context processors see it: its address and parameters,
+    the stand-in as its user, and nothing else of the real reader's (no session, cookies, headers):
+    what a template or tag reads through `request` is the same for every reader of the shell."""
+
+    _SHARED = frozenset({"path", "path_info", "method", "GET", "resolver_match", "get_full_path", "get_host",
+                         "scheme", "is_secure", "build_absolute_uri", "get_port", "urlconf"})
+
+    def __init__(self, request: HttpRequest, user) -> None:
+        self._request, self.user = request, user
+        self.session, self.COOKIES = {}, {}
+
+    def __getattr__(self, name: str):
+        if name in self._SHARED:
+            return getattr(self._request, name)
+        raise AttributeError(f"{name}: not in a shell's request (ask.core.shells.ShellRequest)")
+
 
 @dataclass
 class Recorder:
@@ -137,10 +170,30 @@ def shell_role(request: HttpRequest) -> str | None:
 
 
 def shell_variant(request: HttpRequest, role: str) -> str:
-    """What besides the address makes shells differ: the role, the zone times are shown in, and
-    whether the member has a zone yet (site.js asks the browser for one)."""
+    """What besides the address makes shells differ: the release that rendered them, the role, the
+    zone times are shown in, and whether the member has a zone yet (site.js asks the browser for one)."""
     known = "zone" if getattr(request.user, "time_zone", "") else "nozone"
-    return f"{role}|{timezone.get_current_timezone_name()}|{known}"
+    return f"{shell_release()}|{role}|{timezone.get_current_timezone_name()}|{known}"
+
+
+@lru_cache(maxsize=1)
+def shell_release() -> str:
+    """A digest of every template and of the code of every slot: a shell a release with other
+    templates or slots stored (another host mid-deploy, the cache from before) is never filled here."""
+    digest = hashlib.sha256()
+    sources = {Path(inspect.getsourcefile(module)) for module in _slot_modules()}
+    for config in apps.get_app_configs():
+        sources.update(sorted((Path(config.path) / "templates").rglob("*.html")))
+    for path in sorted(sources):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _slot_modules() -> list:
+    functions = []
+    for slot in SLOTS.values():
+        functions += [slot.render] if isinstance(slot, RequestSlot) else [slot.key, slot.choose, slot.states]
+    return [inspect.getmodule(function) for function in functions]
 
 
 def render_personal(request: HttpRequest, template_name: str, context: dict, status: int = 200) -> HttpResponse:
@@ -161,8 +214,8 @@ def shell_render(request: HttpRequest, template_name: str, context: dict, role: 
     stand_in = request.user if role == "visitor" else ShellMember(
         is_staff=role == "staff", time_zone=getattr(request.user, "time_zone", ""))
     csrf = recorder.marker("csrf")
-    html = render_to_string(template_name, {**context, RECORDER: recorder, "user": stand_in, "csrf_token": csrf,
-                                            "messages": ()}, request=request)
+    html = render_to_string(template_name, {**context, RECORDER: recorder, "csrf_token": csrf, "messages": ()},
+                            request=ShellRequest(request, stand_in))
     parts = re.split(f"{MARK_OPEN}{recorder.nonce}:(\\d+){MARK_CLOSE}", html)
     if len(parts) != 2 * len(recorder.slots) + 1:
         raise ImproperlyConfigured(f"{template_name}: a slot's marker was lost or repeated in the shell")
