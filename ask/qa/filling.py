@@ -21,6 +21,7 @@ from accounts.bulk import USER_COLUMNS, user_row
 from accounts.models import User
 from ask.core.bulk import RowWriter, analyze, reserve_ids
 from ask.core.caching import bump
+from ask.core.indexes_after import indexes_after
 from ask.qa.cache_keys import LISTS_VERSION
 from ask.qa.models import Answer, AnswerVote, Question, QuestionVote, Tag
 from ask.qa.text import render_markdown
@@ -29,6 +30,8 @@ FILL_EMAIL_DOMAIN = "fill.example.com"  # how --clear finds the users fill_db ma
 QUESTION_VOTE_SHARE = 0.25  # a quarter of the votes go to questions, the rest to answers
 ACCEPTED_SHARE = 0.4  # questions with answers that have one accepted
 YEAR_SECONDS = 365 * 24 * 3600
+FILLED_TABLES = ["accounts_user", "ask_tag", "ask_question", "ask_question_tags", "ask_answer", "ask_questionvote",
+                 "ask_answervote"]
 
 FIRST_NAMES = ("ada alan anna barbara boris carl chen dana diego elena emil farah grace hana ivan jun kai "
                "lena liam maya mia nadia nils olga omar pia ravi rosa sami sara tom uma vera wei yara zoe").split()
@@ -201,12 +204,13 @@ def qa_fill(*, ratio: int, seed: int | None = None, progress=None, clear: bool =
         plan.q_rating, plan.a_rating = array("l", [0] * len(question_ids)), array("l", [0] * len(answer_ids))
         for kind, target, _, value, _ in _votes(rng, plan):
             (plan.q_rating if kind == "q" else plan.a_rating)[target] += value
-        result.users = _write_users(rng, user_ids, now, progress)
-        result.tags = _write_tags(tag_ids, progress)
-        result.questions = _write_questions(rng, plan, pool, question_ids, user_ids, tag_ids, now, progress)
-        result.answers = _write_answers(rng, plan, pool, answer_ids, question_ids, user_ids, now, progress)
-        rng.setstate(votes_state)  # the same votes again, this time written
-        result.votes = _write_votes(rng, plan, question_ids, answer_ids, user_ids, now, progress)
+        with indexes_after(FILLED_TABLES):  # into empty tables as pg_restore loads: indexes built after
+            result.users = _write_users(rng, user_ids, now, progress)
+            result.tags = _write_tags(tag_ids, progress)
+            result.questions = _write_questions(rng, plan, pool, question_ids, user_ids, tag_ids, now, progress)
+            result.answers = _write_answers(rng, plan, pool, answer_ids, question_ids, user_ids, now, progress)
+            rng.setstate(votes_state)  # the same votes again, this time written
+            result.votes = _write_votes(rng, plan, question_ids, answer_ids, user_ids, now, progress)
         transaction.on_commit(lambda: bump(LISTS_VERSION))
     analyze([model._meta.db_table for model in _qa_models()] + [User._meta.db_table])
     return result
