@@ -78,12 +78,21 @@ def among(values) -> tuple[str, list]:
 
 
 class RowWriter:
-    """Buffer rows for one table and flush them in chunks; call close() to flush the rest."""
+    """Buffer rows for one table and flush them in chunks; call close() to flush the rest.
+    writers: how each column's values are written (copy_writers; copy_value for all by default).
+    pipe: a CopyPipe that loads the chunks while the caller makes the next (PostgreSQL)."""
 
-    def __init__(self, table: str, columns: list[str], on_flush=None) -> None:
-        self.table, self.columns, self.on_flush = table, columns, on_flush
+    def __init__(self, table: str, columns: list[str], on_flush=None, *, writers=None, pipe=None) -> None:
+        self.table, self.columns, self.on_flush, self.pipe = table, columns, on_flush, pipe
+        self.writers = writers or [copy_value] * len(columns)
         self.rows: list[tuple] = []
         self.written = 0
+
+    @classmethod
+    def of(cls, model, columns: list[str], on_flush=None, *, pipe=None) -> "RowWriter":
+        """A writer for a model's table, each column written as its field needs (copy_writers)."""
+        return cls(model._meta.db_table, columns, on_flush, pipe=pipe,
+                   writers=copy_writers([model._meta.get_field(column) for column in columns]))
 
     def write(self, row: tuple) -> None:
         self.rows.append(row)
@@ -93,11 +102,16 @@ class RowWriter:
     def flush(self) -> None:
         if not self.rows:
             return
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                copy_in(cursor, self.table, self.columns, copy_text(self.rows, [copy_value] * len(self.columns)))
+        if connection.vendor == "postgresql":
+            text = copy_text(self.rows, self.writers)
+            if self.pipe is not None:
+                self.pipe.send(self.table, self.columns, text)
             else:
-                marks = ", ".join(["%s"] * len(self.columns))
+                with connection.cursor() as cursor:
+                    copy_in(cursor, self.table, self.columns, text)
+        else:
+            marks = ", ".join(["%s"] * len(self.columns))
+            with connection.cursor() as cursor:
                 cursor.executemany(f'INSERT INTO {self.table} ({", ".join(self.columns)}) VALUES ({marks})', self.rows)
         self.written += len(self.rows)
         if self.on_flush:

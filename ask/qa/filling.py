@@ -4,13 +4,18 @@ RATIO users, 10×RATIO questions, 100×RATIO answers, RATIO tags and about 200×
 when there are too few users to give each post distinct voters other than its author). Dates are
 spread over the last year, answers after their question and votes after their post; ratings, answer
 counts and accepted flags agree with the rows. Memory stays flat in the text: per row only a few
-numbers are kept (arrays), and votes are generated twice from the same random state, once to total
-the ratings and once to write them.
+numbers are kept (arrays); the votes are written first, each post's total kept as they go, and the
+posts after them with their ratings (foreign keys are checked at the commit, or built after).
+
+Into empty tables it loads as pg_restore does (ask.core.indexes_after), and makes rows while the
+last chunk loads (ask.core.copy_pipe).
 """
 import random
 from array import array
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.apps import apps
 from django.db import connection, transaction
@@ -21,6 +26,7 @@ from accounts.bulk import USER_COLUMNS, user_row
 from accounts.models import User
 from ask.core.bulk import RowWriter, analyze, reserve_ids
 from ask.core.caching import bump
+from ask.core.copy_pipe import CopyPipe
 from ask.core.indexes_after import indexes_after
 from ask.qa.cache_keys import LISTS_VERSION
 from ask.qa.models import Answer, AnswerVote, Question, QuestionVote, Tag
@@ -200,24 +206,29 @@ def qa_fill(*, ratio: int, seed: int | None = None, progress=None, clear: bool =
         tag_ids = reserve_ids("ask_tag", ratio)
         question_ids = reserve_ids("ask_question", 10 * ratio)
         answer_ids = reserve_ids("ask_answer", 100 * ratio)
-        votes_state = rng.getstate()
-        plan.q_rating, plan.a_rating = array("l", [0] * len(question_ids)), array("l", [0] * len(answer_ids))
-        for kind, target, _, value, _ in _votes(rng, plan):
-            (plan.q_rating if kind == "q" else plan.a_rating)[target] += value
-        with indexes_after(FILLED_TABLES):  # into empty tables as pg_restore loads: indexes built after
-            result.users = _write_users(rng, user_ids, now, progress)
-            result.tags = _write_tags(tag_ids, progress)
-            result.questions = _write_questions(rng, plan, pool, question_ids, user_ids, tag_ids, now, progress)
-            result.answers = _write_answers(rng, plan, pool, answer_ids, question_ids, user_ids, now, progress)
-            rng.setstate(votes_state)  # the same votes again, this time written
-            result.votes = _write_votes(rng, plan, question_ids, answer_ids, user_ids, now, progress)
+        taken = set(Tag.objects.values_list("name", flat=True))
+        # Into empty tables as pg_restore loads (indexes and keys built after), the rows made while
+        # the last chunk loads (CopyPipe): the two overlap on two cores.
+        with indexes_after(FILLED_TABLES), _pipe() as pipe:
+            out = partial(RowWriter.of, on_flush=progress, pipe=pipe)
+            # The votes first, totalled into the posts' ratings as they are written: the foreign keys
+            # are checked at the commit (or built after), so the posts may follow.
+            result.votes = _write_votes(rng, plan, question_ids, answer_ids, user_ids, now, out)
+            result.users = _write_users(rng, user_ids, now, out)
+            result.tags = _write_tags(tag_ids, taken, out)
+            result.questions = _write_questions(rng, plan, pool, question_ids, user_ids, tag_ids, now, out)
+            result.answers = _write_answers(rng, plan, pool, answer_ids, question_ids, user_ids, now, out)
         transaction.on_commit(lambda: bump(LISTS_VERSION))
     analyze([model._meta.db_table for model in _qa_models()] + [User._meta.db_table])
     return result
 
 
-def _write_users(rng: random.Random, user_ids: list[int], now: datetime, progress) -> int:
-    rows = RowWriter("accounts_user", USER_COLUMNS, progress)
+def _pipe():
+    return CopyPipe() if connection.vendor == "postgresql" else nullcontext()
+
+
+def _write_users(rng: random.Random, user_ids: list[int], now: datetime, out) -> int:
+    rows = out(User, USER_COLUMNS)
     epoch_now = int(now.timestamp())
     for pk in user_ids:
         first = rng.choice(FIRST_NAMES)
@@ -226,9 +237,9 @@ def _write_users(rng: random.Random, user_ids: list[int], now: datetime, progres
     return rows.close()
 
 
-def _write_tags(tag_ids: list[int], progress) -> int:
-    existing, names = set(Tag.objects.values_list("name", flat=True)), set()
-    rows = RowWriter("ask_tag", ["id", "name"], progress)
+def _write_tags(tag_ids: list[int], existing: set[str], out) -> int:
+    names = set()
+    rows = out(Tag, ["id", "name"])
     for index, pk in enumerate(tag_ids):
         name = TECH[index % len(TECH)] + ("" if index < len(TECH) else f"-{index // len(TECH) + 1}")
         while name in existing or name in names:
@@ -238,12 +249,12 @@ def _write_tags(tag_ids: list[int], progress) -> int:
     return rows.close()
 
 
-def _write_questions(rng, plan: _Plan, pool, question_ids, user_ids, tag_ids, now: datetime, progress) -> int:
+def _write_questions(rng, plan: _Plan, pool, question_ids, user_ids, tag_ids, now: datetime, out) -> int:
     # Popular tags are popular: the first tags are picked far more often (weights 1/(rank+1)).
     tag_weights = [1 / (rank + 1) for rank in range(len(tag_ids))]
-    rows = RowWriter("ask_question", ["id", "author_id", "title", "text", "text_html", "created_at", "rating",
-                                      "answer_count", "has_accepted"], progress)
-    tag_rows = RowWriter("ask_question_tags", ["question_id", "tag_id"], progress)
+    rows = out(Question, ["id", "author_id", "title", "text", "text_html", "created_at", "rating", "answer_count",
+                          "has_accepted"])
+    tag_rows = out(Question.tags.through, ["question_id", "tag_id"])
     for q, pk in enumerate(question_ids):
         text = _text(rng, pool)
         created = datetime.fromtimestamp(plan.q_created[q], tz=now.tzinfo)
@@ -256,10 +267,9 @@ def _write_questions(rng, plan: _Plan, pool, question_ids, user_ids, tag_ids, no
     return written
 
 
-def _write_answers(rng, plan: _Plan, pool, answer_ids, question_ids, user_ids, now: datetime, progress) -> int:
+def _write_answers(rng, plan: _Plan, pool, answer_ids, question_ids, user_ids, now: datetime, out) -> int:
     accepted = set(plan.accepted_answer.values())
-    rows = RowWriter("ask_answer", ["id", "question_id", "author_id", "text", "text_html", "created_at", "rating",
-                                    "is_accepted"], progress)
+    rows = out(Answer, ["id", "question_id", "author_id", "text", "text_html", "created_at", "rating", "is_accepted"])
     for a, pk in enumerate(answer_ids):
         text = _text(rng, pool)
         rows.write((pk, question_ids[plan.a_question[a]], user_ids[plan.a_author[a]], text, render_markdown(text),
@@ -267,14 +277,15 @@ def _write_answers(rng, plan: _Plan, pool, answer_ids, question_ids, user_ids, n
     return rows.close()
 
 
-def _write_votes(rng, plan: _Plan, question_ids, answer_ids, user_ids, now: datetime, progress) -> int:
-    rows = {
-        "q": RowWriter("ask_questionvote", ["user_id", "question_id", "value", "created_at"], progress),
-        "a": RowWriter("ask_answervote", ["user_id", "answer_id", "value", "created_at"], progress),
-    }
+def _write_votes(rng, plan: _Plan, question_ids, answer_ids, user_ids, now: datetime, out) -> int:
+    """Every vote, each post's total into plan.q_rating / plan.a_rating."""
+    rows = {"q": out(QuestionVote, ["user_id", "question_id", "value", "created_at"]),
+            "a": out(AnswerVote, ["user_id", "answer_id", "value", "created_at"])}
+    plan.q_rating, plan.a_rating = array("l", [0] * len(question_ids)), array("l", [0] * len(answer_ids))
+    ratings, ids = {"q": plan.q_rating, "a": plan.a_rating}, {"q": question_ids, "a": answer_ids}
     for kind, target, voter, value, when in _votes(rng, plan):
-        target_id = (question_ids if kind == "q" else answer_ids)[target]
-        rows[kind].write((user_ids[voter], target_id, value, datetime.fromtimestamp(when, tz=now.tzinfo)))
+        ratings[kind][target] += value
+        rows[kind].write((user_ids[voter], ids[kind][target], value, datetime.fromtimestamp(when, tz=now.tzinfo)))
     return rows["q"].close() + rows["a"].close()
 
 
