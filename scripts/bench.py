@@ -151,8 +151,9 @@ def bench_pages() -> None:
         cursor.execute("VACUUM ANALYZE") if not connection.in_atomic_block else None
     call_command("calc_sidebar", stdout=StringIO())
     top = Question.objects.order_by("-rating", "-id").first()
+    deep = max(1, Question.objects.count() // 20 // 2)  # half-way down the new questions' pages
     pages = {"new": "/", "hot": "/hot/", "tag": "/tag/python/", "question": f"/q/{top.pk}/",
-             "profile": f"/u/{top.author_id}/", "search": "/search/?q=deadlock+postgresql"}
+             "profile": f"/u/{top.author_id}/", "search": "/search/?q=deadlock+postgresql", "deep": f"/?page={deep}"}
     work = Path(tempfile.mkdtemp(prefix="ask-bench-"))
     runs = {"cached": 300, "memcached only": 300, "uncached": 40}
     results: dict[str, dict[str, float]] = {}
@@ -185,6 +186,39 @@ def bench_pages() -> None:
         bare, cached, shared = results["bare"][name], results["cached"][name], results["memcached only"][name]
         print(f"  {name:<10} {bare:>8.2f}ms {cached:>8.2f}ms {cached / bare:>6.2f} {shared:>13.2f}ms"
               f" {shared / bare:>6.2f} {results['uncached'][name]:>8.1f}ms")
+
+
+def bench_jobs() -> None:
+    """The jobs at the data fill left, and the database's size: calc_sidebar (best members and popular
+    tags; goal < 10 s), calc_stats (a day's run, and a year recomputed), recalc_ratings, backup_db,
+    verify_backup. Run with BENCH_RATIO=100000 (≈ 33M rows) for ten times the data (issue: performance)."""
+    import tempfile
+    from datetime import date
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from ask.qa.models import Question
+
+    if not Question.objects.exists():
+        call_command("fill_db", str(RATIO), "--seed", "1", "--no-stats", stdout=StringIO())
+    settings.BACKUP_DIR = Path(tempfile.mkdtemp(prefix="ask-bench-jobs-"))
+    a_year_ago = (date.today() - timedelta(days=365)).isoformat()
+    runs = (("calc_sidebar", [], "goal < 10 s"), ("calc_stats", [], "yesterday and today, as cron runs it"),
+            ("calc_stats", ["--since", a_year_ago], "a year recomputed"), ("recalc_ratings", [], ""),
+            ("backup_db", [], ""), ("verify_backup", [], "restored into a scratch database and counted"))
+    for name, args, note in runs:
+        started = time.perf_counter()
+        call_command(name, *args, stdout=StringIO(), stderr=StringIO())
+        figure(f"{name} {' '.join(args)}".strip(), f"{time.perf_counter() - started:.1f}s", note)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database()), (SELECT count(*) FROM ask_answer)")
+        size, answers = cursor.fetchone()
+    figure(f"database size ({answers:,} answers)", f"{size / 1e9:.1f} GB")
+    backups = sorted(settings.BACKUP_DIR.glob("*.dump"))
+    if backups:
+        figure("backup size", f"{backups[-1].stat().st_size / 1e9:.2f} GB")
 
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "100000"))
@@ -511,7 +545,8 @@ def bench_transfer() -> None:
 
 SECTIONS = {"cleanup": bench_cleanup, "fill": bench_fill, "pages": bench_pages, "orders": bench_orders,
             "wakeup": bench_wakeup, "day": bench_day, "search": bench_search, "wrk": bench_wrk,
-            "backup": bench_backup, "pitr": bench_pitr, "transfer": bench_transfer, "soak": bench_soak}
+            "backup": bench_backup, "pitr": bench_pitr, "transfer": bench_transfer, "soak": bench_soak,
+            "jobs": bench_jobs}
 
 
 def main(argv: list[str]) -> None:
