@@ -4,7 +4,7 @@ the pipe before the transaction is rolled back."""
 import threading
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from ask.core.bulk import RowWriter
 from ask.core.copy_pipe import CopyPipe
@@ -43,3 +43,20 @@ def test_a_failure_while_making_rows_waits_for_the_pipe_before_the_rollback(monk
         raise RuntimeError("the generator broke")
     assert not pipes[0]._thread.is_alive() and "copy-pipe" not in [t.name for t in threading.enumerate()]
     assert not Tag.objects.exists()
+
+
+def test_reserved_ids_are_a_range_or_whatever_the_sequence_gave():
+    from ask.core.bulk import reserve_ids
+
+    first = reserve_ids("ask_tag", 1000)
+    assert isinstance(first, range) and len(first) == 1000
+    assert reserve_ids("ask_tag", 3)[0] == first[-1] + 1, "the next ones follow"
+    with connection.cursor() as cursor:  # as if other writers took every other id meanwhile
+        cursor.execute("ALTER SEQUENCE ask_tag_id_seq INCREMENT BY 2")
+    try:
+        stepped = reserve_ids("ask_tag", 5)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER SEQUENCE ask_tag_id_seq INCREMENT BY 1")
+    assert not isinstance(stepped, range) and len(stepped) == 5
+    assert [b - a for a, b in zip(stepped, stepped[1:])] == [2] * 4
