@@ -123,6 +123,34 @@ def test_lists_are_numbered_from_a_total_counted_once_in_a_while(client):
 
 
 @pytest.mark.django_db
+def test_without_the_cache_the_total_is_read_from_the_database_and_counted_again_when_old(client):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from ask.core.models import ListTotal
+    from tests.factories import QuestionFactory
+
+    def counts(url: str) -> int:
+        cache.clear()  # Memcached flushed, or down: nothing there
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len([q for q in captured if "COUNT(" in q["sql"].upper()])
+
+    for _ in range(25):
+        QuestionFactory()
+    assert counts("/?page=2") == 1
+    assert counts("/?page=2") == 0 and counts("/hot/") == 0, "the row counted a moment ago"
+    assert ListTotal.objects.get().total == 25
+    ListTotal.objects.update(counted_at=timezone.now() - timedelta(minutes=6))
+    QuestionFactory()
+    assert counts("/") == 1 and ListTotal.objects.get().total == 26
+
+
+@pytest.mark.django_db
 def test_a_post_only_address_opened_by_link_and_a_failed_csrf_check_get_pages_in_the_site_look():
     from django.test import Client
 
