@@ -10,14 +10,18 @@ So such a page is rendered as a *shell*: the page with a marker where each slot 
 - a *choice* (`vote`, `post_controls`, ...): every state a member can be in (voted up, voted down,
   not voted, own post) is rendered into the shell once; filling picks one, from facts read in one
   query for the whole page (the slot's facts group);
-- a *per-request* slot (`login_state`, `messages`, `cart_count`): made for each request, small.
+- a *per-request* slot (`display_name`, `profile_url`, `messages`, `cart_count`): made for each
+  request in a few microseconds.
 The CSRF token is a marker too, replaced by the request's token. ask.core.caching keeps shells like
-anonymous pages (the same version keys), keyed by the reader's role and time zone: filling a cached
-shell costs a join of strings and at most one small query, where rendering the page costs ≈ 10 ms.
+anonymous pages (the same version keys), keyed by the release, the reader's role and time zone:
+filling a cached shell costs a join of strings and at most one small query, where rendering the page
+costs ≈ 10 ms.
 
-Nothing of one member can reach another: a shell is rendered with a stand-in member (ShellMember) who
-is nobody in particular, and its markers carry a random nonce drawn for each render, so text in a post
-that imitates a marker stays text (it is never split or replaced).
+Nothing of one member can reach another: a shell is rendered for a stand-in member (ShellMember) who
+is nobody in particular, through a request that has nothing else of the reader's (ShellRequest), and
+its markers carry a random nonce drawn for each render, so text in a post that imitates a marker
+stays text (it is never split or replaced). Never put a slot inside a {% cache %} fragment: the
+fragment would keep one render's marker.
 """
 import hashlib
 import inspect
