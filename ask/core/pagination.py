@@ -61,7 +61,8 @@ def counted_total(key: str, items, timeout: int = TOTAL_SECONDS) -> int:
         total = kept.total
     else:
         total = items.order_by().count()
-        ListTotal.objects.update_or_create(key=key, defaults={"total": total, "counted_at": now})
+        ListTotal.objects.bulk_create([ListTotal(key=key, total=total, counted_at=now)], update_conflicts=True,
+                                      unique_fields=["key"], update_fields=["total", "counted_at"])  # one upsert
     cache.set(key, total, timeout)
     return total
 

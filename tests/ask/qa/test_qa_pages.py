@@ -189,6 +189,7 @@ def test_every_page_runs_the_same_number_of_queries_whatever_the_data(client, dj
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        client.get(url)  # a list's total is counted once in a while (core.ListTotal): the steady state
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200, url
         return len(captured)
