@@ -7,5 +7,3 @@ ROOT_URLCONF = "bench_urls"
 if os.environ.get("BENCH_NO_CACHE"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     ASK_PAGE_LOCAL_SECONDS = 0
-if os.environ.get("BENCH_NO_HEALTH"):
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405
