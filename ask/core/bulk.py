@@ -63,9 +63,16 @@ def copy_in(cursor, table: str, columns: list[str], text: str) -> None:
     """COPY copy_text(...) into a table in one round trip. copy_expert is the driver's own, past
     Django's error wrapping: its errors are wrapped here, so a lost connection reads as Django's
     OperationalError ("database connection lost") like any other query's."""
-    with cursor.db.wrap_database_errors:  # bytes (the connection's UTF8): psycopg2's own decoding of a text
-        # file raised a SystemError beside the real error when the connection died mid-COPY
-        cursor.copy_expert(f'COPY {table} ({", ".join(columns)}) FROM STDIN', io.BytesIO(text.encode()))
+    with cursor.db.wrap_database_errors:
+        copy_bytes(cursor, table, columns, text.encode())
+
+
+def copy_bytes(cursor, table: str, columns: list[str], data: bytes) -> None:
+    """COPY data (copy_text's format, encoded) into a table, read in one go. Bytes, the connection's
+    UTF8: psycopg2's own decoding of a text file raised a SystemError beside the real error when the
+    connection died mid-COPY. One read: psycopg2 takes the GIL back for every read, and in its 8 KB
+    reads a thread making rows meanwhile (ask.core.copy_pipe) starved the load to a few MB/s."""
+    cursor.copy_expert(f'COPY {table} ({", ".join(columns)}) FROM STDIN', io.BytesIO(data), size=len(data) + 1)
 
 
 def among(values) -> tuple[str, list]:

@@ -5,11 +5,12 @@ waits while PostgreSQL takes it. The pipe's thread sends each chunk on the same 
 the same transaction) while the loading thread goes on making rows; psycopg2 lets go of the GIL
 while it waits on the server, so the two overlap on two cores as pg_restore's jobs do.
 """
-import io
 import queue
 import threading
 
 from django.db import connection
+
+from ask.core.bulk import copy_bytes
 
 DEPTH = 2  # chunks made ahead: ≈ 2 × 5 MB; a full queue makes the loading thread wait
 
@@ -57,9 +58,6 @@ class CopyPipe:
             table, columns, data = chunk
             try:
                 with self._db.wrap_database_errors, raw.cursor() as cursor:
-                    # One read of the whole chunk: psycopg2 takes the GIL back for every read, and
-                    # in 8 KB reads the making thread starved it (the load ran at a few MB/s).
-                    cursor.copy_expert(f'COPY {table} ({", ".join(columns)}) FROM STDIN', io.BytesIO(data),
-                                       size=len(data) + 1)
+                    copy_bytes(cursor, table, columns, data)
             except BaseException as failure:  # noqa: BLE001 - raised in the loading thread instead
                 self._error = failure
