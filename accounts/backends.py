@@ -1,9 +1,5 @@
 """Log-in by e-mail address or display name, both case-insensitive."""
-from functools import lru_cache
-
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import ValidationError
-from django.db import connections, router
 
 from accounts.models import User
 from accounts.sessions import member_read_with_session
@@ -28,31 +24,9 @@ class EmailOrDisplayNameBackend(ModelBackend):
         return user if user.check_password(password) else None
 
     def get_user(self, user_id):
-        """The session's user: the one read with the session when there is one (accounts.sessions),
-        else one plain SELECT. Every page a member reads does this; the ORM query cost more than
-        the round trip."""
+        """The session's user: the one read along with the session (accounts.sessions: one joined
+        SELECT for both on every member's page), else Django's own read."""
         user = member_read_with_session(user_id)
         if user is None:
-            user = _user_by_pk(user_id)
-        return user if user is not None and self.user_can_authenticate(user) else None
-
-
-def _user_by_pk(user_id) -> User | None:
-    try:
-        pk = User._meta.pk.to_python(user_id)
-    except ValidationError:
-        return None
-    db = router.db_for_read(User)
-    columns, sql = _user_select()
-    with connections[db].cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    return User.from_db(db, columns, row) if row else None
-
-
-@lru_cache(maxsize=1)
-def _user_select() -> tuple[list[str], str]:
-    fields = User._meta.concrete_fields
-    names = ", ".join(field.column for field in fields)
-    return ([field.attname for field in fields],
-            f"SELECT {names} FROM {User._meta.db_table} WHERE {User._meta.pk.column} = %s")  # noqa: S608
+            return super().get_user(user_id)
+        return user if self.user_can_authenticate(user) else None
