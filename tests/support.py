@@ -16,6 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+def logged_in(user, **client_options):
+    """A test client logged in as user (client_options go to Client: enforce_csrf_checks, ...)."""
+    from django.test import Client
+
+    client = Client(**client_options)
+    client.force_login(user)
+    return client
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -13,19 +13,13 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import MemberSession
 from tests.factories import UserFactory
-from tests.support import wait_for
+from tests.support import logged_in, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_a_members_page_reads_session_and_member_in_one_query():
-    client = _client(UserFactory(display_name="OneQuery"))
+    client = logged_in(UserFactory(display_name="OneQuery"))
     client.get("/")
     with CaptureQueriesContext(connection) as captured:
         html = client.get("/").content.decode()
@@ -37,8 +31,8 @@ def test_a_members_page_reads_session_and_member_in_one_query():
 
 def test_suspension_log_out_and_a_new_password_end_the_session_at_once():
     suspended, leaving, changing = (UserFactory(display_name=n) for n in ("Suspended", "Leaving", "Changing"))
-    clients = {name: _client(user) for name, user in (("s", suspended), ("l", leaving), ("c", changing))}
-    second_device = _client(changing)
+    clients = {name: logged_in(user) for name, user in (("s", suspended), ("l", leaving), ("c", changing))}
+    second_device = logged_in(changing)
     for client in (*clients.values(), second_device):
         client.get("/")  # each page's shell now cached, the member read with the session
     suspended.is_active = False
@@ -55,7 +49,7 @@ def test_suspension_log_out_and_a_new_password_end_the_session_at_once():
 
 
 def test_a_connection_the_database_dropped_is_replaced_and_the_member_stays_logged_in():
-    client = _client(UserFactory(display_name="StillHere"))
+    client = logged_in(UserFactory(display_name="StillHere"))
     assert "StillHere" in client.get("/").content.decode()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

@@ -8,18 +8,12 @@ from django.test import Client
 from ask.qa import services
 from ask.qa.models import Flag, QuestionFollow, TagFollow
 from tests.factories import AnswerFactory, QuestionFactory, TagFactory, UserFactory
+from tests.support import logged_in
 
 # Real commits: cache versions are bumped on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def _client(user=None, **extra) -> Client:
-    client = Client(**extra)
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def _read(client: Client, url: str) -> tuple[str, str]:
@@ -46,7 +40,7 @@ def site():
 
 
 def test_members_share_one_shell_and_each_sees_only_their_own_name_token_and_votes(site):
-    clients = {name: _client(site[name]) for name in ("ada", "bob", "cy")}
+    clients = {name: logged_in(site[name]) for name in ("ada", "bob", "cy")}
     question = site["question"]
     for url in ("/", "/hot/", "/tag/python/", f"/q/{question.pk}/"):
         sources = []
@@ -66,7 +60,7 @@ def test_members_share_one_shell_and_each_sees_only_their_own_name_token_and_vot
 def test_each_member_sees_their_own_vote_flag_follow_and_own_post_controls(site):
     question, answer = site["question"], site["answer"]
     url = f"/q/{question.pk}/"
-    ada, bob, cy = (_read(_client(site[name]), url)[0] for name in ("ada", "bob", "cy"))
+    ada, bob, cy = (_read(logged_in(site[name]), url)[0] for name in ("ada", "bob", "cy"))
     question_vote = re.compile(r'data-kind="question".*?</div>', re.S)
     # Ada asked: her own post, no vote, Edit and Delete, Mark as correct on Bob's answer; no follow form.
     assert "disabled" in question_vote.search(ada).group(0)
@@ -82,12 +76,12 @@ def test_each_member_sees_their_own_vote_flag_follow_and_own_post_controls(site)
     assert "Follow this question" in cy and "Edit</a>" not in cy
     # Nobody else's state leaked: Ada and Cy never see Bob's up-vote as theirs.
     assert 'class="vote-up active"' not in question_vote.search(cy).group(0)
-    tag_pages = {name: _read(_client(site[name]), "/tag/python/")[0] for name in ("ada", "cy")}
+    tag_pages = {name: _read(logged_in(site[name]), "/tag/python/")[0] for name in ("ada", "cy")}
     assert "Unfollow “python”" in tag_pages["cy"] and "Follow “python”" in tag_pages["ada"]
 
 
 def test_a_change_of_ones_own_shows_at_once_on_a_shared_shell(site):
-    bob = _client(site["bob"])
+    bob = logged_in(site["bob"])
     url = f"/q/{site['question'].pk}/"
     _read(bob, url)
     bob.post(f"/q/{site['question'].pk}/follow/", {"follow": "0"})
@@ -97,18 +91,18 @@ def test_a_change_of_ones_own_shows_at_once_on_a_shared_shell(site):
     bob.post(f"/q/{site['question'].pk}/answer/", {"text": "A second answer from Bob, long enough."})
     html, _ = _read(bob, url)
     assert html.count("Your answer was posted.") == 1, "the message, once, for him"
-    assert "Your answer was posted." not in _read(_client(site["cy"]), url)[0]
+    assert "Your answer was posted." not in _read(logged_in(site["cy"]), url)[0]
 
 
 def test_the_token_in_a_shared_shell_is_the_readers_own_and_works(site):
-    cy = _client(site["cy"], enforce_csrf_checks=True)
+    cy = logged_in(site["cy"], enforce_csrf_checks=True)
     url = f"/q/{site['question'].pk}/"
-    _read(_client(site["bob"]), url)  # the shell is made for Bob
+    _read(logged_in(site["bob"]), url)  # the shell is made for Bob
     html, source = _read(cy, url)
     assert source in ("shell local", "shell hit")
     voted = cy.post(f"/vote/answer/{site['answer'].pk}/", {"value": "1", "csrfmiddlewaretoken": TOKEN.search(html)[1]})
     assert voted.status_code == 302
-    bob_token = TOKEN.search(_read(_client(site["bob"]), url)[0])[1]
+    bob_token = TOKEN.search(_read(logged_in(site["bob"]), url)[0])[1]
     refused = cy.post(f"/vote/answer/{site['answer'].pk}/", {"value": "0", "csrfmiddlewaretoken": bob_token})
     assert refused.status_code == 403, "Bob's token is no good in Cy's session"
 
@@ -117,11 +111,11 @@ def test_staff_shells_are_their_own_and_members_never_get_them(site):
     question = site["question"]
     question.hidden_at, question.hidden_reason = question.created_at, "spam"
     question.save(update_fields=["hidden_at", "hidden_reason"])
-    staff = _client(UserFactory(display_name="StaffName", is_staff=True))
+    staff = logged_in(UserFactory(display_name="StaffName", is_staff=True))
     html, _ = _read(staff, f"/q/{question.pk}/")
     assert "only staff see this page" in html and ">Jobs</a>" in html
-    assert _client(site["bob"]).get(f"/q/{question.pk}/").status_code == 404
-    member_home, _ = _read(_client(site["bob"]), "/")
+    assert logged_in(site["bob"]).get(f"/q/{question.pk}/").status_code == 404
+    member_home, _ = _read(logged_in(site["bob"]), "/")
     _read(staff, "/")
     assert ">Jobs</a>" not in member_home and ">Moderation</a>" not in member_home
     assert ">Jobs</a>" in _read(staff, "/")[0]
@@ -132,8 +126,8 @@ def test_members_in_other_time_zones_get_their_own_times(site):
     for name in ("ada", "bob"):
         site[name].save(update_fields=["time_zone"])
     url = f"/q/{site['question'].pk}/"
-    tokyo, _ = _read(_client(site["ada"]), url)
-    new_york, _ = _read(_client(site["bob"]), url)
+    tokyo, _ = _read(logged_in(site["ada"]), url)
+    new_york, _ = _read(logged_in(site["bob"]), url)
     assert "JST" in tokyo and "JST" not in new_york
     assert "EST" in new_york and "EST" not in tokyo
 
@@ -153,7 +147,7 @@ def test_a_visitor_with_a_cart_gets_the_shell_with_their_count_and_no_token(site
 def test_text_that_imitates_a_marker_stays_text(site):
     planted = "\ue000" + "0" * 24 + ":csrf\ue001 and \ue000" + "0" * 24 + ":0\ue001"
     question = QuestionFactory(title="Planted markers", text=planted, text_html=f"<p>{planted}</p>")
-    response = _client(site["bob"]).get(f"/q/{question.pk}/")
+    response = logged_in(site["bob"]).get(f"/q/{question.pk}/")
     assert response.status_code == 200 and f"<p>{planted}</p>" in response.content.decode()
 
 
@@ -174,7 +168,7 @@ def test_a_shell_holds_nothing_of_the_member_it_was_rendered_for(site):
 
     odd = UserFactory(display_name="Zqxjvw", email="zqxjvw@example.com", time_zone="Pacific/Chatham")
     services.vote_cast(user=odd, target=site["answer"], value=1)
-    client = _client(odd)
+    client = logged_in(odd)
     for url in ("/", "/tag/python/", f"/q/{site['question'].pk}/"):
         local_pages.clear()
         response = client.get(url)

@@ -11,22 +11,17 @@ from ask.qa import editing
 from ask.qa.models import Answer, Question, QuestionVote, Revision
 from ask.qa.services import answer_accept_toggle, question_create, vote_cast
 from tests.factories import AnswerFactory, QuestionFactory, TagFactory, UserFactory
+from tests.support import logged_in
 
 # Real commits: the pages go stale on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_an_edit_keeps_the_original_and_each_version_and_shows_them_on_the_history_page():
     author = UserFactory(display_name="Ada")
     question = question_create(author=author, title="How do I sort a list?", text="First **text**.",
                                tag_names=["python"])
-    client = _logged_in(author)
+    client = logged_in(author)
     form = client.get(f"/q/{question.pk}/edit/")
     assert form.status_code == 200 and "First **text**." in form.content.decode()
     saved = client.post(f"/q/{question.pk}/edit/", {"title": "How do I sort a list of tuples?",
@@ -58,7 +53,7 @@ def test_saving_without_a_change_writes_no_revision(client):
 
 def test_only_the_author_may_edit_or_delete_and_others_see_no_controls():
     answer = AnswerFactory(text="The author's own answer text")
-    stranger = _logged_in(UserFactory())
+    stranger = logged_in(UserFactory())
     for url in (f"/q/{answer.question_id}/edit/", f"/a/{answer.pk}/edit/",
                 f"/q/{answer.question_id}/delete/", f"/a/{answer.pk}/delete/"):
         refused = stranger.post(url, {"title": "A title long enough", "text": "x" * 40, "tags": ""})
@@ -73,11 +68,11 @@ def test_only_the_author_may_edit_or_delete_and_others_see_no_controls():
 
 def test_a_bad_edit_shows_the_errors_at_the_fields_and_changes_nothing():
     question = QuestionFactory(title="The title as first posted here")
-    response = _logged_in(question.author).post(f"/q/{question.pk}/edit/", {"title": "short", "text": "tiny",
+    response = logged_in(question.author).post(f"/q/{question.pk}/edit/", {"title": "short", "text": "tiny",
                                                                            "tags": "a b c d"})
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"title", "text", "tags"}
-    huge = _logged_in(question.author).post(f"/q/{question.pk}/edit/", {"title": "A long enough title",
+    huge = logged_in(question.author).post(f"/q/{question.pk}/edit/", {"title": "A long enough title",
                                                                        "text": "(http://" * 4000, "tags": ""})
     assert "at most 30000 characters" in str(huge.context["form"].errors["text"]), "one post's cost is bounded"
     assert Question.objects.get().title == "The title as first posted here" and not Revision.objects.exists()
@@ -112,7 +107,7 @@ def test_deleting_an_answer_takes_it_off_its_questions_counters():
     answer_accept_toggle(user=question.author, answer=gone)
     Question.objects.filter(pk=question.pk).update(answer_count=2)
     vote_cast(user=UserFactory(), target=gone, value=1)
-    client = _logged_in(gone.author)
+    client = logged_in(gone.author)
     assert "will be gone for good" in client.get(f"/a/{gone.pk}/delete/").content.decode()
     assert Answer.objects.filter(pk=gone.pk).exists(), "a GET deletes nothing"
     assert client.post(f"/a/{gone.pk}/delete/")["Location"] == f"/q/{question.pk}/"
@@ -123,7 +118,7 @@ def test_deleting_an_answer_takes_it_off_its_questions_counters():
 
 def test_a_question_others_answered_cannot_be_deleted_one_without_answers_can():
     answered = AnswerFactory().question
-    client = _logged_in(answered.author)
+    client = logged_in(answered.author)
     refused = client.post(f"/q/{answered.pk}/delete/", follow=True)
     assert "Others have answered this question" in refused.content.decode()
     assert Question.objects.filter(pk=answered.pk).exists()
@@ -166,7 +161,7 @@ def test_the_history_and_edit_pages_run_the_same_number_of_queries_however_many_
     from django.test.utils import CaptureQueriesContext
 
     answer = AnswerFactory()
-    client = _logged_in(answer.author)
+    client = logged_in(answer.author)
 
     def queries() -> list[int]:
         counts = []

@@ -12,25 +12,20 @@ from ask.qa.models import Answer, AnswerVote, Flag, PurgedPost, Question
 from ask.qa.services import answer_accept_toggle, vote_cast
 from ask.qa.sidebar import sidebar_calculate
 from tests.factories import AnswerFactory, QuestionFactory, TagFactory, UserFactory
+from tests.support import logged_in
 
 # Real commits: pages go stale and the sidebar is recomputed on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def staff() -> Client:
-    return _logged_in(UserFactory(display_name="Moderator", is_staff=True))
+    return logged_in(UserFactory(display_name="Moderator", is_staff=True))
 
 
 def test_a_member_flags_a_post_once_and_never_their_own():
     answer = AnswerFactory()
-    member = _logged_in(UserFactory())
+    member = logged_in(UserFactory())
     flagged = member.post(f"/flag/answer/{answer.pk}/", {"reason": "spam"}, follow=True)
     assert "a moderator will look at it" in flagged.content.decode()
     again = member.post(f"/flag/answer/{answer.pk}/", {"reason": "offensive"}, follow=True)
@@ -38,7 +33,7 @@ def test_a_member_flags_a_post_once_and_never_their_own():
     assert "Choose why" in member.post(f"/flag/question/{answer.question_id}/", {"reason": "boring"},
                                        follow=True).content.decode()
     assert "You flagged this answer as spam." in flagged.content.decode(), "the page says it, not a form again"
-    own = _logged_in(answer.author).post(f"/flag/answer/{answer.pk}/", {"reason": "spam"}, follow=True)
+    own = logged_in(answer.author).post(f"/flag/answer/{answer.pk}/", {"reason": "spam"}, follow=True)
     assert "You cannot flag your own post" in own.content.decode()
     assert list(Flag.objects.values_list("reason", "answer_id")) == [("spam", answer.pk)]
     assert Client().post(f"/flag/answer/{answer.pk}/", {"reason": "spam"}).status_code == 302  # log in first
@@ -51,7 +46,7 @@ def test_the_queue_is_for_staff_only_and_lists_the_most_flagged_first(staff):
         for _ in range(members):
             moderation.flag_create(user=UserFactory(), post=question, reason="spam")
     assert Client().get("/moderation/")["Location"].startswith("/accounts/login/?next=/moderation/")
-    assert _logged_in(UserFactory()).get("/moderation/").status_code == 404
+    assert logged_in(UserFactory()).get("/moderation/").status_code == 404
     page = staff.get("/moderation/").content.decode()
     assert page.index("Flagged twice, buy pills") < page.index("Flagged once, a question")
     assert "2 flags: Spam 2" in page
@@ -116,7 +111,7 @@ def test_hidden_posts_and_suspended_members_leave_the_sidebar_at_once(staff):
 
 def test_a_suspended_member_is_logged_out_at_their_next_request(staff):
     member = UserFactory()
-    session = _logged_in(member)
+    session = logged_in(member)
     assert session.get("/ask/").status_code == 200
     staff.post(f"/moderation/member/{member.pk}/suspend/")
     assert session.get("/ask/").status_code == 302
@@ -158,7 +153,7 @@ def test_purge_spam_deletes_only_spam_hidden_longer_than_the_grace_period_and_re
 
 def test_posts_under_a_hidden_question_and_hidden_answers_cannot_be_reached_or_accepted(staff):
     answer = AnswerFactory()
-    member = _logged_in(UserFactory())
+    member = logged_in(UserFactory())
     staff.post(f"/moderation/question/{answer.question_id}/hide/", {"reason": "offensive"})
     for url in (f"/a/{answer.pk}/history/",):
         assert Client().get(url).status_code == 404
@@ -166,7 +161,7 @@ def test_posts_under_a_hidden_question_and_hidden_answers_cannot_be_reached_or_a
     assert member.post(f"/vote/answer/{answer.pk}/", {"value": "1"}).status_code == 404
     staff.post(f"/moderation/question/{answer.question_id}/restore/")
     staff.post(f"/moderation/answer/{answer.pk}/hide/", {"reason": "spam"})
-    asker = _logged_in(answer.question.author)
+    asker = logged_in(answer.question.author)
     assert asker.post(f"/accept/{answer.pk}/", HTTP_ACCEPT="application/json").status_code == 404
     assert not Question.objects.get().has_accepted
 
@@ -186,7 +181,7 @@ def test_the_queue_and_the_digest_page_run_the_same_number_of_queries_however_mu
 
     from ask.qa import digests
 
-    member = _logged_in(reader := UserFactory())
+    member = logged_in(reader := UserFactory())
 
     def build(n: int) -> None:
         for _ in range(n):
@@ -217,4 +212,4 @@ def test_staff_see_a_hidden_question_marked_as_hidden_and_can_restore_it_there(s
     page = staff.get(f"/q/{question.pk}/").content.decode()
     assert "Hidden by a moderator as offensive" in page and "Hidden but reviewable" in page
     assert Client().get(f"/q/{question.pk}/").status_code == 404
-    assert _logged_in(UserFactory()).get(f"/q/{question.pk}/").status_code == 404
+    assert logged_in(UserFactory()).get(f"/q/{question.pk}/").status_code == 404
