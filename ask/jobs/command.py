@@ -28,6 +28,18 @@ def positive_int(raw: str) -> int:
     return value
 
 
+def positive_int_at_most(limit: int):
+    """positive_int with an upper bound (an argparse type): a size past what the machine can hold
+    is refused at once, not found out by running out of memory an hour later."""
+    def read(raw: str) -> int:
+        value = positive_int(raw)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"{value:,} is more than {limit:,}")
+        return value
+
+    return read
+
+
 def positive_float(raw: str) -> float:
     try:
         value = float(raw)

@@ -115,3 +115,14 @@ def test_fill_db_whose_connection_is_killed_during_a_copy_says_so_in_one_line_an
     # before it when the server ends a COPY: not the job's, see the closing note of 2026-12-06.)
     assert err.strip().splitlines()[-1].startswith("fill_db failed: database connection lost: "), err
     assert not Question.objects.exists(), "one transaction: nothing half-written"
+
+
+def test_fill_db_refuses_a_size_past_what_a_machine_holds_at_once(var_dir):
+    """Unbounded, fill_db 99999999999 started planning 10^12 answers and ran until memory ran out."""
+    from tests.support import manage, process_env
+
+    refused = manage("fill_db", "99999999999", env=process_env(var_dir), timeout=30)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "manage.py fill_db: error: argument ratio: 99,999,999,999 is more than 1,000,000")
+    assert not Question.objects.exists()

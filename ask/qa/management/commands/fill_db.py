@@ -3,10 +3,14 @@ from django.db.models import Min
 
 from ask.core.databases import database_label
 from ask.core.backfill import statistics_backfill
-from ask.jobs.command import JobCommand, positive_int
+from ask.jobs.command import JobCommand, positive_int_at_most
 from ask.qa.filling import foreign_content, qa_fill
 from ask.qa.models import Question
 from ask.qa.sidebar import sidebar_calculate
+
+# 1,000,000: ≈ 330M rows, ≈ 170 GB of database and ≈ 5 GB of memory for the plan (fill_db 100000 made
+# 16.7 GB; the plan's arrays and the ids grow with the ratio).
+MAX_RATIO = 1_000_000
 
 
 def _counted(counts: dict) -> str:
@@ -25,7 +29,8 @@ class Command(JobCommand):
     )
 
     def add_job_arguments(self, parser) -> None:
-        parser.add_argument("ratio", type=positive_int, help="Scale: 10000 gives about 3.2 million rows.")
+        parser.add_argument("ratio", type=positive_int_at_most(MAX_RATIO),
+                            help=f"Scale: 10000 gives about 3.2 million rows; at most {MAX_RATIO:,}.")
         parser.add_argument("--clear", action="store_true",
                             help="First delete every question, answer, tag and vote, and the users fill_db made. "
                                  "Refused when members wrote any of it, unless --yes.")
