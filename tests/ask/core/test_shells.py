@@ -180,3 +180,42 @@ def test_a_shell_holds_nothing_of_the_member_it_was_rendered_for(site):
                        client.cookies["csrftoken"].value):
             assert secret not in stored, (url, secret)
 
+
+
+def test_a_shell_another_release_kept_is_rendered_anew_not_filled(site):
+    """A shell whose slots or states this code does not have (the cache from before a deploy) is a
+    miss, never a 500 and never a page with a state missing."""
+    from django.core.cache import cache
+
+    from ask.core.cache_keys import shell_page
+    from ask.core.caching import local_pages
+    from ask.core.shells import Shell, shell_variant
+
+    bob = logged_in(site["bob"])
+    url = f"/q/{site['question'].pk}/"
+    response = bob.get(url)
+    key = shell_page(url, shell_variant(response.wsgi_request, "member"))  # the site's zone: Bob has none
+    stored = cache.get(key)
+    assert Shell.from_data({**stored[1], "slots": [["gone", None, None]]}) is None
+    for slot in stored[1]["slots"]:  # Bob voted the question up: that state is no longer in the shell
+        if slot[0] == "vote" and slot[1][0] == "question":
+            del slot[2]["up"]
+    cache.set(key, stored, 600)
+    local_pages.clear()
+    response = bob.get(url)
+    assert response.status_code == 200 and response["X-Cache"] == "shell miss"
+    assert 'class="vote-up active"' in response.content.decode()
+
+
+def test_a_process_keeps_pages_and_shells_for_their_second_only(settings):
+    import time
+
+    from ask.core.caching import local_pages
+
+    settings.ASK_PAGE_LOCAL_SECONDS = 0.2
+    local_pages.clear()
+    for n in range(50):
+        local_pages.put(f"flood-{n}", "x" * 1000)
+    time.sleep(0.25)
+    local_pages.put("after", "y")
+    assert local_pages.get("flood-0") is None and list(local_pages._pages) == ["after"], "the expired are dropped"
