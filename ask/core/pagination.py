@@ -3,6 +3,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThanOrEqual, TupleLessThanOrEqual
 from django.http import Http404
 from django.utils import timezone
 
@@ -11,6 +14,8 @@ from ask.core.params import whole_number
 
 
 TOTAL_SECONDS = 300  # how long a list's counted total is used
+# From this many rows on, a page is read from its first row's sort key instead of an OFFSET (below).
+DEEP_ROWS = 2_000
 
 
 @dataclass
@@ -76,8 +81,42 @@ def page_of(items, number: str | None, per_page: int, *, total: int | None = Non
     page = whole_number(number) if number not in (None, "") else 1
     if page is None or not 1 <= page <= 9_999_999:
         raise Http404("No such page.")
-    rows = list(items[(page - 1) * per_page: page * per_page + 1])
+    rows = _rows(items, (page - 1) * per_page, per_page + 1)
     if not rows and page > 1:
         raise Http404("No such page.")
     last = max(1, -(-total // per_page)) if total is not None else None
     return Window(rows[:per_page], page, len(rows) > per_page, last)
+
+
+def _rows(items, offset: int, count: int) -> list:
+    """items[offset:offset + count]. An OFFSET makes PostgreSQL build every row it skips, its joins
+    and excerpt included: /?page=25000 of a million questions took 2.4 s. Deep in a list, the first
+    row's sort key is found first, from the sort columns alone (an index-only scan of a partial
+    index: 45 ms for 500,000 rows), and the page read from that key on, as the top page is."""
+    keys = _sort_key(items)
+    if keys is None or offset < DEEP_ROWS:
+        return list(items[offset:offset + count])
+    names, descending = keys
+    first = list(items.prefetch_related(None).values_list(*names)[offset:offset + 1])
+    if not first:
+        return []
+    from_first = (TupleLessThanOrEqual if descending else TupleGreaterThanOrEqual)(Tuple(*map(F, names)), first[0])
+    return list(items.filter(from_first)[:count])
+
+
+def _sort_key(items) -> tuple[list[str], bool] | None:
+    """The list's sort columns and whether they run downwards, when a row comparison can stand in for
+    an offset: plain columns of the model, none nullable, all one way, the last one unique."""
+    if not isinstance(items, QuerySet) or items.query.combinator or items.query.distinct:
+        return None
+    order = [o for o in items.query.order_by if isinstance(o, str)]
+    if not order or len(order) != len(items.query.order_by) or len({o.startswith("-") for o in order}) > 1:
+        return None
+    names = [o.lstrip("-") for o in order]
+    try:
+        fields = [items.model._meta.pk if n == "pk" else items.model._meta.get_field(n) for n in names]
+    except FieldDoesNotExist:
+        return None
+    if any(f.is_relation or f.null or not f.concrete for f in fields) or not fields[-1].unique:
+        return None
+    return names, order[0].startswith("-")

@@ -38,7 +38,10 @@ class Question(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["-rating", "-id"], name="ask_question_hot"),
+            # Lists show visible questions only. Partial, so a deep page's first row is found by an
+            # index-only scan of these alone (ask.core.pagination).
+            models.Index(fields=["-rating", "-id"], condition=Q(hidden_at=None), name="ask_question_hot"),
+            models.Index(fields=["-id"], condition=Q(hidden_at=None), name="ask_question_new"),
             models.Index(fields=["author", "-created_at"], name="ask_question_author"),
         ]
 
