@@ -31,31 +31,39 @@ ORDER BY c.contype = 'f' DESC, 1, 2
 
 
 @contextmanager
-def indexes_after(tables: list[str]):
+def indexes_after(tables: list[str], *, foreign_keys: bool = True):
     """Within a transaction (DDL is transactional there: a load that fails leaves every index and
     constraint as it was): each of these tables that is empty now loses its secondary indexes,
     foreign keys and unique constraints for the block, and gets them back after it, built
     set-based. A table with rows is left alone (its indexes serve the rows it has), as is SQLite.
-    The tables are locked against other writers until the commit."""
+    foreign_keys=False keeps the tables' foreign keys (checked row by row at the commit): dropping
+    one locks the table it points at against readers too, which a load that reads those tables on
+    another connection (import_data's reading thread) cannot have.
+
+    Yields the tables it bared: until the commit they are locked against everybody else, readers
+    included, and what is in them is the block's own rows (so a key not written by the block is new)."""
     if connection.vendor != "postgresql":
-        yield
+        yield frozenset()
         return
     with connection.cursor() as cursor:
         empty = [table for table in tables if not _has_rows(cursor, table)]
+        if empty:  # then locked, and looked at again: a writer may have come between
+            cursor.execute(f"LOCK TABLE {', '.join(empty)} IN ACCESS EXCLUSIVE MODE")
+            empty = [table for table in empty if not _has_rows(cursor, table)]
         if not empty:
-            yield
+            yield frozenset()
             return
         cursor.execute(_INDEXES, [empty])
         indexes = cursor.fetchall()
         cursor.execute(_CONSTRAINTS, [empty])
-        constraints = cursor.fetchall()
+        constraints = [c for c in cursor.fetchall() if foreign_keys or not c[2].startswith("FOREIGN KEY")]
         _checks_now(cursor)
         for table, name, _ in constraints:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {name}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    yield
+    yield frozenset(empty)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each index one sort in memory
         _checks_now(cursor)

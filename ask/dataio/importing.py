@@ -9,6 +9,7 @@ from typing import Callable, Iterator
 
 from django.db import connection, transaction
 
+from ask.core.indexes_after import indexes_after
 from ask.dataio.files import FileProblem, Row, parse, read_rows, write_rejects
 from ask.dataio.readahead import read_ahead
 from ask.dataio.seen import SeenKeys
@@ -17,6 +18,7 @@ from ask.dataio.writer import ImportReport, SpecWriter, Written
 from ask.jobs.held_signals import signals_held
 
 BATCH = 10_000  # rows per transaction in batch mode: ≈ 0.5 s of work on PostgreSQL, a few MB of WAL
+READER_LOCK_TIMEOUT = "20s"
 
 
 def _parsed_batches(path: Path, spec: Spec, fmt: str, report: ImportReport) -> Iterator[list[Row]]:
@@ -41,6 +43,11 @@ def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, wri
     """(rows read, good rows, prepared write) per batch: rows repeating a key of an earlier line, or
     referring to rows that do not exist, go to the report. Runs in the reading thread."""
     seen = SeenKeys()
+    if connection.vendor == "postgresql":
+        # This thread only reads: a read left waiting on a lock is a bug (a table the import bared,
+        # see SpecWriter.bare) that would hang the import with its writer; made an error instead.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = '{READER_LOCK_TIMEOUT}'")
     try:
         for batch in _parsed_batches(path, spec, fmt, report):
             repeated = seen.repeated([("\x1f".join(str(row.values[k]) for k in spec.key), row.line) for row in batch])
@@ -63,7 +70,8 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
 
     Each batch is one transaction with its counters (settle), so whatever stops the import between
     batches leaves the committed ones whole and counted. A dry run writes each batch the same way and
-    rolls it back: it reports new, updated and unchanged exactly, holding no lock past its batch."""
+    rolls it back: it reports new, updated and unchanged exactly, holding no lock past its batch.
+    With atomic, the writer's empty tables are loaded as pg_restore loads (writer.bare)."""
 
     def run() -> None:
         batches = read_ahead(_checked_batches(path, spec, fmt, report, writer, prepare=True))
@@ -95,7 +103,11 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
         return run()
     try:
         with transaction.atomic():
-            run()
+            # Into empty tables, as pg_restore loads: a batch's rows no longer pay for every index
+            # row by row. Foreign keys stay: the reading thread reads the tables they point at.
+            with indexes_after(writer.load_tables, foreign_keys=False) as bare:
+                writer.bare = bare
+                run()
             if report.rejected:
                 transaction.set_rollback(True)
                 report.clear_written()

@@ -73,12 +73,22 @@ class SpecWriter:
 
     # Tables the rows give explicit ids to: their id sequences are moved past them at the end.
     sequence_tables: tuple[str, ...] = ()
+    # Tables the rows go into: those of them empty when an --atomic import begins are loaded as
+    # pg_restore loads (ask.core.indexes_after), their indexes and keys built once at the end.
+    load_tables: tuple[str, ...] = ()
+    # The tables bared so, set by the import: until it commits they hold its rows alone, so every
+    # key the import writes there is new (no look-up, and no unique index for ON CONFLICT anyway),
+    # and they are locked: refs() and prepare(), on the reading thread's connection, must not read them.
+    bare: frozenset[str] = frozenset()
     # import_data --change-active: rows may change whether existing accounts are active (the users
     # spec rejects such rows otherwise, so a file cannot lock out an admin or revive a banned member).
     change_active: bool = False
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
+
+    def is_bare(self, model) -> bool:
+        return model._meta.db_table in self.bare
 
     def refs(self, rows: list[Row]) -> Rejections:
         """Rows whose references point at nothing, or that break a rule across rows."""

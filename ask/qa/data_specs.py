@@ -94,6 +94,7 @@ class TagsWriter(QaWriter):
 
 class QuestionsWriter(QaWriter):
     sequence_tables = ("ask_question",)
+    load_tables = ("ask_question", "ask_question_tags")
 
     def refs(self, rows: list[Row]) -> Rejections:
         bad: Rejections = {}
@@ -112,7 +113,7 @@ class QuestionsWriter(QaWriter):
         tuples = [(v["id"], self.users[v["author"]], v["title"], v["text"], render_markdown(v["text"]),
                    v["created_at"], 0, 0, False) for v in values]
         return {"rows": tuples, "text": copy_text_of(Question, QUESTION_COLUMNS, tuples),
-                "fresh": not select_in(Question, "id", [v["id"] for v in values], ["id"])}
+                "fresh": self.is_bare(Question) or not select_in(Question, "id", [v["id"] for v in values], ["id"])}
 
     def write(self, rows: list[Row], prepared: dict) -> Written:
         written = upsert(Question, QUESTION_COLUMNS, prepared["rows"], key=["id"],
@@ -128,17 +129,19 @@ class QuestionsWriter(QaWriter):
         upsert(Tag, ["name"], [(n,) for n in {t for _, t in wanted}], key=["name"])
         tag_ids = dict(Tag.objects.filter(name__in={t for _, t in wanted}).values_list("name", "pk"))
         pairs = {(q, tag_ids[t]) for q, t in wanted}
-        through = Question.tags.through
-        have = through.objects.filter(question_id__in=[v["id"] for v in values])
-        dropped = [(pk, q) for pk, q, t in have.values_list("pk", "question_id", "tag_id") if (q, t) not in pairs]
-        through.objects.filter(pk__in=[pk for pk, _ in dropped]).delete()
+        through, dropped = Question.tags.through, []
+        if not self.is_bare(through):  # else the questions are new: no tags to take away
+            have = through.objects.filter(question_id__in=[v["id"] for v in values])
+            dropped = [(pk, q) for pk, q, t in have.values_list("pk", "question_id", "tag_id") if (q, t) not in pairs]
+            through.objects.filter(pk__in=[pk for pk, _ in dropped]).delete()
         added = upsert(through, ["question_id", "tag_id"], sorted(pairs), key=["question_id", "tag_id"],
-                       returning=["question_id", "tag_id"])
+                       returning=["question_id", "tag_id"], fresh=self.is_bare(through))
         return {q for _, q in dropped} | {q for q, _, _ in added}
 
 
 class AnswersWriter(QaWriter):
     sequence_tables = ("ask_answer",)
+    load_tables = ("ask_answer",)
 
     def __init__(self, spec: Spec) -> None:
         super().__init__(spec)
@@ -161,8 +164,9 @@ class AnswersWriter(QaWriter):
         to another (the rows are written in one statement, in no guaranteed order): it can only clear it."""
         accepting = {v["question"] for i, v in enumerate(values) if v["is_accepted"] and i not in bad}
         accepted = self.accepted
-        accepted.update(Answer.objects.filter(question_id__in=accepting - accepted.keys(), is_accepted=True)
-                        .values_list("question_id", "pk"))
+        if not self.is_bare(Answer):  # else what this import accepted is all there is
+            accepted.update(Answer.objects.filter(question_id__in=accepting - accepted.keys(), is_accepted=True)
+                            .values_list("question_id", "pk"))
         for index, value in enumerate(values):
             if index in bad or not value["is_accepted"]:
                 continue
@@ -177,7 +181,7 @@ class AnswersWriter(QaWriter):
         tuples = [(v["id"], v["question"], self.users[v["author"]], v["text"], render_markdown(v["text"]),
                    v["created_at"], v["is_accepted"], 0) for v in values]
         new_question = {v["id"]: v["question"] for v in values}
-        existing = select_in(Answer, "id", new_question, ["id", "question_id"])
+        existing = [] if self.is_bare(Answer) else select_in(Answer, "id", new_question, ["id", "question_id"])
         return {"rows": tuples, "text": copy_text_of(Answer, ANSWER_COLUMNS, tuples), "fresh": not existing,
                 "moved_from": {q for pk, q in existing if q != new_question[pk]}}
 
@@ -197,6 +201,8 @@ VOTE_TARGETS = (("question", Question, QuestionVote), ("answer", Answer, AnswerV
 
 
 class VotesWriter(QaWriter):
+    load_tables = ("ask_questionvote", "ask_answervote")
+
     def refs(self, rows: list[Row]) -> Rejections:
         bad: Rejections = {}
         values = [r.values for r in rows]
@@ -219,7 +225,7 @@ class VotesWriter(QaWriter):
                              [(v["target_id"], self.users[v["user"]], v["value"], v["created_at"])
                               for v in values if v["target"] == target],
                              key=[f"{target}_id", "user_id"], update=["value", "created_at"],
-                             returning=[f"{target}_id", "user_id", "value"])
+                             returning=[f"{target}_id", "user_id", "value"], fresh=self.is_bare(model))
             for pk, _, value, inserted in written:
                 self.note_written(f"{target} votes", pk, inserted, value)
             self.pages_changed |= bool(written)
