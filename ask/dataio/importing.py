@@ -71,9 +71,12 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
     Each batch is one transaction with its counters (settle), so whatever stops the import between
     batches leaves the committed ones whole and counted. A dry run writes each batch the same way and
     rolls it back: it reports new, updated and unchanged exactly, holding no lock past its batch.
-    With atomic, the writer's empty tables are loaded as pg_restore loads (writer.bare)."""
+    With atomic, the writer's empty tables are loaded as pg_restore loads (writer.bare), and the
+    counters settled once at the end: the same question updated by batch after batch in one
+    transaction made 400,000 answers take 59 s instead of 29 (every update a new row version that
+    cannot be pruned, and each foreign-key check on such a row a multixact)."""
 
-    def run() -> None:
+    def run(settle_each: bool = True) -> None:
         batches = read_ahead(_checked_batches(path, spec, fmt, report, writer, prepare=True))
         try:
             for size, good, prepared in batches:
@@ -88,7 +91,8 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
                         transaction.set_rollback(True)
                         writer.forget()
                     else:
-                        writer.settle()
+                        if settle_each:
+                            writer.settle()
                         writer.finish()  # the id sequences past this batch's ids, also if the next fails
                     # Held from here until the commit is noted, so the report counts what committed.
                     after_commit.enter_context(signals_held())
@@ -107,7 +111,8 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
             # row by row. Foreign keys stay: the reading thread reads the tables they point at.
             with indexes_after(writer.load_tables, foreign_keys=False) as bare:
                 writer.bare = bare
-                run()
+                run(settle_each=False)
+            writer.settle()  # after the keys are checked and the indexes are back
             if report.rejected:
                 transaction.set_rollback(True)
                 report.clear_written()
