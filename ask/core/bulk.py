@@ -84,6 +84,25 @@ def among(values) -> tuple[str, list]:
     return f"IN ({', '.join(['%s'] * len(values))})", values
 
 
+def update_changed(model, fields: list[str], rows: list[tuple], chunk: int = 1000) -> None:
+    """Set fields (attnames) of existing rows, given as (id, *values), in one UPDATE … FROM (VALUES …)
+    per chunk, writing only rows where a value differs: Django's bulk_update builds a CASE per field
+    and row (60 s of Python for 80,000 posts) and writes every row, changed or not."""
+    table, quote = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    assign = ", ".join(f"{quote(f.column)} = d.column{n}" for n, f in enumerate(columns, start=2))
+    changed = " OR ".join(f"{table}.{quote(f.column)} {differs} d.column{n}" for n, f in enumerate(columns, start=2))
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        values = ", ".join(["(" + ", ".join(["%s"] * (1 + len(columns))) + ")"] * len(part))
+        params = [v for pk, *row in part
+                  for v in (pk, *(f.get_db_prep_save(value, connection) for f, value in zip(columns, row)))]
+        with connection.cursor() as cursor:  # VALUES columns are column1, column2, … on both databases
+            cursor.execute(f"UPDATE {table} SET {assign} FROM (VALUES {values}) AS d "  # noqa: S608 - own names
+                           f"WHERE {table}.id = d.column1 AND ({changed})", params)
+
+
 class RowWriter:
     """Buffer rows for one table and flush them in chunks; call close() to flush the rest.
     writers: how each column's values are written (copy_writers; copy_value for all by default).

@@ -20,6 +20,7 @@ import nh3
 from django.db import transaction
 
 from accounts.models import User
+from ask.core.bulk import update_changed
 from ask.core.caching import bump
 from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION
 from ask.qa.counters import RECALC_BATCH_SIZE, counters_recalculate
@@ -143,42 +144,60 @@ class Importer:
 
     @transaction.atomic
     def _posts(self, rows: list[dict]) -> None:
-        questions = [r for r in rows if r["PostTypeId"] == "1"]
-        known = self._known([r["Id"] for r in questions], "question")
-        for row in questions:
+        """A batch of posts, each kind written with a few statements whatever the batch's size (one
+        INSERT or UPDATE per row made 80,000 posts take 150 s)."""
+        self._questions([r for r in rows if r["PostTypeId"] == "1"])
+        self._answers([r for r in rows if r["PostTypeId"] == "2"])
+        if not self.has_votes:  # kept only when the votes must come from the scores
+            self.scores.update({r["Id"]: int(r.get("Score") or 0) for r in rows})
+
+    def _questions(self, rows: list[dict]) -> None:
+        known = self._known([r["Id"] for r in rows], "question")
+        posts = {}
+        for row in rows:
             text, html = _clean(row.get("Body", ""))
-            values = {"author_id": self.user(row.get("OwnerUserId"), row.get("OwnerDisplayName")),
-                      "title": (row.get("Title") or "(untitled)")[:200], "text": text, "text_html": html,
-                      "created_at": _when(row.get("CreationDate"))}
-            if row["Id"] in known:
-                Question.objects.filter(pk=known[row["Id"]]).update(**values)
-                question_id = known[row["Id"]]
-            else:
-                question_id = Question.objects.create(**values).pk
-                ImportedPost.objects.create(source=self.source, post_id=int(row["Id"]), question_id=question_id)
-                self.report.questions += 1
-            names = _tags(row.get("Tags"))
-            Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
-            Question.objects.get(pk=question_id).tags.set(Tag.objects.filter(name__in=names))
-        answers = [r for r in rows if r["PostTypeId"] == "2"]
-        parents = self._known([r.get("ParentId", "0") for r in answers], "question")
-        known = self._known([r["Id"] for r in answers], "answer")
-        for row in answers:
+            posts[row["Id"]] = Question(
+                pk=known.get(row["Id"]), author_id=self.user(row.get("OwnerUserId"), row.get("OwnerDisplayName")),
+                title=(row.get("Title") or "(untitled)")[:200], text=text, text_html=html,
+                created_at=_when(row.get("CreationDate")))
+        made = self._save(Question, posts, known, "question_id", ["author_id", "title", "text", "text_html",
+                                                                  "created_at"])
+        self.report.questions += made
+        tags = {post: _tags(row.get("Tags")) for post, row in zip(posts, rows)}
+        names = {name for names in tags.values() for name in names}
+        Tag.objects.bulk_create([Tag(name=n) for n in sorted(names)], ignore_conflicts=True)
+        tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+        through = Question.tags.through
+        through.objects.filter(question_id__in=known.values()).delete()  # re-run: the dump's tags, exactly
+        through.objects.bulk_create([through(question_id=posts[post].pk, tag_id=tag_ids[name])
+                                     for post, names in tags.items() for name in dict.fromkeys(names)])
+
+    def _answers(self, rows: list[dict]) -> None:
+        parents = self._known([r.get("ParentId", "0") for r in rows], "question")
+        known = self._known([r["Id"] for r in rows], "answer")
+        posts = {}
+        for row in rows:
             if row.get("ParentId") not in parents:
                 self.report.skipped["answers to unknown questions"] += 1
                 continue
             text, html = _clean(row.get("Body", ""))
-            values = {"question_id": parents[row["ParentId"]], "text": text, "text_html": html,
-                      "author_id": self.user(row.get("OwnerUserId"), row.get("OwnerDisplayName")),
-                      "created_at": _when(row.get("CreationDate"))}
-            if row["Id"] in known:
-                Answer.objects.filter(pk=known[row["Id"]]).update(**values)
-            else:
-                answer = Answer.objects.create(**values)
-                ImportedPost.objects.create(source=self.source, post_id=int(row["Id"]), answer_id=answer.pk)
-                self.report.answers += 1
-        if not self.has_votes:  # kept only when the votes must come from the scores
-            self.scores.update({r["Id"]: int(r.get("Score") or 0) for r in rows})
+            posts[row["Id"]] = Answer(
+                pk=known.get(row["Id"]), question_id=parents[row["ParentId"]], text=text, text_html=html,
+                author_id=self.user(row.get("OwnerUserId"), row.get("OwnerDisplayName")),
+                created_at=_when(row.get("CreationDate")))
+        self.report.answers += self._save(Answer, posts, known, "answer_id",
+                                          ["question_id", "text", "text_html", "author_id", "created_at"])
+
+    def _save(self, model, posts: dict, known: dict, mapped: str, fields: list[str]) -> int:
+        """Update the posts an earlier run made (those that changed: a re-run of the same dump writes
+        none), insert the others with their ImportedPost; how many were new."""
+        update_changed(model, fields, [(p.pk, *(getattr(p, f) for f in fields)) for post, p in posts.items()
+                                       if post in known])
+        new = {post: p for post, p in posts.items() if post not in known}
+        model.objects.bulk_create(new.values())  # sets their ids (PostgreSQL, SQLite)
+        ImportedPost.objects.bulk_create([ImportedPost(source=self.source, post_id=int(post), **{mapped: p.pk})
+                                          for post, p in new.items()])
+        return len(new)
 
     def _votes(self) -> None:
         """Votes from Votes.xml (voters are anonymous in dumps: voter k is the k-th voter of a post),

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from accounts.models import User
 from ask.qa.models import Answer, Question
@@ -58,3 +59,25 @@ def test_bad_dumps_are_refused_with_the_file_named(tmp_path):
     (tmp_path / "Posts.xml").write_text("<posts><row Id='1' PostTypeId='1'")
     with pytest.raises(CommandError, match="Posts.xml: not well-formed XML"):
         run(tmp_path)
+
+
+def test_a_re_run_writes_the_posts_the_dump_changed_and_only_those(tmp_path):
+    run(DUMP)
+    for name in ("Posts.xml", "Users.xml", "Tags.xml", "Votes.xml"):
+        if (DUMP / name).exists():
+            shutil.copy(DUMP / name, tmp_path / name)
+    posts = tmp_path / "Posts.xml"
+    posts.write_text(posts.read_text().replace('Title="Boiling eggs"', 'Title="Boiling eggs well"'))
+    bread = Question.objects.get(title="Flat bread")
+    versions = {q.pk: q.title for q in Question.objects.all()}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, xmin::text FROM ask_question ORDER BY id")
+        before = dict(cursor.fetchall())
+    call_command("import_stackexchange", str(tmp_path), "--source", "cooking.example", stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, xmin::text FROM ask_question ORDER BY id")
+        after = dict(cursor.fetchall())
+    eggs = Question.objects.get(title="Boiling eggs well")
+    assert len(versions) == Question.objects.count() and eggs.pk in versions
+    assert sorted(eggs.tags.values_list("name", flat=True)) == ["boiling", "eggs"], "tags kept on a re-run"
+    assert after[bread.pk] == before[bread.pk], "an unchanged post is not written"
