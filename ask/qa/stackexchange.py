@@ -9,6 +9,7 @@ A re-run updates what an earlier run made (ImportedPost, user e-mails) and adds 
 """
 import re
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,17 +18,20 @@ from pathlib import Path
 from typing import Iterator
 
 import nh3
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import User
 from ask.core.bulk import update_changed
 from ask.core.caching import bump
+from ask.core.indexes_after import indexes_after
 from ask.qa.cache_keys import BULK_VERSION, LISTS_VERSION
 from ask.qa.counters import RECALC_BATCH_SIZE, counters_recalculate
 from ask.qa.models import Answer, AnswerVote, ImportedPost, Question, QuestionVote, Tag
 from ask.qa.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, TAG_FORMAT
 
 BATCH = 1000  # posts per transaction
+SE_TABLES = ["ask_question", "ask_question_tags", "ask_answer", "ask_importedpost", "ask_questionvote",
+             "ask_answervote"]
 UP, DOWN = "2", "3"  # VoteTypeId of up- and down-votes in the public schema
 
 
@@ -83,6 +87,10 @@ class Importer:
         self.names: set[str] = set(n.lower() for n in User.objects.values_list("display_name", flat=True))
         self.has_votes = (folder / "Votes.xml").is_file()
         self.scores: dict[str, int] = {}
+        # Into a site without posts the tables are bared (into_empty_tables), ImportedPost's index
+        # too: which post became what is then kept here, where every row this run made is.
+        self.bare = False
+        self.made: dict[tuple[str, str], int] = {}  # ("question_id" or "answer_id", post id) -> our id
 
     def email(self, dump_id: str) -> str:
         return f"se-{dump_id}@{self.source}.invalid"
@@ -138,6 +146,8 @@ class Importer:
 
     def _known(self, ids: list[str], kind: str) -> dict[str, int]:
         field_name = "question_id" if kind == "question" else "answer_id"
+        if self.bare:
+            return {i: self.made[field_name, i] for i in ids if (field_name, i) in self.made}
         return {str(post): local for post, local in ImportedPost.objects.filter(
             source=self.source, post_id__in=[int(i) for i in ids]).exclude(**{field_name: None})
             .values_list("post_id", field_name)}
@@ -197,6 +207,8 @@ class Importer:
         model.objects.bulk_create(new.values())  # sets their ids (PostgreSQL, SQLite)
         ImportedPost.objects.bulk_create([ImportedPost(source=self.source, post_id=int(post), **{mapped: p.pk})
                                           for post, p in new.items()])
+        if self.bare:
+            self.made.update(((mapped, post), p.pk) for post, p in new.items())
         return len(new)
 
     def _votes(self) -> None:
@@ -214,11 +226,8 @@ class Importer:
             mapping = ImportedPost.objects.filter(source=self.source)
             questions = {str(p): q for p, q in mapping.exclude(question_id=None).values_list("post_id", "question_id")}
             answers = {str(p): a for p, a in mapping.exclude(answer_id=None).values_list("post_id", "answer_id")}
-            QuestionVote.objects.filter(question_id__in=questions.values(),
-                                        user__email__endswith=f"@{self.source}.invalid",
-                                        user__email__startswith="se-voter-").delete()
-            AnswerVote.objects.filter(answer_id__in=answers.values(), user__email__endswith=f"@{self.source}.invalid",
-                                      user__email__startswith="se-voter-").delete()
+            if not self.bare:  # else there are none
+                self._votes_forget(questions, answers)
             most = max((len(v) for v in per_post.values()), default=0)
             voters = [self.user(f"voter-{k}", f"voter{k}") for k in range(most)]
             qv, av = [], []
@@ -234,6 +243,12 @@ class Importer:
             AnswerVote.objects.bulk_create(av, batch_size=5000)
             self.report.votes = len(qv) + len(av)
 
+    def _votes_forget(self, questions: dict, answers: dict) -> None:
+        """Delete the votes an earlier run imported on these posts."""
+        voters = {"user__email__endswith": f"@{self.source}.invalid", "user__email__startswith": "se-voter-"}
+        QuestionVote.objects.filter(question_id__in=questions.values(), **voters).delete()
+        AnswerVote.objects.filter(answer_id__in=answers.values(), **voters).delete()
+
     def _accept(self, accepted: dict[str, str]) -> None:
         with transaction.atomic():
             answers = {str(p): a for p, a in ImportedPost.objects.filter(source=self.source).exclude(answer_id=None)
@@ -244,12 +259,29 @@ class Importer:
             self.report.accepted = len(chosen)
 
 
+@contextmanager
+def into_empty_tables(importer: Importer):
+    """A first import into a site without posts loads as pg_restore does: one transaction (a first
+    import stopped half-way leaves no half), the post and vote tables without their indexes and
+    unique constraints until the end (ask.core.indexes_after). Foreign keys stay: dropping them
+    would lock the users table, and log-ins with it, for the whole import. Otherwise: batches as
+    they come, each committed."""
+    if connection.vendor != "postgresql" or Question.objects.exists():
+        yield
+        return
+    with transaction.atomic(), indexes_after(SE_TABLES, foreign_keys=False) as bare:
+        importer.bare = "ask_importedpost" in bare
+        yield
+
+
 def stackexchange_import(*, folder: Path, source: str | None = None) -> SeReport:
     """Import the dump folder (source: the dump's site, default the folder's name), rebuild the
     counters from the rows and make cached pages stale. Raises DumpProblem naming what is wrong."""
     if not folder.is_dir():
         raise DumpProblem(f"{folder}: no such folder.")
-    report = Importer(folder, source or folder.resolve().name).run()
+    importer = Importer(folder, source or folder.resolve().name)
+    with into_empty_tables(importer):
+        report = importer.run()
     counters_recalculate(batch_size=RECALC_BATCH_SIZE, dry_run=False)
     bump(LISTS_VERSION, BULK_VERSION)  # cached lists and question pages show the imported posts
     report.questions_in_all = Question.objects.count()

@@ -81,3 +81,23 @@ def test_a_re_run_writes_the_posts_the_dump_changed_and_only_those(tmp_path):
     assert len(versions) == Question.objects.count() and eggs.pk in versions
     assert sorted(eggs.tags.values_list("name", flat=True)) == ["boiling", "eggs"], "tags kept on a re-run"
     assert after[bread.pk] == before[bread.pk], "an unchanged post is not written"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_import_into_a_site_without_posts_loads_into_bare_tables_and_gets_every_index_back(monkeypatch):
+    from ask.qa import stackexchange
+    from tests.ask.core.test_indexes_after import _schema
+
+    seen, real = [], stackexchange.indexes_after
+
+    def spy(tables, **options):
+        manager = real(tables, **options)
+        seen.append(tables)
+        return manager
+
+    monkeypatch.setattr(stackexchange, "indexes_after", spy)
+    before = _schema(stackexchange.SE_TABLES)
+    assert "2 new questions, 2 new answers" in run(DUMP) and len(seen) == 1
+    assert _schema(stackexchange.SE_TABLES) == before
+    assert Question.objects.get(title="Boiling eggs").answer_count == 2 and Answer.objects.get(is_accepted=True)
+    assert "0 new questions, 0 new answers" in run(DUMP) and len(seen) == 1, "a site with posts: batches as before"
