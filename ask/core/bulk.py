@@ -87,7 +87,8 @@ def among(values) -> tuple[str, list]:
 def update_changed(model, fields: list[str], rows: list[tuple], chunk: int = 1000) -> None:
     """Set fields (attnames) of existing rows, given as (id, *values), in one UPDATE … FROM (VALUES …)
     per chunk, writing only rows where a value differs: Django's bulk_update builds a CASE per field
-    and row (60 s of Python for 80,000 posts) and writes every row, changed or not."""
+    and row (60 s of Python for 80,000 posts) and writes every row, changed or not. A column whose
+    values are all None in a chunk is typed text by PostgreSQL and fails: not for nullable columns."""
     table, quote = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name
     columns = [model._meta.get_field(name) for name in fields]
     differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"

@@ -107,7 +107,9 @@ def _rows(items, offset: int, count: int) -> list:
 def _sort_key(items) -> tuple[list[str], bool] | None:
     """The list's sort columns and whether they run downwards, when a row comparison can stand in for
     an offset: plain columns of the model, none nullable, all one way, the last one unique."""
-    if not isinstance(items, QuerySet) or items.query.combinator or items.query.distinct:
+    query = getattr(items, "query", None)
+    if (not isinstance(items, QuerySet) or query.combinator or query.distinct or query.is_sliced
+            or query.extra_order_by or not query.standard_ordering):  # .reverse() flips what order_by says
         return None
     order = [o for o in items.query.order_by if isinstance(o, str)]
     if not order or len(order) != len(items.query.order_by) or len({o.startswith("-") for o in order}) > 1:

@@ -19,6 +19,8 @@ from ask.jobs.held_signals import signals_held
 
 BATCH = 10_000  # rows per transaction in batch mode: ≈ 0.5 s of work on PostgreSQL, a few MB of WAL
 READER_LOCK_TIMEOUT = "20s"
+# --atomic settles the counters at the end, or when this many posts' changes wait (memory stays bounded).
+UNSETTLED_MAX = 500_000
 
 
 def _parsed_batches(path: Path, spec: Spec, fmt: str, report: ImportReport) -> Iterator[list[Row]]:
@@ -43,9 +45,10 @@ def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, wri
     """(rows read, good rows, prepared write) per batch: rows repeating a key of an earlier line, or
     referring to rows that do not exist, go to the report. Runs in the reading thread."""
     seen = SeenKeys()
-    if connection.vendor == "postgresql":
-        # This thread only reads: a read left waiting on a lock is a bug (a table the import bared,
-        # see SpecWriter.bare) that would hang the import with its writer; made an error instead.
+    guarded = connection.vendor == "postgresql" and bool(writer.bare)
+    if guarded:
+        # This thread only reads: a read of a table the import bared (SpecWriter.bare) would wait for
+        # the import's commit while the import waits for this thread. Made an error, not a hang.
         with connection.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = '{READER_LOCK_TIMEOUT}'")
     try:
@@ -62,6 +65,9 @@ def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, wri
             yield len(batch), good, writer.prepare(good) if good and prepare else {}
     finally:
         seen.close()
+        if guarded:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
 
 
 def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic: bool, dry_run: bool,
@@ -91,7 +97,7 @@ def import_file(*, path: Path, spec: Spec, writer: SpecWriter, fmt: str, atomic:
                         transaction.set_rollback(True)
                         writer.forget()
                     else:
-                        if settle_each:
+                        if settle_each or writer.unsettled() >= UNSETTLED_MAX:
                             writer.settle()
                         writer.finish()  # the id sequences past this batch's ids, also if the next fails
                     # Held from here until the commit is noted, so the report counts what committed.

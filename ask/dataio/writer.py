@@ -104,6 +104,10 @@ class SpecWriter:
     def settle(self) -> None:
         """In the batch's transaction, after write(): update what its rows change elsewhere."""
 
+    def unsettled(self) -> int:
+        """How many rows' counters wait for settle() (import_data --atomic settles them late)."""
+        return 0
+
     def finish(self) -> None:
         """After each batch, in its transaction: move the id sequences past the rows' explicit ids
         (PostgreSQL; setval is not rolled back), so the site's next insert gets a free id even when

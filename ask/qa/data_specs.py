@@ -76,6 +76,9 @@ class QaWriter(SpecWriter):
         else:
             self.touched[kind].add(pk)
 
+    def unsettled(self) -> int:
+        return sum(map(len, self.added.values())) + sum(map(len, self.touched.values()))
+
     def settle(self) -> None:
         counters_add(self.added)
         counters_recount(self.touched)

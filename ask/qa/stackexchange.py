@@ -2,15 +2,16 @@
 Tags.xml, Votes.xml) into users, questions, answers, tags, votes and accepted answers.
 
 The XML is streamed (iterparse, each row dropped once read), so dumps of several GB work in
-constant memory but for two maps of ids. Only Posts.xml is required: without Users.xml the owners
+constant memory but for maps of ids (a first import into a site without posts keeps one more, of
+every post it made: see into_empty_tables). Only Posts.xml is required: without Users.xml the owners
 become placeholder users; without Votes.xml each post gets as many votes as its Score says. Dump
 users have no e-mail or password: they become accounts `se-ID@SOURCE.invalid` that cannot log in.
 A re-run updates what an earlier run made (ImportedPost, user e-mails) and adds nothing twice.
 """
 import re
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -173,7 +174,7 @@ class Importer:
         made = self._save(Question, posts, known, "question_id", ["author_id", "title", "text", "text_html",
                                                                   "created_at"])
         self.report.questions += made
-        tags = {post: _tags(row.get("Tags")) for post, row in zip(posts, rows)}
+        tags = {row["Id"]: _tags(row.get("Tags")) for row in rows}  # a repeated Id: its last row, as posts
         names = {name for names in tags.values() for name in names}
         Tag.objects.bulk_create([Tag(name=n) for n in sorted(names)], ignore_conflicts=True)
         tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
@@ -254,8 +255,10 @@ class Importer:
             answers = {str(p): a for p, a in ImportedPost.objects.filter(source=self.source).exclude(answer_id=None)
                        .values_list("post_id", "answer_id")}
             chosen = [answers[a] for a in accepted.values() if a in answers]
-            Answer.objects.filter(pk__in=answers.values()).exclude(pk__in=chosen).update(is_accepted=False)
-            Answer.objects.filter(pk__in=chosen).update(is_accepted=True)
+            # Only the answers whose mark changes: a re-run of the same dump writes none.
+            Answer.objects.filter(pk__in=answers.values(), is_accepted=True).exclude(pk__in=chosen) \
+                .update(is_accepted=False)
+            Answer.objects.filter(pk__in=chosen, is_accepted=False).update(is_accepted=True)
             self.report.accepted = len(chosen)
 
 

@@ -45,7 +45,10 @@ def _clear() -> None:
         model.objects.all().delete()
 
 
-def test_atomic_into_empty_tables_gives_what_batches_give_with_every_index_and_key_back(tmp_path, bared):
+@pytest.mark.parametrize("unsettled_max", [importing.UNSETTLED_MAX, 1], ids=["settled at the end", "as they come"])
+def test_atomic_into_empty_tables_gives_what_batches_give_with_every_index_and_key_back(tmp_path, bared,
+                                                                                        unsettled_max, monkeypatch):
+    monkeypatch.setattr(importing, "UNSETTLED_MAX", unsettled_max)  # memory's bound: counters settled early
     call_command("fill_db", "1", "--seed", "3", stdout=StringIO())
     schema, files = _schema(LOADED), _exported(tmp_path, "")
     counters = list(Question.objects.order_by("pk").values_list("pk", "rating", "answer_count", "has_accepted"))
