@@ -2,12 +2,12 @@
 to a rejects file, good ones upserted by their natural key in batches, so the same file imported
 twice changes nothing. --atomic makes it all or nothing. One thread reads and checks the next batch
 while the command's thread writes the current one."""
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from ask.core.indexes_after import indexes_after
 from ask.dataio.files import FileProblem, Row, parse, read_rows, write_rejects
@@ -65,8 +65,8 @@ def _checked_batches(path: Path, spec: Spec, fmt: str, report: ImportReport, wri
             yield len(batch), good, writer.prepare(good) if good and prepare else {}
     finally:
         seen.close()
-        if guarded:
-            with connection.cursor() as cursor:
+        if guarded:  # for a pooled server connection; best effort: the original error, if any, counts
+            with suppress(DatabaseError), connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
 
 

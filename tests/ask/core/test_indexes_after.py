@@ -1,6 +1,8 @@
 """Loads into empty tables with their indexes and constraints built after (ask.core.indexes_after),
 on the real PostgreSQL: the schema comes back exactly, a failed load leaves it as it was, and a
 constraint the rows break fails the load instead of being left out."""
+from contextlib import contextmanager
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -21,6 +23,21 @@ def _schema(tables: list[str]) -> list[str]:
                        "|| ' ' || condeferrable || condeferred || convalidated FROM pg_constraint "
                        "WHERE conrelid = ANY(%s::regclass[]) ORDER BY 1", [tables, tables])
         return [row[0] for row in cursor.fetchall()]
+
+
+def bared_tables(monkeypatch, module) -> list[frozenset]:
+    """The tables each indexes_after of module bares, in order, as the load goes on."""
+    seen: list[frozenset] = []
+    real = module.indexes_after
+
+    @contextmanager
+    def spy(tables, **options):
+        with real(tables, **options) as bare:
+            seen.append(bare)
+            yield bare
+
+    monkeypatch.setattr(module, "indexes_after", spy)
+    return seen
 
 
 def test_fill_db_into_empty_tables_gets_every_index_and_constraint_back():

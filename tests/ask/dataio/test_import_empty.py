@@ -1,7 +1,6 @@
 """import_data --atomic into empty tables loads as pg_restore does (ask.core.indexes_after): the rows
 into bare tables, the indexes and keys built after. The result is the batch import's, exactly."""
 import csv
-from contextlib import contextmanager
 from io import StringIO
 
 import pytest
@@ -10,7 +9,7 @@ from django.core.management.base import CommandError
 
 from ask.dataio import importing
 from ask.qa.models import Answer, AnswerVote, Question, QuestionVote
-from tests.ask.core.test_indexes_after import _schema
+from tests.ask.core.test_indexes_after import _schema, bared_tables
 from tests.ask.dataio.test_export_import import export, import_
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,18 +21,8 @@ LOADED = ["ask_question", "ask_question_tags", "ask_answer", "ask_questionvote",
 def bared(monkeypatch):
     """The tables each import bared, in order; and batches of 7 rows, so the reading thread works
     ahead of the writer while the tables are locked."""
-    seen: list[frozenset] = []
-    real = importing.indexes_after
-
-    @contextmanager
-    def spy(tables, **options):
-        with real(tables, **options) as bare:
-            seen.append(bare)
-            yield bare
-
-    monkeypatch.setattr(importing, "indexes_after", spy)
     monkeypatch.setattr(importing, "BATCH", 7)
-    return seen
+    return bared_tables(monkeypatch, importing)
 
 
 def _exported(tmp_path, prefix: str) -> dict[str, bytes]:

@@ -1,6 +1,5 @@
 """import_stackexchange on small dumps written after the public schema."""
 import shutil
-from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -93,17 +92,9 @@ def _row_versions() -> dict:
 @pytest.mark.django_db(transaction=True)
 def test_a_first_import_into_a_site_without_posts_loads_into_bare_tables_and_gets_every_index_back(monkeypatch):
     from ask.qa import stackexchange
-    from tests.ask.core.test_indexes_after import _schema
+    from tests.ask.core.test_indexes_after import _schema, bared_tables
 
-    seen, real = [], stackexchange.indexes_after
-
-    @contextmanager
-    def spy(tables, **options):
-        with real(tables, **options) as bare:
-            seen.append(bare)
-            yield bare
-
-    monkeypatch.setattr(stackexchange, "indexes_after", spy)
+    seen = bared_tables(monkeypatch, stackexchange)
     before = _schema(stackexchange.SE_TABLES)
     assert "2 new questions, 2 new answers" in run(DUMP) and seen == [frozenset(stackexchange.SE_TABLES)]
     assert _schema(stackexchange.SE_TABLES) == before
