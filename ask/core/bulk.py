@@ -84,6 +84,17 @@ def among(values) -> tuple[str, list]:
     return f"IN ({', '.join(['%s'] * len(values))})", values
 
 
+def update_from_values(cursor, table: str, assign: str, rows: list[tuple], where: str = "") -> None:
+    """UPDATE table SET assign FROM (VALUES rows) AS d WHERE table.id = d.column1 [AND (where)]: many
+    rows' own values in one statement. rows: (id, *values) as the database takes them; assign and
+    where name the values d.column2, d.column3, … (VALUES names its columns so on PostgreSQL and
+    SQLite alike)."""
+    marks = ", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
+    cursor.execute(f"UPDATE {table} SET {assign} FROM (VALUES {marks}) AS d "  # noqa: S608 - own names
+                   f"WHERE {table}.id = d.column1" + (f" AND ({where})" if where else ""),
+                   [value for row in rows for value in row])
+
+
 def update_changed(model, fields: list[str], rows: list[tuple], chunk: int = 1000) -> None:
     """Set fields (attnames) of existing rows, given as (id, *values), in one UPDATE … FROM (VALUES …)
     per chunk, writing only rows where a value differs: Django's bulk_update builds a CASE per field
@@ -95,13 +106,10 @@ def update_changed(model, fields: list[str], rows: list[tuple], chunk: int = 100
     assign = ", ".join(f"{quote(f.column)} = d.column{n}" for n, f in enumerate(columns, start=2))
     changed = " OR ".join(f"{table}.{quote(f.column)} {differs} d.column{n}" for n, f in enumerate(columns, start=2))
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        values = ", ".join(["(" + ", ".join(["%s"] * (1 + len(columns))) + ")"] * len(part))
-        params = [v for pk, *row in part
-                  for v in (pk, *(f.get_db_prep_save(value, connection) for f, value in zip(columns, row)))]
-        with connection.cursor() as cursor:  # VALUES columns are column1, column2, … on both databases
-            cursor.execute(f"UPDATE {table} SET {assign} FROM (VALUES {values}) AS d "  # noqa: S608 - own names
-                           f"WHERE {table}.id = d.column1 AND ({changed})", params)
+        prepared = [(pk, *(f.get_db_prep_save(value, connection) for f, value in zip(columns, row)))
+                    for pk, *row in rows[start:start + chunk]]
+        with connection.cursor() as cursor:
+            update_from_values(cursor, table, assign, prepared, where=changed)
 
 
 class RowWriter:

@@ -19,12 +19,12 @@ WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 ORDER BY 1
 """
-# Their foreign keys, and unique constraints no foreign key points at (foreign keys first: they go
-# first and come back last).
+# Their foreign keys (if the second parameter is true), and unique constraints no foreign key points
+# at (foreign keys first: they go first and come back last).
 _CONSTRAINTS = """
 SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
 FROM pg_constraint c
-WHERE c.conrelid = ANY(%s::regclass[]) AND (c.contype = 'f' OR c.contype = 'u' AND NOT EXISTS (
+WHERE c.conrelid = ANY(%s::regclass[]) AND (c.contype = 'f' AND %s OR c.contype = 'u' AND NOT EXISTS (
     SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid))
 ORDER BY c.contype = 'f' DESC, 1, 2
 """
@@ -55,8 +55,8 @@ def indexes_after(tables: list[str], *, foreign_keys: bool = True):
             return
         cursor.execute(_INDEXES, [empty])
         indexes = cursor.fetchall()
-        cursor.execute(_CONSTRAINTS, [empty])
-        constraints = [c for c in cursor.fetchall() if foreign_keys or not c[2].startswith("FOREIGN KEY")]
+        cursor.execute(_CONSTRAINTS, [empty, foreign_keys])
+        constraints = cursor.fetchall()
         _checks_now(cursor)
         for table, name, _ in constraints:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from ask.core.bulk import among
+from ask.core.bulk import among, update_from_values
 from ask.qa.models import Answer, AnswerVote, Question, QuestionVote
 
 # Questions per batch when rebuilding counters: 5,000 questions with their answers ≈ 1 s of reading.
@@ -153,15 +153,10 @@ def counters_add(added: dict[str, dict[int, list]], *, batch_size: int = RECALC_
     """
     for kind, deltas in added.items():
         counters = _COUNTERS[kind]
-        names = list(counters.columns)
-        # VALUES columns are named column1, column2, … on PostgreSQL and SQLite alike; column1 is the id.
         assign = ", ".join(f"{column} = ({add.format(new=f'd.column{n}')})"
                            for n, (column, (_, _, add)) in enumerate(counters.columns.items(), start=2))
         items = sorted(deltas.items())
         for start in range(0, len(items), batch_size):
-            chunk = items[start:start + batch_size]
-            rows = ", ".join(["(" + ", ".join(["%s"] * (1 + len(names))) + ")"] * len(chunk))
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"UPDATE {counters.table} SET {assign} FROM (VALUES {rows}) AS d "
-                               f"WHERE {counters.table}.id = d.column1",
-                               [v for pk, values in chunk for v in (pk, *values)])
+                update_from_values(cursor, counters.table, assign,
+                                   [(pk, *values) for pk, values in items[start:start + batch_size]])
